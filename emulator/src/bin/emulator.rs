@@ -1,0 +1,51 @@
+//! Runs the GitHub emulator on its own, for manual use and for benchmarks that want the
+//! provider in a separate process.
+
+use std::net::TcpListener;
+
+use clap::Parser;
+use emulator::{AppRegistration, Emulator};
+
+/// A GitHub OAuth + REST API emulator for local development and tests.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on. Loopback only by default: this is not a real identity provider.
+    #[arg(long, env = "EMULATOR_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "EMULATOR_PORT", default_value_t = 0)]
+    port: u16,
+    /// OAuth client id of the registered app.
+    #[arg(long, env = "EMULATOR_CLIENT_ID", default_value = "emulator-client")]
+    client_id: String,
+    /// OAuth client secret of the registered app.
+    #[arg(long, env = "EMULATOR_CLIENT_SECRET", default_value = "emulator-secret")]
+    client_secret: String,
+    /// The registered callback URL (the only redirect_uri accepted).
+    #[arg(long, env = "EMULATOR_CALLBACK_URL", default_value = "http://localhost:3000/callback")]
+    callback_url: String,
+    /// Worker threads.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let listener = TcpListener::bind((args.host.as_str(), args.port))?;
+    let emulator = Emulator::start(
+        AppRegistration {
+            name: "BFF (development)".to_owned(),
+            client_id: args.client_id,
+            client_secret: args.client_secret,
+            callback_url: args.callback_url,
+        },
+        listener,
+        args.workers,
+    )?;
+    // One parseable line: scripts and the benchmark read the URL from it.
+    println!("emulator listening on {}", emulator.base_url());
+    tokio::signal::ctrl_c().await?;
+    emulator.stop().await;
+    Ok(())
+}

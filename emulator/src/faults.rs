@@ -1,0 +1,68 @@
+//! Injected misbehaviour: what a test can make each endpoint do instead of answering well.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use serde_json::json;
+
+/// The endpoints that can be made to misbehave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Token,
+    User,
+    Emails,
+    Repos,
+    Revoke,
+}
+
+/// A way to misbehave. Faults stay until cleared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer normally, but only after this long (provider timeouts).
+    Delay(Duration),
+    /// Answer with this HTTP status and a GitHub-like JSON message.
+    Status(u16),
+    /// Answer 200 with a body that is not JSON.
+    Garbage,
+    /// Token endpoint only: answer HTTP 200 with this OAuth `error` code.
+    TokenError(String),
+    /// Answer like GitHub's exhausted rate limit: 403, `x-ratelimit-remaining: 0`.
+    RateLimited,
+}
+
+/// Applies the fault set for `endpoint`, if any: sleeps for a delay and returns `None`
+/// (answer normally), or returns the response to send instead.
+pub async fn apply(fault: Option<Fault>) -> Option<HttpResponse> {
+    match fault? {
+        Fault::Delay(d) => {
+            tokio::time::sleep(d).await;
+            None
+        }
+        Fault::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Some(HttpResponse::build(status).json(json!({"message": "Server Error"})))
+        }
+        Fault::Garbage => Some(
+            HttpResponse::Ok()
+                .content_type("application/json")
+                .body("<html><body>upstream hiccup {\"access_token\": </body>"),
+        ),
+        Fault::TokenError(code) => Some(HttpResponse::Ok().json(json!({
+            "error": code,
+            "error_description": "Injected by the emulator.",
+            "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors",
+        }))),
+        Fault::RateLimited => Some(
+            HttpResponse::Forbidden()
+                .insert_header(("x-ratelimit-limit", "5000"))
+                .insert_header(("x-ratelimit-remaining", "0"))
+                .insert_header(("x-ratelimit-reset", "1900000000"))
+                .insert_header(("retry-after", "60"))
+                .json(json!({
+                    "message": "API rate limit exceeded for user.",
+                    "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
+                })),
+        ),
+    }
+}

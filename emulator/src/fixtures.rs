@@ -1,0 +1,138 @@
+//! Fixture users and repositories, shaped like GitHub's REST answers.
+
+use serde_json::{json, Value};
+
+/// A person who can "sign in" on the emulator's authorize page.
+#[derive(Debug, Clone, Copy)]
+pub struct FixtureUser {
+    pub login: &'static str,
+    pub id: i64,
+    pub name: Option<&'static str>,
+    /// Public profile email; `None` like a GitHub user who hides it.
+    pub email: Option<&'static str>,
+    /// Addresses `/user/emails` returns: (email, primary, verified).
+    pub emails: &'static [(&'static str, bool, bool)],
+    pub repos: &'static [FixtureRepo],
+}
+
+/// One repository of a fixture user.
+#[derive(Debug, Clone, Copy)]
+pub struct FixtureRepo {
+    pub id: i64,
+    pub name: &'static str,
+    pub description: Option<&'static str>,
+    pub private: bool,
+    pub stars: i64,
+    pub updated_at: &'static str,
+}
+
+/// `octocat` has a public email; `hubot` has none and only an unverified address, which
+/// is how the "no public email" path is exercised.
+pub const FIXTURE_USERS: &[FixtureUser] = &[
+    FixtureUser {
+        login: "octocat",
+        id: 583231,
+        name: Some("The Octocat"),
+        email: Some("octocat@github.com"),
+        emails: &[("octocat@github.com", true, true)],
+        repos: &[
+            FixtureRepo {
+                id: 1296269,
+                name: "Hello-World",
+                description: Some("My first repository on GitHub!"),
+                private: false,
+                stars: 2800,
+                updated_at: "2026-11-20T10:00:00Z",
+            },
+            FixtureRepo {
+                id: 1300192,
+                name: "Spoon-Knife",
+                description: Some("This repo is for demonstration purposes only."),
+                private: false,
+                stars: 12900,
+                updated_at: "2026-11-18T09:30:00Z",
+            },
+            FixtureRepo {
+                id: 18221276,
+                name: "git-consortium",
+                description: None,
+                private: true,
+                stars: 0,
+                updated_at: "2026-10-02T16:45:00Z",
+            },
+        ],
+    },
+    FixtureUser {
+        login: "hubot",
+        id: 480938,
+        name: None,
+        email: None,
+        emails: &[("hubot@example.com", true, false)],
+        repos: &[FixtureRepo {
+            id: 424242,
+            name: "chatops",
+            description: Some("Scripts <b>not</b> to be rendered as HTML"),
+            private: false,
+            stars: 42,
+            updated_at: "2026-09-12T08:00:00Z",
+        }],
+    },
+];
+
+pub fn find(login: &str) -> Option<&'static FixtureUser> {
+    FIXTURE_USERS.iter().find(|u| u.login == login)
+}
+
+pub fn user_json(user: &FixtureUser, base_url: &str) -> Value {
+    json!({
+        "login": user.login,
+        "id": user.id,
+        "node_id": format!("MDQ6VXNlcj{}", user.id),
+        "avatar_url": format!("{base_url}/avatars/{}.png", user.login),
+        "html_url": format!("{base_url}/{}", user.login),
+        "type": "User",
+        "site_admin": false,
+        "name": user.name,
+        "company": null,
+        "blog": "",
+        "location": null,
+        "email": user.email,
+        "bio": null,
+        "public_repos": user.repos.iter().filter(|r| !r.private).count(),
+        "created_at": "2011-01-25T18:44:36Z",
+    })
+}
+
+pub fn emails_json(user: &FixtureUser) -> Value {
+    Value::Array(
+        user.emails
+            .iter()
+            .map(|(email, primary, verified)| {
+                json!({"email": email, "primary": primary, "verified": verified, "visibility": if *primary { Some("public") } else { None }})
+            })
+            .collect(),
+    )
+}
+
+pub fn repos_json(user: &FixtureUser, base_url: &str, per_page: usize) -> Value {
+    Value::Array(
+        user.repos
+            .iter()
+            .take(per_page)
+            .map(|r| {
+                json!({
+                    "id": r.id,
+                    "name": r.name,
+                    "full_name": format!("{}/{}", user.login, r.name),
+                    "html_url": format!("{base_url}/{}/{}", user.login, r.name),
+                    "description": r.description,
+                    "private": r.private,
+                    "fork": false,
+                    "stargazers_count": r.stars,
+                    "updated_at": r.updated_at,
+                    "owner": {"login": user.login, "id": user.id},
+                })
+            })
+            .collect(),
+    )
+}

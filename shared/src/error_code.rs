@@ -1,0 +1,71 @@
+//! The closed set of error codes the JSON API answers with (`{"error": CODE, "message": ...}`).
+
+use serde::{Deserialize, Serialize};
+
+/// Every error the API can report. Deliberately exhaustive: adding a code must break
+/// each `match` that turns codes into sentences until the new code is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    CsrfFailed,
+    UnknownProvider,
+    InvalidState,
+    StateExpired,
+    AccessDenied,
+    ProviderError,
+    ProviderUnavailable,
+    Unauthenticated,
+    RateLimited,
+    PayloadTooLarge,
+    NotFound,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire spelling, as it appears in the `error` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::CsrfFailed => "csrf_failed",
+            Self::UnknownProvider => "unknown_provider",
+            Self::InvalidState => "invalid_state",
+            Self::StateExpired => "state_expired",
+            Self::AccessDenied => "access_denied",
+            Self::ProviderError => "provider_error",
+            Self::ProviderUnavailable => "provider_unavailable",
+            Self::Unauthenticated => "unauthenticated",
+            Self::RateLimited => "rate_limited",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::NotFound => "not_found",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_spelling_matches_as_str() {
+        for code in [
+            ErrorCode::InvalidRequest,
+            ErrorCode::CsrfFailed,
+            ErrorCode::UnknownProvider,
+            ErrorCode::InvalidState,
+            ErrorCode::StateExpired,
+            ErrorCode::AccessDenied,
+            ErrorCode::ProviderError,
+            ErrorCode::ProviderUnavailable,
+            ErrorCode::Unauthenticated,
+            ErrorCode::RateLimited,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::NotFound,
+            ErrorCode::Internal,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+}
