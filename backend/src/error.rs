@@ -1,0 +1,136 @@
+//! The one error type of the BFF, mapped 1:1 onto DESIGN.md's error codes.
+//!
+//! The response body carries a fixed sentence per code (plus a precise validation message
+//! for `invalid_request`), never the text of an internal cause: causes go to the log.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use shared::api::ErrorBody;
+use shared::ErrorCode;
+
+#[derive(thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("CSRF check failed: {0}")]
+    CsrfFailed(&'static str),
+    #[error("unknown provider")]
+    UnknownProvider,
+    #[error("unknown or already used state")]
+    InvalidState,
+    #[error("sign-in attempt expired")]
+    StateExpired,
+    #[error("the user denied access")]
+    AccessDenied,
+    #[error("the provider refused: {0}")]
+    ProviderError(String),
+    #[error("the provider is unavailable")]
+    ProviderUnavailable {
+        timed_out: bool,
+        #[source]
+        source: anyhow::Error,
+    },
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("not found")]
+    NotFound,
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            Self::CsrfFailed(_) => ErrorCode::CsrfFailed,
+            Self::UnknownProvider => ErrorCode::UnknownProvider,
+            Self::InvalidState => ErrorCode::InvalidState,
+            Self::StateExpired => ErrorCode::StateExpired,
+            Self::AccessDenied => ErrorCode::AccessDenied,
+            Self::ProviderError(_) => ErrorCode::ProviderError,
+            Self::ProviderUnavailable { .. } => ErrorCode::ProviderUnavailable,
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::InvalidRequest(detail) => detail.clone(),
+            Self::CsrfFailed(_) => "This request did not come from the application itself.".into(),
+            Self::UnknownProvider => "That sign-in provider is not configured.".into(),
+            Self::InvalidState => {
+                "This sign-in attempt is unknown or was already used. Please start again.".into()
+            }
+            Self::StateExpired => "This sign-in attempt took too long. Please start again.".into(),
+            Self::AccessDenied => "Access was denied at the provider.".into(),
+            Self::ProviderError(_) => "The provider did not accept the sign-in.".into(),
+            Self::ProviderUnavailable { .. } => {
+                "The sign-in provider is not answering right now. Please try again shortly.".into()
+            }
+            Self::Unauthenticated => "You are not signed in.".into(),
+            Self::RateLimited { .. } => "Too many attempts. Please wait a moment.".into(),
+            Self::PayloadTooLarge => "The request body is too large.".into(),
+            Self::NotFound => "There is nothing here.".into(),
+            Self::Internal(_) => "Something went wrong on our side.".into(),
+        }
+    }
+}
+
+/// Debug prints the whole cause chain, for logs (zero2prod's habit).
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{self}")?;
+        let mut current = std::error::Error::source(self);
+        while let Some(cause) = current {
+            writeln!(f, "Caused by:\n\t{cause}")?;
+            current = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidRequest(_)
+            | Self::UnknownProvider
+            | Self::InvalidState
+            | Self::StateExpired => StatusCode::BAD_REQUEST,
+            Self::CsrfFailed(_) | Self::AccessDenied => StatusCode::FORBIDDEN,
+            Self::ProviderError(_) => StatusCode::BAD_GATEWAY,
+            Self::ProviderUnavailable { timed_out: true, .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::ProviderUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() || matches!(self, Self::ProviderError(_)) {
+            tracing::warn!(error = ?self, code = self.code().as_str(), "request failed");
+        } else {
+            tracing::info!(error = %self, code = self.code().as_str(), "request refused");
+        }
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Self::RateLimited { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        response.json(ErrorBody {
+            error: self.code(),
+            message: self.message(),
+        })
+    }
+}

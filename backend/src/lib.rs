@@ -1,0 +1,15 @@
+//! The backend-for-frontend: GitHub sign-in with PKCE, server-side sessions, a JSON API.
+
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod oauth;
+pub mod routes;
+pub mod security;
+pub mod session;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,76 @@
+//! Reading JSON request bodies with a size cap and error messages that never echo input.
+
+use actix_web::web;
+use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use crate::error::ApiError;
+
+/// Largest request body accepted (64 KiB); larger gets 413 `payload_too_large`.
+pub const MAX_BODY: usize = 64 * 1024;
+
+pub async fn read_json<T: DeserializeOwned>(mut payload: web::Payload) -> Result<T, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|_| ApiError::InvalidRequest("The request body could not be read.".into()))?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(describe)
+}
+
+/// serde's messages can quote the input (which may be a code or a verifier), so only
+/// field names and positions are kept.
+fn describe(e: serde_json::Error) -> ApiError {
+    let what = match e.classify() {
+        Category::Data => {
+            let text = e.to_string();
+            if text.starts_with("missing field") {
+                text.split(" at line").next().unwrap_or("missing field").to_owned()
+            } else {
+                "a field has the wrong type or value".to_owned()
+            }
+        }
+        Category::Eof if e.line() == 1 && e.column() == 0 => "the body is empty".to_owned(),
+        Category::Syntax | Category::Eof | Category::Io => "the body is not valid JSON".to_owned(),
+    };
+    ApiError::InvalidRequest(format!(
+        "The request body is malformed: {what} (line {}, column {}).",
+        e.line(),
+        e.column()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        code: String,
+    }
+
+    fn message(input: &str) -> String {
+        let e = serde_json::from_str::<Body>(input).unwrap_err();
+        match describe(e) {
+            ApiError::InvalidRequest(m) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn messages_never_quote_the_input() {
+        let m = message(r#"{"code": 12345678901234}"#);
+        assert!(!m.contains("12345678901234"), "{m}");
+        let m = message(r#"{"code": ["gho_secret"]}"#);
+        assert!(!m.contains("gho_secret"), "{m}");
+        assert!(message("{}").contains("missing field `code`"));
+        assert!(message("").contains("empty"));
+        assert!(message("{").contains("not valid JSON"));
+    }
+}

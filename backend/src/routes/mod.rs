@@ -1,0 +1,30 @@
+//! HTTP routes: the JSON API under `/api`, health checks.
+
+pub mod auth;
+pub mod health;
+pub mod json;
+pub mod me;
+
+use actix_web::{web, HttpResponse};
+
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api")
+            .route("/auth/providers", web::get().to(auth::providers))
+            .route("/auth/login", web::post().to(auth::login))
+            .route("/auth/callback", web::post().to(auth::callback))
+            .route("/auth/logout", web::post().to(auth::logout))
+            .route("/me", web::get().to(me::me))
+            .route("/me/repos", web::get().to(me::repos))
+            .default_service(web::to(api_not_found)),
+    )
+    .route("/healthz", web::get().to(health::live))
+    .route("/readyz", web::get().to(health::ready));
+}
+
+/// Unknown `/api/*` paths (and wrong methods) answer JSON, never the SPA's HTML.
+async fn api_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}

@@ -1,0 +1,71 @@
+//! CSRF and body-size guard for the JSON API.
+//!
+//! Every non-GET `/api/*` request must carry `X-CSRF: 1` and `Content-Type:
+//! application/json`: a cross-site form can send neither without a CORS preflight, which
+//! this server never grants. An `Origin` header, when present, must be our own origin, and
+//! `Sec-Fetch-Site: cross-site` is refused outright.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, ResponseError};
+
+use crate::error::ApiError;
+use crate::routes::json::MAX_BODY;
+use crate::state::AppState;
+
+fn check(req: &ServiceRequest, public_origin: &str) -> Result<(), ApiError> {
+    let declared_len = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_len.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if !req.path().starts_with("/api/") || matches!(*req.method(), Method::GET | Method::HEAD) {
+        return Ok(());
+    }
+    let headers = req.headers();
+    if headers.get(shared::api::CSRF_HEADER).is_none_or(|v| v != "1") {
+        return Err(ApiError::CsrfFailed("missing X-CSRF header"));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::CsrfFailed("content type is not application/json"));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        if origin.as_bytes() != public_origin.as_bytes() {
+            return Err(ApiError::CsrfFailed("foreign Origin"));
+        }
+    }
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v == "cross-site")
+    {
+        return Err(ApiError::CsrfFailed("cross-site request"));
+    }
+    Ok(())
+}
+
+pub async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let origin = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.public_origin.clone())
+        .unwrap_or_default();
+    match check(&req, &origin) {
+        Ok(()) => Ok(next.call(req).await?.map_into_boxed_body()),
+        Err(e) => {
+            let response = e.error_response();
+            Ok(req.into_response(response))
+        }
+    }
+}

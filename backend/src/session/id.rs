@@ -1,0 +1,66 @@
+//! Session ids: 256 random bits in the cookie, only their SHA-256 in the store.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+/// The cookie value. A bearer credential: redacted `Debug`, no `Display`, not `Clone`.
+pub struct SessionId(String);
+
+impl SessionId {
+    #[must_use]
+    pub fn generate() -> Self {
+        Self(random_token())
+    }
+
+    /// Accepts only values shaped like ours (43 base64url characters); anything else is
+    /// treated as no cookie at all, without touching the store.
+    pub fn parse(value: &str) -> Option<Self> {
+        (value.len() == 43
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Self(value.to_owned()))
+    }
+
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The store key: SHA-256 of the id, so a leaked store holds no usable cookies.
+    pub fn key(&self) -> SessionKey {
+        SessionKey(Sha256::digest(self.0.as_bytes()).into())
+    }
+}
+
+impl std::fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionId([redacted])")
+    }
+}
+
+/// What the store indexes sessions by.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct SessionKey(pub [u8; 32]);
+
+/// 32 random bytes, base64url: session ids and OAuth `state` values.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_redacted_and_well_formed() {
+        let id = SessionId::generate();
+        assert_eq!(format!("{id:?}"), "SessionId([redacted])");
+        assert!(SessionId::parse(id.secret()).is_some());
+        assert!(SessionId::parse("short").is_none());
+        assert!(SessionId::parse(&"a".repeat(42).replace('a', "!")).is_none());
+        assert_ne!(id.key(), SessionId::generate().key());
+    }
+}

@@ -1,0 +1,188 @@
+//! Builds the whole application (stores, provider client, HTTP server) for `main` and the
+//! tests alike. It binds its own listener, so tests use port 0 and ask for `port()`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use emulator::{AppRegistration, Emulator};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::crypto::{load_or_create_key_file, KeyRing};
+use crate::oauth::github::GitHubConfig;
+use crate::oauth::GitHub;
+use crate::security::rate_limit::IpRateLimiter;
+use crate::session::{Sessions, SqliteStore};
+use crate::state::AppState;
+use crate::users::UserStore;
+use crate::{db, routes, security, telemetry};
+
+/// How often expired sessions and idle rate-limit entries are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(300);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    emulator: Option<Emulator>,
+    sweeper: tokio::task::JoinHandle<()>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::default()).await
+    }
+
+    /// Like [`Application::build`] with a clock tests can move forward.
+    pub async fn build_with_clock(mut settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+            .with_context(|| format!("Failed to listen on {}:{} (HOST, PORT)", settings.host, settings.port))?;
+        let port = listener.local_addr()?.port();
+        if settings.public_url.is_none() {
+            // With PORT=0 the default public URL must name the port actually bound.
+            settings.port = port;
+        }
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("Failed to create DATA_DIR {}", settings.data_dir.display()))?;
+        let pool = db::connect(&settings.database_url()).await?;
+        let keys = match &settings.token_keys {
+            Some(value) => KeyRing::parse(value.expose_secret())?,
+            None => load_or_create_key_file(&settings.data_dir)?,
+        };
+
+        let (github_config, emulator) = provider_config(&settings)?;
+        let dev_mode = emulator.is_some();
+        let state = web::Data::new(AppState {
+            public_origin: settings.public_origin(),
+            dev_mode,
+            github: GitHub::new(github_config)?,
+            sessions: Sessions::new(
+                Arc::new(SqliteStore::new(pool.clone())),
+                clock,
+                settings.session_idle_secs,
+                settings.session_absolute_secs,
+            ),
+            users: UserStore::new(pool),
+            keys,
+            login_limiter: IpRateLimiter::per_minute(settings.auth_rate_limit_per_min, settings.trusted_proxies.clone()),
+            callback_limiter: IpRateLimiter::per_minute(settings.auth_rate_limit_per_min, settings.trusted_proxies.clone()),
+        });
+        let sweeper = tokio::spawn(sweep(state.clone()));
+
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .wrap(from_fn(security::csrf::guard))
+                .wrap(security::headers::default_headers())
+                .wrap(Compress::default())
+                .wrap(from_fn(telemetry::request_span))
+                .configure(routes::configure)
+        })
+        .listen(listener)?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers as usize);
+        }
+        let server = server.run();
+        tracing::info!(url = %settings.public_url(), dev_mode, "listening");
+        Ok(Self {
+            port,
+            server,
+            state,
+            emulator,
+            sweeper,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The embedded emulator in dev mode.
+    pub fn emulator(&self) -> Option<&Emulator> {
+        self.emulator.as_ref()
+    }
+
+    pub fn dev_mode(&self) -> bool {
+        self.state.dev_mode
+    }
+
+    /// A handle to stop the server (tests use it to restart on the same data).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.sweeper.abort();
+        if let Some(emulator) = &self.emulator {
+            emulator.stop().await;
+        }
+        result
+    }
+}
+
+/// Real GitHub when credentials are set; otherwise start the emulator on loopback and
+/// register ourselves with it (dev mode).
+fn provider_config(settings: &Settings) -> anyhow::Result<(GitHubConfig, Option<Emulator>)> {
+    let redirect_uri = settings.redirect_uri();
+    let common = |oauth_url: Url, api_url: Url, client_id: String, client_secret: SecretString| GitHubConfig {
+        oauth_url,
+        api_url,
+        client_id,
+        client_secret,
+        redirect_uri: redirect_uri.clone(),
+        scopes: settings.github_scopes.clone(),
+        timeout: settings.provider_timeout(),
+    };
+    match (&settings.github_client_id, &settings.github_client_secret) {
+        (Some(id), Some(secret)) => Ok((
+            common(
+                settings.github_oauth_url.clone(),
+                settings.github_api_url.clone(),
+                id.clone(),
+                secret.clone(),
+            ),
+            None,
+        )),
+        _ => {
+            let registration = AppRegistration::random("Sign in with GitHub (development)", &redirect_uri);
+            let listener = TcpListener::bind(("127.0.0.1", 0)).context("Failed to start the GitHub emulator")?;
+            let emulator = Emulator::start(registration.clone(), listener, 1)?;
+            tracing::warn!(
+                emulator = emulator.base_url(),
+                "DEV MODE: no GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET set, signing in against the embedded GitHub emulator (development provider)"
+            );
+            Ok((
+                common(
+                    Url::parse(emulator.base_url())?,
+                    Url::parse(&emulator.api_url())?,
+                    registration.client_id,
+                    SecretString::from(registration.client_secret),
+                ),
+                Some(emulator),
+            ))
+        }
+    }
+}
+
+async fn sweep(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        tick.tick().await;
+        match state.sessions.delete_expired().await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "expired-session sweep failed"),
+        }
+        state.login_limiter.forget_idle_clients();
+        state.callback_limiter.forget_idle_clients();
+    }
+}
