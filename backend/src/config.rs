@@ -14,7 +14,10 @@ use url::Url;
 /// Configuration of the BFF. All optional: with nothing set it runs in dev mode against
 /// the embedded GitHub emulator.
 #[derive(Parser, Clone, Debug)]
-#[command(name = "backend", about = "GitHub sign-in backend-for-frontend for a Leptos SPA")]
+#[command(
+    name = "backend",
+    about = "GitHub sign-in backend-for-frontend for a Leptos SPA"
+)]
 pub struct Settings {
     /// Interface to listen on.
     #[arg(long, env = "HOST", value_name = "HOST", default_value = "127.0.0.1")]
@@ -27,7 +30,12 @@ pub struct Settings {
     #[arg(long, env = "PUBLIC_URL", value_name = "PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<Url>,
     /// Directory for the SQLite database and the dev-mode token key.
-    #[arg(long, env = "DATA_DIR", value_name = "DATA_DIR", default_value = "./data")]
+    #[arg(
+        long,
+        env = "DATA_DIR",
+        value_name = "DATA_DIR",
+        default_value = "./data"
+    )]
     pub data_dir: PathBuf,
     /// Directory with the built SPA (Trunk's `dist/`); unset means API only.
     #[arg(long, env = "STATIC_DIR", value_name = "STATIC_DIR")]
@@ -36,29 +44,59 @@ pub struct Settings {
     #[arg(long, env = "GITHUB_CLIENT_ID", value_name = "GITHUB_CLIENT_ID")]
     pub github_client_id: Option<String>,
     /// GitHub OAuth app client secret.
-    #[arg(long, env = "GITHUB_CLIENT_SECRET", value_name = "GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "GITHUB_CLIENT_SECRET",
+        value_name = "GITHUB_CLIENT_SECRET",
+        hide_env_values = true
+    )]
     pub github_client_secret: Option<SecretString>,
     /// Scopes asked for, space separated.
-    #[arg(long, env = "GITHUB_SCOPES", value_name = "GITHUB_SCOPES", default_value = "read:user user:email")]
+    #[arg(
+        long,
+        env = "GITHUB_SCOPES",
+        value_name = "GITHUB_SCOPES",
+        default_value = "read:user user:email"
+    )]
     pub github_scopes: String,
     /// Base URL of GitHub's OAuth endpoints (authorize, access_token).
-    #[arg(long, env = "GITHUB_OAUTH_URL", value_name = "GITHUB_OAUTH_URL", default_value = "https://github.com")]
+    #[arg(
+        long,
+        env = "GITHUB_OAUTH_URL",
+        value_name = "GITHUB_OAUTH_URL",
+        default_value = "https://github.com"
+    )]
     pub github_oauth_url: Url,
     /// Base URL of GitHub's REST API.
-    #[arg(long, env = "GITHUB_API_URL", value_name = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        value_name = "GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
     pub github_api_url: Url,
     /// Database for users and sessions; default `sqlite://$DATA_DIR/bff.sqlite3`.
     #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", hide_env_values = true, value_parser = parse_database_url)]
     pub database_url: Option<String>,
     /// Token encryption keys: comma-separated base64 of 32 bytes each; the first encrypts,
     /// all decrypt. Default: a key file generated in DATA_DIR.
-    #[arg(long, env = "TOKEN_KEYS", value_name = "TOKEN_KEYS", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "TOKEN_KEYS",
+        value_name = "TOKEN_KEYS",
+        hide_env_values = true
+    )]
     pub token_keys: Option<SecretString>,
     /// Requests per minute per client IP on each of login and callback.
     #[arg(long, env = "AUTH_RATE_LIMIT_PER_MIN", value_name = "AUTH_RATE_LIMIT_PER_MIN", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub auth_rate_limit_per_min: u32,
     /// Proxies whose X-Forwarded-For is believed, comma separated. Empty: the socket address is the client.
-    #[arg(long, env = "TRUSTED_PROXIES", value_name = "TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "TRUSTED_PROXIES",
+        value_name = "TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     pub trusted_proxies: Vec<IpAddr>,
     /// Sign out after this many seconds without a request.
     #[arg(long, env = "SESSION_IDLE_SECS", value_name = "SESSION_IDLE_SECS", default_value_t = 8 * 3600, value_parser = clap::value_parser!(u64).range(60..))]
@@ -89,7 +127,13 @@ impl Settings {
             Err(e) if !e.use_stderr() => e.exit(),
             Err(e) => {
                 let rendered = e.render().to_string();
-                eprintln!("{}", rendered.lines().next().unwrap_or("error: bad configuration"));
+                eprintln!(
+                    "{}",
+                    rendered
+                        .lines()
+                        .next()
+                        .unwrap_or("error: bad configuration")
+                );
                 std::process::exit(2);
             }
         }
@@ -103,8 +147,12 @@ impl Settings {
     /// Rules that span several variables.
     pub fn check(&self) -> Result<(), String> {
         match (&self.github_client_id, &self.github_client_secret) {
-            (Some(_), None) => Err("GITHUB_CLIENT_SECRET must be set when GITHUB_CLIENT_ID is".into()),
-            (None, Some(_)) => Err("GITHUB_CLIENT_ID must be set when GITHUB_CLIENT_SECRET is".into()),
+            (Some(_), None) => {
+                Err("GITHUB_CLIENT_SECRET must be set when GITHUB_CLIENT_ID is".into())
+            }
+            (None, Some(_)) => {
+                Err("GITHUB_CLIENT_ID must be set when GITHUB_CLIENT_SECRET is".into())
+            }
             (Some(id), Some(_)) if id.trim().is_empty() => Err("GITHUB_CLIENT_ID is empty".into()),
             _ if self.github_scopes.chars().any(|c| c.is_control()) => {
                 Err("GITHUB_SCOPES contains control characters".into())
@@ -135,9 +183,9 @@ impl Settings {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("bff.sqlite3").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("bff.sqlite3").display()))
     }
 
     pub fn provider_timeout(&self) -> Duration {

@@ -106,7 +106,9 @@ impl ResponseError for ApiError {
             | Self::StateExpired => StatusCode::BAD_REQUEST,
             Self::CsrfFailed(_) | Self::AccessDenied => StatusCode::FORBIDDEN,
             Self::ProviderError(_) => StatusCode::BAD_GATEWAY,
-            Self::ProviderUnavailable { timed_out: true, .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::ProviderUnavailable {
+                timed_out: true, ..
+            } => StatusCode::GATEWAY_TIMEOUT,
             Self::ProviderUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -42,15 +42,21 @@ impl Application {
 
     /// Like [`Application::build`] with a clock tests can move forward.
     pub async fn build_with_clock(mut settings: Settings, clock: Clock) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
-            .with_context(|| format!("Failed to listen on {}:{} (HOST, PORT)", settings.host, settings.port))?;
+        let listener =
+            TcpListener::bind((settings.host.as_str(), settings.port)).with_context(|| {
+                format!(
+                    "Failed to listen on {}:{} (HOST, PORT)",
+                    settings.host, settings.port
+                )
+            })?;
         let port = listener.local_addr()?.port();
         if settings.public_url.is_none() {
             // With PORT=0 the default public URL must name the port actually bound.
             settings.port = port;
         }
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("Failed to create DATA_DIR {}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!("Failed to create DATA_DIR {}", settings.data_dir.display())
+        })?;
         let pool = db::connect(&settings.database_url()).await?;
         let keys = match &settings.token_keys {
             Some(value) => KeyRing::parse(value.expose_secret())?,
@@ -71,8 +77,14 @@ impl Application {
             ),
             users: UserStore::new(pool),
             keys,
-            login_limiter: IpRateLimiter::per_minute(settings.auth_rate_limit_per_min, settings.trusted_proxies.clone()),
-            callback_limiter: IpRateLimiter::per_minute(settings.auth_rate_limit_per_min, settings.trusted_proxies.clone()),
+            login_limiter: IpRateLimiter::per_minute(
+                settings.auth_rate_limit_per_min,
+                settings.trusted_proxies.clone(),
+            ),
+            callback_limiter: IpRateLimiter::per_minute(
+                settings.auth_rate_limit_per_min,
+                settings.trusted_proxies.clone(),
+            ),
         });
         let sweeper = tokio::spawn(sweep(state.clone()));
 
@@ -133,14 +145,16 @@ impl Application {
 /// register ourselves with it (dev mode).
 fn provider_config(settings: &Settings) -> anyhow::Result<(GitHubConfig, Option<Emulator>)> {
     let redirect_uri = settings.redirect_uri();
-    let common = |oauth_url: Url, api_url: Url, client_id: String, client_secret: SecretString| GitHubConfig {
-        oauth_url,
-        api_url,
-        client_id,
-        client_secret,
-        redirect_uri: redirect_uri.clone(),
-        scopes: settings.github_scopes.clone(),
-        timeout: settings.provider_timeout(),
+    let common = |oauth_url: Url, api_url: Url, client_id: String, client_secret: SecretString| {
+        GitHubConfig {
+            oauth_url,
+            api_url,
+            client_id,
+            client_secret,
+            redirect_uri: redirect_uri.clone(),
+            scopes: settings.github_scopes.clone(),
+            timeout: settings.provider_timeout(),
+        }
     };
     match (&settings.github_client_id, &settings.github_client_secret) {
         (Some(id), Some(secret)) => Ok((
@@ -153,8 +167,10 @@ fn provider_config(settings: &Settings) -> anyhow::Result<(GitHubConfig, Option<
             None,
         )),
         _ => {
-            let registration = AppRegistration::random("Sign in with GitHub (development)", &redirect_uri);
-            let listener = TcpListener::bind(("127.0.0.1", 0)).context("Failed to start the GitHub emulator")?;
+            let registration =
+                AppRegistration::random("Sign in with GitHub (development)", &redirect_uri);
+            let listener = TcpListener::bind(("127.0.0.1", 0))
+                .context("Failed to start the GitHub emulator")?;
             let emulator = Emulator::start(registration.clone(), listener, 1)?;
             tracing::warn!(
                 emulator = emulator.base_url(),

@@ -31,31 +31,32 @@ struct Checked {
 
 /// Checks the client and redirect URI. Errors render a page and never redirect: sending a
 /// browser to an unregistered URI is exactly what an attacker would want.
-fn check(state: &EmulatorState, p: &AuthorizeParams) -> Result<Checked, HttpResponse> {
+fn check(state: &EmulatorState, p: &AuthorizeParams) -> Result<Checked, &'static str> {
     let app = &state.app;
     match p.client_id.as_deref() {
         Some(id) if id == app.client_id => {}
-        _ => return Err(error_page("The client_id is not registered with this application.")),
+        _ => return Err("The client_id is not registered with this application."),
     }
     let redirect_uri = match p.redirect_uri.as_deref() {
         None | Some("") => app.callback_url.clone(),
         Some(uri) if uri == app.callback_url => uri.to_owned(),
         Some(_) => {
-            return Err(error_page(
+            return Err(
                 "The redirect_uri MUST match the registered callback URL for this application.",
-            ))
+            )
         }
     };
-    let challenge = match (p.code_challenge.as_deref(), p.code_challenge_method.as_deref()) {
+    let challenge = match (
+        p.code_challenge.as_deref(),
+        p.code_challenge_method.as_deref(),
+    ) {
         (None, None) => None,
         (Some(c), None | Some("S256")) if c.len() == 43 => Some(c.to_owned()),
         (Some(_), None | Some("S256")) => {
-            return Err(error_page("code_challenge must be a base64url SHA-256 digest."))
+            return Err("code_challenge must be a base64url SHA-256 digest.")
         }
         (_, Some(_)) => {
-            return Err(error_page(
-                "code_challenge_method is not supported: only S256 is allowed.",
-            ))
+            return Err("code_challenge_method is not supported: only S256 is allowed.")
         }
     };
     Ok(Checked {
@@ -73,9 +74,13 @@ pub async fn show(
     };
     let checked = match check(&state, &p) {
         Ok(c) => c,
-        Err(page) => return page,
+        Err(message) => return error_page(message),
     };
-    let challenge_method = if checked.challenge.is_some() { "S256" } else { "" };
+    let challenge_method = if checked.challenge.is_some() {
+        "S256"
+    } else {
+        ""
+    };
     let hidden = [
         ("client_id", state.app.client_id.as_str()),
         ("redirect_uri", checked.redirect_uri.as_str()),
@@ -108,7 +113,7 @@ pub async fn decide(
     }
     let checked = match check(&state, &p) {
         Ok(c) => c,
-        Err(page) => return page,
+        Err(message) => return error_page(message),
     };
     let mut target = match url::Url::parse(&checked.redirect_uri) {
         Ok(u) => u,

@@ -64,7 +64,11 @@ pub struct Emulator {
 impl Emulator {
     /// Starts the emulator on `listener` (bind it to `127.0.0.1:0` for a random port) in
     /// the current Tokio runtime.
-    pub fn start(app: AppRegistration, listener: TcpListener, workers: usize) -> std::io::Result<Self> {
+    pub fn start(
+        app: AppRegistration,
+        listener: TcpListener,
+        workers: usize,
+    ) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let base_url = format!("http://127.0.0.1:{port}");
         let state = Arc::new(state::EmulatorState::new(app, base_url.clone()));

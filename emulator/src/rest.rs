@@ -23,7 +23,8 @@ fn with_rate_headers(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
 }
 
 fn bad_credentials() -> HttpResponse {
-    HttpResponse::Unauthorized().json(json!({"message": "Bad credentials", "documentation_url": DOCS}))
+    HttpResponse::Unauthorized()
+        .json(json!({"message": "Bad credentials", "documentation_url": DOCS}))
 }
 
 /// Common preamble: injected fault, User-Agent rule, bearer token -> fixture user.
@@ -45,9 +46,13 @@ async fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("token ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("token "))
+        })
         .ok_or_else(|| {
-            HttpResponse::Unauthorized().json(json!({"message": "Requires authentication", "documentation_url": DOCS}))
+            HttpResponse::Unauthorized()
+                .json(json!({"message": "Requires authentication", "documentation_url": DOCS}))
         })?;
     state
         .token_owner(token)
@@ -57,7 +62,9 @@ async fn authenticate(
 
 pub async fn user(req: HttpRequest, state: web::Data<EmulatorState>) -> HttpResponse {
     match authenticate(&req, &state, Endpoint::User).await {
-        Ok(user) => with_rate_headers(HttpResponse::Ok()).json(fixtures::user_json(user, &state.base_url)),
+        Ok(user) => {
+            with_rate_headers(HttpResponse::Ok()).json(fixtures::user_json(user, &state.base_url))
+        }
         Err(response) => response,
     }
 }
@@ -79,12 +86,13 @@ pub async fn repos(
     state: web::Data<EmulatorState>,
     query: Option<web::Query<ReposQuery>>,
 ) -> HttpResponse {
-    let per_page = query
-        .and_then(|q| q.per_page)
-        .unwrap_or(30)
-        .clamp(1, 100);
+    let per_page = query.and_then(|q| q.per_page).unwrap_or(30).clamp(1, 100);
     match authenticate(&req, &state, Endpoint::Repos).await {
-        Ok(user) => with_rate_headers(HttpResponse::Ok()).json(fixtures::repos_json(user, &state.base_url, per_page)),
+        Ok(user) => with_rate_headers(HttpResponse::Ok()).json(fixtures::repos_json(
+            user,
+            &state.base_url,
+            per_page,
+        )),
         Err(response) => response,
     }
 }
@@ -114,7 +122,8 @@ pub async fn revoke(
         .and_then(|b| STANDARD.decode(b).ok())
         .is_some_and(|raw| raw == expected.as_bytes());
     if !authorized || path.into_inner() != app.client_id {
-        return HttpResponse::NotFound().json(json!({"message": "Not Found", "documentation_url": DOCS}));
+        return HttpResponse::NotFound()
+            .json(json!({"message": "Not Found", "documentation_url": DOCS}));
     }
     let Ok(body) = serde_json::from_slice::<RevokeBody>(&body) else {
         return HttpResponse::UnprocessableEntity()

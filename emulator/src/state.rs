@@ -59,9 +59,7 @@ impl EmulatorState {
         let value = random_hex(10);
         let mut inner = self.lock();
         // Codes nobody exchanged would otherwise pile up forever.
-        inner
-            .codes
-            .retain(|_, c| c.issued_at.elapsed() < CODE_TTL);
+        inner.codes.retain(|_, c| c.issued_at.elapsed() < CODE_TTL);
         inner.codes.insert(value.clone(), code);
         value
     }

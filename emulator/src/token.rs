@@ -118,10 +118,9 @@ pub async fn exchange(
         }
     }
     if let Some(challenge) = issued.code_challenge.as_deref() {
-        let verified = form
-            .code_verifier
-            .as_deref()
-            .is_some_and(|v| shared::pkce::validate(v).is_ok() && shared::pkce::verify_s256(v, challenge));
+        let verified = form.code_verifier.as_deref().is_some_and(|v| {
+            shared::pkce::validate(v).is_ok() && shared::pkce::verify_s256(v, challenge)
+        });
         if !verified {
             return bad_code();
         }

@@ -36,7 +36,12 @@ mod tests {
 
     #[test]
     fn same_origin_paths_are_kept() {
-        for ok in ["/", "/dashboard", "/dashboard?tab=repos#top", "/a/b-c_d.e~f"] {
+        for ok in [
+            "/",
+            "/dashboard",
+            "/dashboard?tab=repos#top",
+            "/a/b-c_d.e~f",
+        ] {
             assert_eq!(sanitize(Some(ok)), ok);
         }
     }

@@ -53,7 +53,12 @@ impl KeyRing {
     /// Parses `TOKEN_KEYS`: comma-separated base64 (standard or URL-safe) 32-byte keys.
     pub fn parse(value: &str) -> Result<Self, KeyError> {
         let mut keys = Vec::new();
-        for (i, part) in value.split(',').map(str::trim).filter(|p| !p.is_empty()).enumerate() {
+        for (i, part) in value
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .enumerate()
+        {
             let bytes = STANDARD
                 .decode(part)
                 .or_else(|_| URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')))
@@ -106,7 +111,8 @@ impl KeyRing {
     /// Decrypts a value made by [`KeyRing::seal`] with any key of the ring.
     pub fn open(&self, purpose: &str, sealed: &str) -> Result<String, OpenError> {
         let mut parts = sealed.splitn(3, '.');
-        let (Some(VERSION), Some(id), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(VERSION), Some(id), Some(data)) = (parts.next(), parts.next(), parts.next())
+        else {
             return Err(OpenError);
         };
         let key = self.keys.iter().find(|k| k.id == id).ok_or(OpenError)?;
@@ -139,7 +145,11 @@ mod tests {
         let sealed = ring.seal("token", "gho_secret");
         assert!(!sealed.contains("gho_secret"));
         assert_eq!(ring.open("token", &sealed).unwrap(), "gho_secret");
-        assert_ne!(ring.seal("token", "gho_secret"), sealed, "nonces must differ");
+        assert_ne!(
+            ring.seal("token", "gho_secret"),
+            sealed,
+            "nonces must differ"
+        );
     }
 
     #[test]
@@ -158,7 +168,10 @@ mod tests {
         assert_eq!(rotated.open("token", &before).unwrap(), "t1");
         let after = rotated.seal("token", "t2");
         assert!(KeyRing::parse(&old).unwrap().open("token", &after).is_err());
-        assert_eq!(KeyRing::parse(&new).unwrap().open("token", &after).unwrap(), "t2");
+        assert_eq!(
+            KeyRing::parse(&new).unwrap().open("token", &after).unwrap(),
+            "t2"
+        );
     }
 
     #[test]
@@ -168,7 +181,9 @@ mod tests {
         let mut bytes = sealed.into_bytes();
         let last = bytes.len() - 2;
         bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
-        assert!(ring.open("token", &String::from_utf8(bytes).unwrap()).is_err());
+        assert!(ring
+            .open("token", &String::from_utf8(bytes).unwrap())
+            .is_err());
         assert!(ring.open("token", "v1.x.y").is_err());
         assert!(ring.open("token", "garbage").is_err());
     }

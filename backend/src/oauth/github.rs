@@ -95,8 +95,14 @@ impl GitHub {
     /// redirects (following a provider's redirect is a server-side request forgery door).
     pub fn new(config: GitHubConfig) -> anyhow::Result<Self> {
         let mut headers = header::HeaderMap::new();
-        headers.insert(header::ACCEPT, header::HeaderValue::from_static("application/json"));
-        headers.insert("x-github-api-version", header::HeaderValue::from_static(API_VERSION));
+        headers.insert(
+            header::ACCEPT,
+            header::HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            "x-github-api-version",
+            header::HeaderValue::from_static(API_VERSION),
+        );
         let http = Client::builder()
             .user_agent(concat!("github-bff/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
@@ -135,7 +141,11 @@ impl GitHub {
     }
 
     /// Exchanges the code (with our secret and the PKCE verifier) for an access token.
-    pub async fn exchange(&self, code: AuthorizationCode, verifier: CodeVerifier) -> Result<AccessToken, ApiError> {
+    pub async fn exchange(
+        &self,
+        code: AuthorizationCode,
+        verifier: CodeVerifier,
+    ) -> Result<AccessToken, ApiError> {
         let url = self.endpoint(&self.config.oauth_url, "login/oauth/access_token");
         let form = [
             ("client_id", self.config.client_id.as_str()),
@@ -179,7 +189,10 @@ impl GitHub {
 
     async fn primary_email(&self, token: &AccessToken) -> Result<Option<String>, ApiError> {
         // Without the user:email scope this answers 403/404: that only means "unknown".
-        match self.get::<Vec<GitHubEmail>>(token, "user/emails", "the email request").await {
+        match self
+            .get::<Vec<GitHubEmail>>(token, "user/emails", "the email request")
+            .await
+        {
             Ok(emails) => Ok(emails
                 .into_iter()
                 .find(|e| e.primary && e.verified)
@@ -192,7 +205,11 @@ impl GitHub {
     /// The user's repositories, most recently updated first.
     pub async fn repos(&self, token: &AccessToken) -> Result<Vec<Repo>, ApiError> {
         let repos: Vec<GitHubRepo> = self
-            .get(token, "user/repos?sort=updated&per_page=30", "the repository request")
+            .get(
+                token,
+                "user/repos?sort=updated&per_page=30",
+                "the repository request",
+            )
             .await?;
         Ok(repos
             .into_iter()
@@ -218,7 +235,10 @@ impl GitHub {
         let response = self
             .http
             .delete(url)
-            .basic_auth(&self.config.client_id, Some(self.config.client_secret.expose_secret()))
+            .basic_auth(
+                &self.config.client_id,
+                Some(self.config.client_secret.expose_secret()),
+            )
             .json(&serde_json::json!({ "access_token": token.secret() }))
             .send()
             .await
@@ -231,8 +251,16 @@ impl GitHub {
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, token: &AccessToken, path: &str, what: &str) -> Result<T, ApiError> {
-        let url = format!("{}/{path}", self.config.api_url.as_str().trim_end_matches('/'));
+    async fn get<T: DeserializeOwned>(
+        &self,
+        token: &AccessToken,
+        path: &str,
+        what: &str,
+    ) -> Result<T, ApiError> {
+        let url = format!(
+            "{}/{path}",
+            self.config.api_url.as_str().trim_end_matches('/')
+        );
         let response = self
             .http
             .get(url)
@@ -268,8 +296,11 @@ fn is_rate_limited(response: &Response) -> bool {
 /// rather than copied (the field is provider-controlled text).
 fn token_error(code: &str) -> String {
     match code {
-        "bad_verification_code" | "incorrect_client_credentials" | "redirect_uri_mismatch"
-        | "unverified_user_email" | "bad_refresh_token" => format!("GitHub token error: {code}"),
+        "bad_verification_code"
+        | "incorrect_client_credentials"
+        | "redirect_uri_mismatch"
+        | "unverified_user_email"
+        | "bad_refresh_token" => format!("GitHub token error: {code}"),
         _ => "GitHub token error: unrecognised code".to_owned(),
     }
 }
@@ -284,9 +315,14 @@ async fn read_json<T: DeserializeOwned>(response: Response, what: &str) -> Resul
         });
     }
     if !status.is_success() {
-        return Err(ApiError::ProviderError(format!("GitHub answered {status} to {what}")));
+        return Err(ApiError::ProviderError(format!(
+            "GitHub answered {status} to {what}"
+        )));
     }
-    if response.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY as u64)
+    {
         return Err(garbage(what, "the body is too large"));
     }
     let body = response.bytes().await.map_err(|e| unavailable(e, what))?;
@@ -294,5 +330,10 @@ async fn read_json<T: DeserializeOwned>(response: Response, what: &str) -> Resul
         return Err(garbage(what, "the body is too large"));
     }
     // serde's message may quote the body, which may hold a token: log only the position.
-    serde_json::from_slice(&body).map_err(|e| garbage(what, format_args!("invalid JSON at line {} column {}", e.line(), e.column())))
+    serde_json::from_slice(&body).map_err(|e| {
+        garbage(
+            what,
+            format_args!("invalid JSON at line {} column {}", e.line(), e.column()),
+        )
+    })
 }

@@ -39,7 +39,10 @@ mod tests {
 
     #[test]
     fn debug_is_redacted() {
-        assert_eq!(format!("{:?}", AccessToken::new("gho_x".into())), "AccessToken([redacted])");
+        assert_eq!(
+            format!("{:?}", AccessToken::new("gho_x".into())),
+            "AccessToken([redacted])"
+        );
         assert_eq!(
             format!("{:?}", AuthorizationCode::new("abc".into())),
             "AuthorizationCode([redacted])"

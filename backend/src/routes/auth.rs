@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use shared::api::{
-    CallbackRequest, CallbackResponse, LoginRequest, LoginResponse, ProviderInfo, ProvidersResponse, GITHUB,
+    CallbackRequest, CallbackResponse, LoginRequest, LoginResponse, ProviderInfo,
+    ProvidersResponse, GITHUB,
 };
 use shared::pkce::{self, CodeVerifier};
 use shared::return_to;
@@ -12,7 +13,9 @@ use shared::return_to;
 use super::json::read_json;
 use crate::error::ApiError;
 use crate::oauth::{AccessToken, AuthorizationCode};
-use crate::session::{random_token, removal_cookie, PendingLogin, SessionData, MAX_PENDING, PENDING_TTL_SECS};
+use crate::session::{
+    random_token, removal_cookie, PendingLogin, SessionData, MAX_PENDING, PENDING_TTL_SECS,
+};
 use crate::state::AppState;
 
 /// Logout waits at most this long for GitHub to revoke the token; the user is signed out
@@ -49,7 +52,8 @@ pub async fn login(
             "code_challenge_method must be S256.".into(),
         ));
     }
-    pkce::validate(body.code_verifier.secret()).map_err(|e| ApiError::InvalidRequest(format!("{e}.")))?;
+    pkce::validate(body.code_verifier.secret())
+        .map_err(|e| ApiError::InvalidRequest(format!("{e}.")))?;
     if !pkce::verify_s256(body.code_verifier.secret(), &body.code_challenge) {
         return Err(ApiError::InvalidRequest(
             "code_challenge is not the S256 challenge of code_verifier.".into(),
@@ -59,7 +63,9 @@ pub async fn login(
     let oauth_state = random_token();
     let pending = PendingLogin {
         state: oauth_state.clone(),
-        sealed_verifier: state.keys.seal(VERIFIER_PURPOSE, body.code_verifier.secret()),
+        sealed_verifier: state
+            .keys
+            .seal(VERIFIER_PURPOSE, body.code_verifier.secret()),
         provider: GITHUB.to_owned(),
         return_to: return_to::sanitize(body.return_to.as_deref()),
         created_at: now,
@@ -86,14 +92,22 @@ pub async fn login(
     }
     tracing::info!("sign-in started");
     Ok(response.json(LoginResponse {
-        authorize_url: state.github.authorize_url(&oauth_state, &body.code_challenge),
+        authorize_url: state
+            .github
+            .authorize_url(&oauth_state, &body.code_challenge),
     }))
 }
 
 /// A value from the redirect: present, not empty, printable ASCII, not absurdly long.
 fn param(value: Option<String>, name: &str) -> Result<String, ApiError> {
     match value {
-        Some(v) if !v.is_empty() && v.len() <= MAX_PARAM_LEN && v.bytes().all(|b| b.is_ascii_graphic()) => Ok(v),
+        Some(v)
+            if !v.is_empty()
+                && v.len() <= MAX_PARAM_LEN
+                && v.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Ok(v)
+        }
         Some(_) => Err(ApiError::InvalidRequest(format!("{name} is malformed."))),
         None => Err(ApiError::InvalidRequest(format!("{name} is required."))),
     }
@@ -102,7 +116,11 @@ fn param(value: Option<String>, name: &str) -> Result<String, ApiError> {
 /// Compares without an early exit, so timing says nothing about how much of a guessed
 /// state matched.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[tracing::instrument(name = "callback", skip_all)]
@@ -125,7 +143,11 @@ pub async fn callback(
     };
 
     // The state must belong to a sign-in started in this very browser session.
-    let mut session = state.sessions.load(&req).await?.ok_or(ApiError::InvalidState)?;
+    let mut session = state
+        .sessions
+        .load(&req)
+        .await?
+        .ok_or(ApiError::InvalidState)?;
     let index = session
         .data
         .pending
@@ -142,17 +164,25 @@ pub async fn callback(
     let code = match outcome {
         Ok(code) => code,
         Err(error) if error == "access_denied" => return Err(ApiError::AccessDenied),
-        Err(_) => return Err(ApiError::ProviderError("GitHub reported an authorization error".into())),
+        Err(_) => {
+            return Err(ApiError::ProviderError(
+                "GitHub reported an authorization error".into(),
+            ))
+        }
     };
 
     let verifier = state
         .keys
         .open(VERIFIER_PURPOSE, &pending.sealed_verifier)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!(e).context("Failed to open the stored verifier")))
+        .map_err(|e| {
+            ApiError::Internal(anyhow::anyhow!(e).context("Failed to open the stored verifier"))
+        })
         .and_then(|v| CodeVerifier::parse(v).map_err(|_| ApiError::InvalidState))?;
     let token = state.github.exchange(code, verifier).await?;
     let profile = state.github.profile(&token).await.map_err(|e| match e {
-        ApiError::Unauthenticated => ApiError::ProviderError("GitHub rejected a token it just issued".into()),
+        ApiError::Unauthenticated => {
+            ApiError::ProviderError("GitHub rejected a token it just issued".into())
+        }
         other => other,
     })?;
     let user = state.users.upsert(&profile, now).await?;
@@ -173,7 +203,10 @@ pub async fn callback(
 }
 
 #[tracing::instrument(name = "logout", skip_all)]
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     if let Some(session) = state.sessions.load(&req).await? {
         let token = session
             .data
@@ -184,7 +217,9 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
         if let Some(token) = token {
             match tokio::time::timeout(REVOKE_TIMEOUT, state.github.revoke(&token)).await {
                 Ok(Ok(())) => tracing::info!("token revoked at the provider"),
-                Ok(Err(e)) => tracing::warn!(error = ?e, "token revocation failed; signing out anyway"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = ?e, "token revocation failed; signing out anyway")
+                }
                 Err(_) => tracing::warn!("token revocation timed out; signing out anyway"),
             }
         }

@@ -30,7 +30,10 @@ fn describe(e: serde_json::Error) -> ApiError {
         Category::Data => {
             let text = e.to_string();
             if text.starts_with("missing field") {
-                text.split(" at line").next().unwrap_or("missing field").to_owned()
+                text.split(" at line")
+                    .next()
+                    .unwrap_or("missing field")
+                    .to_owned()
             } else {
                 "a field has the wrong type or value".to_owned()
             }

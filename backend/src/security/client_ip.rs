@@ -52,6 +52,10 @@ mod tests {
     fn a_trusted_proxy_names_the_nearest_untrusted_hop() {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let ip = client_ip(&req("10.0.0.1", Some("6.6.6.6, 1.2.3.4")), &[proxy]).unwrap();
-        assert_eq!(ip.to_string(), "1.2.3.4", "spoofed left-most value must not win");
+        assert_eq!(
+            ip.to_string(),
+            "1.2.3.4",
+            "spoofed left-most value must not win"
+        );
     }
 }

@@ -28,7 +28,10 @@ fn check(req: &ServiceRequest, public_origin: &str) -> Result<(), ApiError> {
         return Ok(());
     }
     let headers = req.headers();
-    if headers.get(shared::api::CSRF_HEADER).is_none_or(|v| v != "1") {
+    if headers
+        .get(shared::api::CSRF_HEADER)
+        .is_none_or(|v| v != "1")
+    {
         return Err(ApiError::CsrfFailed("missing X-CSRF header"));
     }
     let content_type = headers

@@ -4,7 +4,8 @@
 use actix_web::middleware::DefaultHeaders;
 
 /// The API serves no markup, so its CSP forbids everything.
-pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+pub const API_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 pub fn default_headers() -> DefaultHeaders {
     DefaultHeaders::new()

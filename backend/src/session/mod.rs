@@ -81,7 +81,12 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    pub fn new(store: Arc<dyn SessionStore>, clock: Clock, idle_secs: u64, absolute_secs: u64) -> Self {
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        clock: Clock,
+        idle_secs: u64,
+        absolute_secs: u64,
+    ) -> Self {
         Self {
             store,
             clock,
@@ -217,7 +222,10 @@ mod tests {
     #[tokio::test]
     async fn the_cookie_has_every_protective_attribute() {
         let clock = Clock::default();
-        let (_, cookie) = sessions(&clock).create(&SessionData::default()).await.unwrap();
+        let (_, cookie) = sessions(&clock)
+            .create(&SessionData::default())
+            .await
+            .unwrap();
         assert_eq!(cookie.name(), "__Host-session");
         assert_eq!(cookie.path(), Some("/"));
         assert_eq!(cookie.http_only(), Some(true));
@@ -233,11 +241,17 @@ mod tests {
         let (_, cookie) = s.create(&SessionData::default()).await.unwrap();
         assert!(round_trip(&s, &cookie).await.is_some());
         clock.advance(Duration::from_secs(3000));
-        assert!(round_trip(&s, &cookie).await.is_some(), "activity resets idle");
+        assert!(
+            round_trip(&s, &cookie).await.is_some(),
+            "activity resets idle"
+        );
         clock.advance(Duration::from_secs(3000));
         assert!(round_trip(&s, &cookie).await.is_some());
         clock.advance(Duration::from_secs(1300));
-        assert!(round_trip(&s, &cookie).await.is_none(), "absolute lifetime passed");
+        assert!(
+            round_trip(&s, &cookie).await.is_none(),
+            "absolute lifetime passed"
+        );
 
         let (_, idle) = s.create(&SessionData::default()).await.unwrap();
         clock.advance(Duration::from_secs(3601));

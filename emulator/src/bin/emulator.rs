@@ -19,10 +19,18 @@ struct Args {
     #[arg(long, env = "EMULATOR_CLIENT_ID", default_value = "emulator-client")]
     client_id: String,
     /// OAuth client secret of the registered app.
-    #[arg(long, env = "EMULATOR_CLIENT_SECRET", default_value = "emulator-secret")]
+    #[arg(
+        long,
+        env = "EMULATOR_CLIENT_SECRET",
+        default_value = "emulator-secret"
+    )]
     client_secret: String,
     /// The registered callback URL (the only redirect_uri accepted).
-    #[arg(long, env = "EMULATOR_CALLBACK_URL", default_value = "http://localhost:3000/callback")]
+    #[arg(
+        long,
+        env = "EMULATOR_CALLBACK_URL",
+        default_value = "http://localhost:3000/callback"
+    )]
     callback_url: String,
     /// Worker threads.
     #[arg(long, default_value_t = 1)]

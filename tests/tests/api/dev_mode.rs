@@ -1,0 +1,50 @@
+//! With no GitHub credentials the BFF starts its own emulator and says so.
+
+use backend::config::Settings;
+use backend::startup::Application;
+
+use crate::helpers::{logs, Browser};
+
+#[tokio::test]
+async fn without_credentials_the_embedded_emulator_is_used_end_to_end() {
+    logs();
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::defaults();
+    settings.host = "127.0.0.1".into();
+    settings.port = 0;
+    settings.public_url = Some(crate::helpers::PUBLIC_URL.parse().unwrap());
+    settings.data_dir = data_dir.path().to_path_buf();
+    settings.github_client_id = None;
+    settings.github_client_secret = None;
+    settings.token_keys = None;
+    settings.database_url = None;
+    settings.workers = Some(1);
+    let app = Application::build(settings).await.unwrap();
+    assert!(app.dev_mode());
+    let emulator_url = app.emulator().unwrap().base_url().to_owned();
+    assert!(
+        emulator_url.starts_with("http://127.0.0.1:"),
+        "loopback only"
+    );
+    let browser = Browser::new(&format!("http://127.0.0.1:{}", app.port()));
+    tokio::spawn(app.run_until_stopped());
+
+    let providers: serde_json::Value = browser
+        .get("/api/auth/providers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(providers["dev_mode"], true);
+    let body = browser.sign_in_as("octocat").await;
+    assert_eq!(body["user"]["login"], "octocat");
+    assert!(logs().text().contains("DEV MODE"), "the log says so loudly");
+
+    // The generated key file is private.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(data_dir.path().join("token-key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

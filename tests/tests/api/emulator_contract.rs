@@ -1,0 +1,216 @@
+//! The emulator itself answers the way github-oauth.md says GitHub does.
+
+use std::net::TcpListener;
+
+use emulator::{AppRegistration, Emulator};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{pkce_pair, Browser};
+
+fn start() -> Emulator {
+    Emulator::start(
+        AppRegistration::random("Contract", "http://localhost:3000/callback"),
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        1,
+    )
+    .unwrap()
+}
+
+fn authorize_url(e: &Emulator, challenge: &str, extra: &str) -> String {
+    format!(
+        "{}/login/oauth/authorize?client_id={}&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fcallback&scope=read%3Auser&state=s1&code_challenge={challenge}&code_challenge_method=S256{extra}",
+        e.base_url(),
+        e.control().app().client_id
+    )
+}
+
+async fn token_request(e: &Emulator, form: &[(&str, &str)]) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}/login/oauth/access_token", e.base_url()))
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "GitHub answers token errors with 200"
+    );
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_pkce_mismatch_is_rejected_by_the_token_endpoint() {
+    let e = start();
+    let browser = Browser::new(e.base_url());
+    let (verifier, challenge) = pkce_pair();
+    let app = e.control().app().clone();
+    let redirect = browser
+        .authorize(&authorize_url(&e, &challenge, ""), "octocat", "approve")
+        .await;
+    let (wrong, _) = pkce_pair();
+    let answer = token_request(
+        &e,
+        &[
+            ("client_id", &app.client_id),
+            ("client_secret", &app.client_secret),
+            ("code", redirect.get("code")),
+            ("code_verifier", &wrong),
+        ],
+    )
+    .await;
+    assert_eq!(answer["error"], "bad_verification_code");
+    // The code was spent by the failed attempt, like GitHub.
+    let answer = token_request(
+        &e,
+        &[
+            ("client_id", &app.client_id),
+            ("client_secret", &app.client_secret),
+            ("code", redirect.get("code")),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(answer["error"], "bad_verification_code");
+}
+
+#[tokio::test]
+async fn codes_are_single_use_bound_to_the_client_and_expire() {
+    let e = start();
+    let browser = Browser::new(e.base_url());
+    let (verifier, challenge) = pkce_pair();
+    let app = e.control().app().clone();
+    let redirect = browser
+        .authorize(&authorize_url(&e, &challenge, ""), "octocat", "approve")
+        .await;
+    let wrong_secret = token_request(
+        &e,
+        &[
+            ("client_id", &app.client_id),
+            ("client_secret", "nope"),
+            ("code", redirect.get("code")),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(wrong_secret["error"], "incorrect_client_credentials");
+    let ok = token_request(
+        &e,
+        &[
+            ("client_id", &app.client_id),
+            ("client_secret", &app.client_secret),
+            ("code", redirect.get("code")),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert!(ok["access_token"].as_str().unwrap().starts_with("gho_"));
+    assert_eq!(ok["token_type"], "bearer");
+    let again = token_request(
+        &e,
+        &[
+            ("client_id", &app.client_id),
+            ("client_secret", &app.client_secret),
+            ("code", redirect.get("code")),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(again["error"], "bad_verification_code");
+
+    let redirect = browser
+        .authorize(&authorize_url(&e, &challenge, ""), "octocat", "approve")
+        .await;
+    e.control().age_codes(std::time::Duration::from_secs(601));
+    let expired = token_request(
+        &e,
+        &[
+            ("client_id", &app.client_id),
+            ("client_secret", &app.client_secret),
+            ("code", redirect.get("code")),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(expired["error"], "bad_verification_code");
+}
+
+#[tokio::test]
+async fn bad_authorize_requests_show_an_error_page_and_never_redirect() {
+    let e = start();
+    let (_, challenge) = pkce_pair();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cases = [
+        authorize_url(&e, &challenge, "").replace(
+            "redirect_uri=http%3A%2F%2Flocalhost%3A3000",
+            "redirect_uri=https%3A%2F%2Fevil.example",
+        ),
+        authorize_url(&e, &challenge, "").replace("client_id=", "client_id=unknown"),
+        authorize_url(&e, &challenge, "")
+            .replace("code_challenge_method=S256", "code_challenge_method=plain"),
+    ];
+    for url in cases {
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{url}");
+        assert!(response.headers().get("location").is_none());
+        assert!(response
+            .text()
+            .await
+            .unwrap()
+            .contains("Authorization error"));
+    }
+}
+
+#[tokio::test]
+async fn the_consent_page_has_the_documented_form() {
+    let e = start();
+    let (_, challenge) = pkce_pair();
+    let html =
+        reqwest::get(authorize_url(&e, &challenge, "").replace("state=s1", "state=%3Cscript%3E"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    for field in [
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+    ] {
+        assert!(html.contains(&format!("name=\"{field}\"")), "{field}");
+    }
+    assert!(html.contains("name=\"login\"") && html.contains("name=\"decision\""));
+    assert!(html.contains(">Authorize</button>") && html.contains(">Cancel</button>"));
+    assert!(!html.contains("<script>"), "reflected values are escaped");
+}
+
+#[tokio::test]
+async fn the_rest_api_needs_a_user_agent_and_a_live_token() {
+    let e = start();
+    let plain = reqwest::Client::builder().build().unwrap();
+    let no_agent = plain
+        .get(format!("{}/user", e.api_url()))
+        .bearer_auth("gho_x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_agent.status(), StatusCode::FORBIDDEN);
+    let with_agent = plain
+        .get(format!("{}/user", e.api_url()))
+        .header("user-agent", "contract-test")
+        .bearer_auth("gho_unknown")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_agent.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = with_agent.json().await.unwrap();
+    assert_eq!(body["message"], "Bad credentials");
+}
