@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{from_fn, Compress};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use emulator::{AppRegistration, Emulator};
@@ -18,6 +18,7 @@ use crate::config::Settings;
 use crate::crypto::{load_or_create_key_file, KeyRing};
 use crate::oauth::github::GitHubConfig;
 use crate::oauth::GitHub;
+use crate::routes::spa::StaticAssets;
 use crate::security::rate_limit::IpRateLimiter;
 use crate::session::{Sessions, SqliteStore};
 use crate::state::AppState;
@@ -65,6 +66,13 @@ impl Application {
 
         let (github_config, emulator) = provider_config(&settings)?;
         let dev_mode = emulator.is_some();
+        let assets = match &settings.static_dir {
+            Some(dir) => {
+                let avatar_origin = github_config.oauth_url.origin().ascii_serialization();
+                Some(StaticAssets::load(dir, &[avatar_origin])?)
+            }
+            None => None,
+        };
         let state = web::Data::new(AppState {
             public_origin: settings.public_origin(),
             dev_mode,
@@ -85,6 +93,7 @@ impl Application {
                 settings.auth_rate_limit_per_min,
                 settings.trusted_proxies.clone(),
             ),
+            assets,
         });
         let sweeper = tokio::spawn(sweep(state.clone()));
 
@@ -94,7 +103,6 @@ impl Application {
                 .app_data(app_state.clone())
                 .wrap(from_fn(security::csrf::guard))
                 .wrap(security::headers::default_headers())
-                .wrap(Compress::default())
                 .wrap(from_fn(telemetry::request_span))
                 .configure(routes::configure)
         })

@@ -2,6 +2,7 @@
 
 use crate::crypto::KeyRing;
 use crate::oauth::GitHub;
+use crate::routes::spa::StaticAssets;
 use crate::security::rate_limit::IpRateLimiter;
 use crate::session::Sessions;
 use crate::users::UserStore;
@@ -16,4 +17,6 @@ pub struct AppState {
     pub keys: KeyRing,
     pub login_limiter: IpRateLimiter,
     pub callback_limiter: IpRateLimiter,
+    /// The built SPA, when `STATIC_DIR` is set.
+    pub assets: Option<StaticAssets>,
 }

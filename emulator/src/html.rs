@@ -105,6 +105,24 @@ pub fn consent_page(form: &ConsentForm<'_>) -> HttpResponse {
     )
 }
 
+/// `GET /avatars/{login}.png`: a generated picture (an initial on a colour), like GitHub's
+/// identicons, so avatars render in development without reaching the internet.
+pub async fn avatar(file: actix_web::web::Path<String>) -> HttpResponse {
+    let login = file.split('.').next().unwrap_or("");
+    let initial = login.chars().next().unwrap_or('?').to_ascii_uppercase();
+    let hue = login
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
+        % 360;
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("cache-control", "public, max-age=3600"))
+        .body(format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 64 64\"><rect width=\"64\" height=\"64\" fill=\"hsl({hue},55%,45%)\"/><text x=\"32\" y=\"42\" font-family=\"sans-serif\" font-size=\"30\" text-anchor=\"middle\" fill=\"#fff\">{}</text></svg>",
+            escape(&initial.to_string())
+        ))
+}
+
 /// `GET /`: says what this server is.
 pub async fn index() -> HttpResponse {
     page(

@@ -130,5 +130,6 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 web::delete().to(rest::revoke),
             ),
     )
+    .route("/avatars/{file}", web::get().to(html::avatar))
     .route("/", web::get().to(html::index));
 }

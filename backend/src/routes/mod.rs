@@ -4,6 +4,7 @@ pub mod auth;
 pub mod health;
 pub mod json;
 pub mod me;
+pub mod spa;
 
 use actix_web::{web, HttpResponse};
 
@@ -21,7 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(api_not_found)),
     )
     .route("/healthz", web::get().to(health::live))
-    .route("/readyz", web::get().to(health::ready));
+    .route("/readyz", web::get().to(health::ready))
+    .default_service(web::to(spa::serve));
 }
 
 /// Unknown `/api/*` paths (and wrong methods) answer JSON, never the SPA's HTML.

@@ -1,0 +1,12 @@
+//! Entry point: mounts the app on `<body>`.
+
+mod api;
+mod app;
+mod auth;
+mod components;
+mod messages;
+mod pages;
+
+fn main() {
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,66 @@
+//! Error codes turned into sentences for people. The `match` is exhaustive on purpose:
+//! a new error code does not compile until it has a sentence.
+
+use shared::ErrorCode;
+
+use crate::api::ApiError;
+
+/// A headline and an explanation.
+pub struct Message {
+    pub title: &'static str,
+    pub detail: &'static str,
+}
+
+pub fn for_error(error: &ApiError) -> Message {
+    let code = match error {
+        ApiError::Network => {
+            return Message {
+                title: "We can't reach the server",
+                detail: "Check your connection and try again.",
+            }
+        }
+        ApiError::Api { code, .. } => *code,
+    };
+    match code {
+        ErrorCode::AccessDenied => Message {
+            title: "Sign-in was cancelled",
+            detail: "You chose not to give this app access to your GitHub account. Nothing was shared.",
+        },
+        ErrorCode::StateExpired => Message {
+            title: "That sign-in took too long",
+            detail: "For your safety, sign-in links expire after ten minutes. Please start again.",
+        },
+        ErrorCode::InvalidState => Message {
+            title: "This sign-in link has already been used",
+            detail: "It may have been opened twice, or in another browser. Please start again.",
+        },
+        ErrorCode::ProviderUnavailable => Message {
+            title: "GitHub isn't answering right now",
+            detail: "This is usually brief. Please try again in a moment.",
+        },
+        ErrorCode::ProviderError => Message {
+            title: "GitHub didn't accept the sign-in",
+            detail: "Please start again. If it keeps happening, the app's GitHub settings may need attention.",
+        },
+        ErrorCode::RateLimited => Message {
+            title: "Too many attempts",
+            detail: "Please wait a minute before trying again.",
+        },
+        ErrorCode::Unauthenticated => Message {
+            title: "You're signed out",
+            detail: "Your session has ended. Please sign in again.",
+        },
+        ErrorCode::CsrfFailed | ErrorCode::InvalidRequest | ErrorCode::PayloadTooLarge => Message {
+            title: "Something about that request wasn't right",
+            detail: "Please reload the page and try again.",
+        },
+        ErrorCode::UnknownProvider => Message {
+            title: "That sign-in option isn't available",
+            detail: "Please choose another way to sign in.",
+        },
+        ErrorCode::NotFound | ErrorCode::Internal => Message {
+            title: "Something went wrong on our side",
+            detail: "Please try again. If it keeps happening, let us know.",
+        },
+    }
+}

@@ -1,0 +1,83 @@
+//! `/callback`: where the provider sends the browser back. The code and state are read,
+//! wiped from the address bar before anything else, and handed to the BFF.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+use shared::api::CallbackRequest;
+use shared::ErrorCode;
+use wasm_bindgen::JsValue;
+
+use crate::api::{self, ApiError};
+use crate::auth::{Auth, AuthState};
+use crate::components::error_panel::ErrorPanel;
+use crate::components::spinner::Spinner;
+
+/// Reads the redirect's parameters and replaces the URL with a bare `/callback`, so the
+/// code never sits in the address bar, the history or a bookmark.
+fn take_redirect_params() -> CallbackRequest {
+    let window = window();
+    let search = window.location().search().unwrap_or_default();
+    let _ = window
+        .history()
+        .and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some("/callback")));
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
+    let get = |name: &str| params.as_ref().and_then(|p| p.get(name));
+    CallbackRequest {
+        code: get("code"),
+        state: get("state"),
+        error: get("error"),
+        error_description: None,
+    }
+}
+
+/// Finishes sign-in, then goes where the person was headed.
+#[component]
+pub fn CallbackPage() -> impl IntoView {
+    let auth = Auth::get();
+    let navigate = use_navigate();
+    let failure = RwSignal::new(None::<ApiError>);
+    let request = take_redirect_params();
+
+    if request.state.is_none() || (request.code.is_none() && request.error.is_none()) {
+        // Opened by hand, or a reload after the URL was wiped.
+        failure.set(Some(ApiError::Api {
+            code: ErrorCode::InvalidState,
+            status: 400,
+        }));
+    } else {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::callback(&request).await {
+                Ok(done) => {
+                    auth.0.set(AuthState::SignedIn(done.user));
+                    navigate(
+                        &done.return_to,
+                        NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        },
+                    );
+                }
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    }
+
+    view! {
+        <section class="card">
+            {move || match failure.get() {
+                None => view! { <Spinner label="Finishing sign-in…"/> }.into_any(),
+                Some(error) => {
+                    let navigate = navigate.clone();
+                    view! {
+                        <ErrorPanel error on_retry=Callback::new(move |_| {
+                            navigate("/", NavigateOptions { replace: true, ..Default::default() })
+                        })/>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,108 @@
+//! The sign-in page: one button per provider, and the PKCE start of the redirect flow.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use shared::api::LoginRequest;
+use shared::pkce::{CodeVerifier, S256};
+
+use crate::api::{self, ApiError};
+use crate::auth::{Auth, AuthState};
+use crate::components::error_panel::ErrorPanel;
+use crate::components::spinner::Spinner;
+
+/// Where to go after sign-in when the address did not say.
+const DEFAULT_RETURN_TO: &str = "/dashboard";
+
+/// Makes the verifier here (the platform CSPRNG), hands it to the BFF with its challenge,
+/// and leaves for the provider. The verifier lives only in this function's memory and the
+/// BFF's session: nothing is written to browser storage.
+async fn start_sign_in(provider: String, return_to: String) -> Result<(), ApiError> {
+    let verifier = CodeVerifier::generate().map_err(|_| ApiError::Network)?;
+    let request = LoginRequest {
+        provider,
+        code_challenge: verifier.challenge(),
+        code_verifier: verifier,
+        code_challenge_method: S256.to_owned(),
+        return_to: Some(return_to),
+    };
+    let answer = api::login(&request).await?;
+    window()
+        .location()
+        .assign(&answer.authorize_url)
+        .map_err(|_| ApiError::Network)
+}
+
+/// The start page.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let auth = Auth::get();
+    let query = use_query_map();
+    let return_to = move || {
+        query
+            .read()
+            .get("return_to")
+            .filter(|r| r.starts_with('/') && !r.starts_with("//"))
+            .unwrap_or_else(|| DEFAULT_RETURN_TO.to_owned())
+    };
+
+    // Already signed in (say, after a reload): carry on to where they were going.
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let AuthState::SignedIn(_) = auth.0.get() {
+            navigate(
+                &return_to(),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+
+    let providers = LocalResource::new(api::providers);
+    let start =
+        Action::new_local(move |provider: &String| start_sign_in(provider.clone(), return_to()));
+    // After a successful start the page is being replaced; keep showing progress until then.
+    let leaving = move || start.pending().get() || matches!(start.value().get(), Some(Ok(())));
+
+    view! {
+        <section class="card hero">
+            <h1>"Sign in"</h1>
+            <p class="lead">"See your GitHub profile and your repositories in one place."</p>
+            {move || match providers.get() {
+                None => view! { <Spinner label="Loading sign-in options…"/> }.into_any(),
+                Some(Err(error)) => view! {
+                    <ErrorPanel error on_retry=Callback::new(move |_| providers.refetch())/>
+                }.into_any(),
+                Some(Ok(list)) => view! {
+                    {list.dev_mode.then(|| view! {
+                        <p class="banner" role="note">
+                            <strong>"Development provider. "</strong>
+                            "Sign-in goes to the built-in GitHub emulator, not github.com."
+                        </p>
+                    })}
+                    <div class="providers">
+                        {list.providers.into_iter().map(|p| {
+                            let id = p.id.clone();
+                            let label = format!("Sign in with {}", p.name);
+                            view! {
+                                <button class="btn primary github" disabled=leaving
+                                    on:click=move |_| { start.dispatch(id.clone()); }>
+                                    <span class="mark" aria-hidden="true"></span>
+                                    {label}
+                                </button>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <Show when=leaving>
+                        <Spinner label="Taking you to GitHub…"/>
+                    </Show>
+                }.into_any(),
+            }}
+            {move || start.value().get().and_then(Result::err).map(|error| view! {
+                <ErrorPanel error on_retry=Callback::new(move |_| start.value().set(None))/>
+            })}
+        </section>
+    }
+}
