@@ -42,7 +42,7 @@ impl Application {
     }
 
     /// Like [`Application::build`] with a clock tests can move forward.
-    pub async fn build_with_clock(mut settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let listener =
             TcpListener::bind((settings.host.as_str(), settings.port)).with_context(|| {
                 format!(
@@ -50,6 +50,16 @@ impl Application {
                     settings.host, settings.port
                 )
             })?;
+        Self::build_on(settings, listener, clock).await
+    }
+
+    /// Builds on a listener the caller already bound (tests that must know the port
+    /// before the app exists, e.g. to register the callback URL with a provider).
+    pub async fn build_on(
+        mut settings: Settings,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         if settings.public_url.is_none() {
             // With PORT=0 the default public URL must name the port actually bound.

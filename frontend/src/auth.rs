@@ -22,11 +22,19 @@ pub enum AuthState {
 pub struct Auth(pub RwSignal<AuthState>);
 
 impl Auth {
-    /// Creates the context and asks the BFF once whether a session exists.
+    /// Creates the context and asks the BFF once whether a session exists. On `/callback`
+    /// it does not ask: the callback itself decides, and a pre-auth session would only
+    /// answer "signed out".
     pub fn provide() -> Self {
         let auth = Self(RwSignal::new(AuthState::Checking));
         provide_context(auth);
-        auth.refresh();
+        let on_callback = window()
+            .location()
+            .pathname()
+            .is_ok_and(|p| p == "/callback");
+        if !on_callback {
+            auth.refresh();
+        }
         auth
     }
 
@@ -34,14 +42,19 @@ impl Auth {
         expect_context::<Self>()
     }
 
+    /// Asks `/api/me` again. The answer is dropped if something newer (a finished
+    /// callback, a sign-out) set the state while it was in flight.
     pub fn refresh(self) {
         self.0.set(AuthState::Checking);
         spawn_local(async move {
-            self.0.set(match api::me().await {
+            let answer = match api::me().await {
                 Ok(Some(user)) => AuthState::SignedIn(user),
                 Ok(None) => AuthState::SignedOut,
                 Err(e) => AuthState::Unknown(e),
-            });
+            };
+            if self.0.get_untracked() == AuthState::Checking {
+                self.0.set(answer);
+            }
         });
     }
 }

@@ -60,7 +60,11 @@ pub fn CallbackPage() -> impl IntoView {
                         },
                     );
                 }
-                Err(error) => failure.set(Some(error)),
+                Err(error) => {
+                    // Nobody was signed in by this; ask whether someone already was.
+                    auth.refresh();
+                    failure.set(Some(error));
+                }
             }
         });
     }

@@ -1,0 +1,300 @@
+//! Real headless Chromium through ChromeDriver, driving the SPA served by a real BFF and
+//! a real emulator, all on loopback with random ports.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use backend::clock::Clock;
+use backend::config::Settings;
+use backend::crypto::KeyRing;
+use backend::startup::Application;
+use emulator::{AppRegistration, Emulator};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn workspace_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Trunk's output; `cargo xtask test` builds it before the tests run.
+fn dist_dir() -> PathBuf {
+    let dir = std::env::var_os("STATIC_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_dir().join("dist"));
+    assert!(
+        dir.join("index.html").exists(),
+        "{} has no built SPA: run `cargo xtask test`, which builds it with Trunk first",
+        dir.display()
+    );
+    dir
+}
+
+/// ChromeDriver on a free loopback port, stopped on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    async fn start() -> Self {
+        let binary =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {binary} ({e}); `cargo xtask test` installs chromium-driver")
+            });
+        let driver = Self { child, port };
+        let status = format!("http://127.0.0.1:{port}/status");
+        let started = Instant::now();
+        while reqwest::get(&status).await.is_err() {
+            assert!(started.elapsed() < WAIT, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        driver
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One running product (emulator + BFF serving the SPA) and one browser on it.
+pub struct Session {
+    pub client: Client,
+    pub base: String,
+    /// The emulator the test controls; `None` in dev mode, where the BFF runs its own.
+    emulator: Option<Emulator>,
+    driver: Driver,
+    _profile: tempfile::TempDir,
+    _data: tempfile::TempDir,
+    name: &'static str,
+}
+
+/// Product with a test-controlled emulator configured as "GitHub".
+pub async fn start(name: &'static str) -> Session {
+    launch(name, false).await
+}
+
+/// Product in dev mode: no credentials, the BFF starts its own emulator.
+pub async fn start_dev_mode(name: &'static str) -> Session {
+    launch(name, true).await
+}
+
+async fn launch(name: &'static str, dev_mode: bool) -> Session {
+    // The BFF's port must be known before the emulator registers the callback URL.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let base = format!("http://localhost:{port}");
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = Settings::defaults();
+    settings.host = "127.0.0.1".into();
+    settings.port = port;
+    settings.public_url = Some(base.parse().unwrap());
+    settings.data_dir = data.path().to_path_buf();
+    settings.database_url = None;
+    settings.static_dir = Some(dist_dir());
+    settings.github_client_id = None;
+    settings.github_client_secret = None;
+    let emulator = (!dev_mode).then(|| {
+        let registration = AppRegistration::random("Repo Desk (test)", &format!("{base}/callback"));
+        let emulator = Emulator::start(
+            registration.clone(),
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+            1,
+        )
+        .unwrap();
+        settings.github_client_id = Some(registration.client_id);
+        settings.github_client_secret = Some(registration.client_secret.into());
+        settings.github_oauth_url = emulator.base_url().parse().unwrap();
+        settings.github_api_url = emulator.api_url().parse().unwrap();
+        emulator
+    });
+    settings.token_keys = Some(KeyRing::generate_key().into());
+    settings.auth_rate_limit_per_min = 1000;
+    settings.provider_timeout_ms = 2000;
+    settings.workers = Some(1);
+    let app = Application::build_on(settings, listener, Clock::default())
+        .await
+        .expect("the app starts");
+    tokio::spawn(app.run_until_stopped());
+
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-extensions",
+                "--window-size=1100,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session with Chromium");
+    Session {
+        client,
+        base,
+        emulator,
+        driver,
+        _profile: profile,
+        _data: data,
+        name,
+    }
+}
+
+impl Session {
+    /// The test-controlled emulator (not available in dev mode).
+    pub fn control(&self) -> &emulator::Control {
+        self.emulator.as_ref().expect("not in dev mode").control()
+    }
+
+    pub async fn open(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    pub async fn url(&self) -> url::Url {
+        self.client.current_url().await.unwrap()
+    }
+
+    /// Waits for an element whose visible text is exactly `text` (whitespace-normalised).
+    pub async fn wait_for_text(&self, tag: &str, text: &str) -> fantoccini::elements::Element {
+        let xpath = format!("//{tag}[normalize-space()=\"{text}\"]");
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no <{tag}> reading {text:?} ({e})"))
+    }
+
+    /// Waits for an element containing `text` anywhere in it.
+    pub async fn wait_for_contains(&self, tag: &str, text: &str) -> fantoccini::elements::Element {
+        let xpath = format!("//{tag}[contains(normalize-space(), \"{text}\")]");
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no <{tag}> containing {text:?} ({e})"))
+    }
+
+    /// A button found by its accessible text, clicked.
+    pub async fn click_button(&self, text: &str) {
+        self.wait_for_text("button", text)
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn wait_for_path(&self, path: &str) {
+        let started = Instant::now();
+        loop {
+            let url = self.url().await;
+            if url.path() == path {
+                return;
+            }
+            assert!(started.elapsed() < WAIT, "still at {url}, expected {path}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sign in through the emulator's consent page as `login`.
+    pub async fn sign_in(&self, login: &str) {
+        self.click_button("Sign in with GitHub").await;
+        self.consent(login, "Authorize").await;
+        self.wait_for_path("/dashboard").await;
+        self.wait_for_contains("p", &format!("@{login}")).await;
+    }
+
+    /// On the emulator's consent page: choose the user and press a button.
+    pub async fn consent(&self, login: &str, button: &str) {
+        let radio = self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(&format!("input[name=login][value={login}]")))
+            .await
+            .expect("the emulator's consent page");
+        radio.click().await.unwrap();
+        self.click_button(button).await;
+    }
+
+    /// Runs `fetch(path)` in the page (with the page's cookies) and returns the status.
+    pub async fn fetch_status(&self, path: &str) -> u64 {
+        let value = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => done(r.status), () => done(0));",
+                vec![json!(path)],
+            )
+            .await
+            .unwrap();
+        value.as_u64().unwrap()
+    }
+
+    /// The browser console since the last call (ChromeDriver's log endpoint).
+    pub async fn console(&self) -> Vec<Value> {
+        let session = self.client.session_id().await.unwrap().unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/session/{session}/se/log",
+            self.driver.port
+        );
+        let answer: Value = reqwest::Client::new()
+            .post(url)
+            .json(&json!({"type": "browser"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["value"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Saves a screenshot under `target/e2e-screenshots/` and closes the browser.
+    pub async fn finish(self) {
+        self.screenshot(self.name).await;
+        self.client.close().await.unwrap();
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let dir = workspace_dir().join("target/e2e-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}

@@ -1,0 +1,183 @@
+//! The SPA in real headless Chromium: sign-in, errors, reloads, sign-out, storage, CSP.
+//! Each test leaves a screenshot of its last page in `target/e2e-screenshots/`.
+
+mod harness;
+
+use emulator::{Endpoint, Fault};
+use serde_json::Value;
+
+use harness::{start, start_dev_mode};
+
+#[tokio::test]
+async fn signing_in_and_approving_shows_the_dashboard() {
+    let s = start_dev_mode("sign_in_dashboard").await;
+    s.open("/").await;
+    s.wait_for_contains("p", "Development provider").await;
+    s.screenshot("sign_in_page").await;
+    s.sign_in("octocat").await;
+
+    s.wait_for_text("h1", "The Octocat").await;
+    s.wait_for_text("a", "octocat/Hello-World").await;
+    s.wait_for_text("a", "octocat/Spoon-Knife").await;
+    s.wait_for_text("span", "octocat@github.com").await;
+    s.wait_for_text("button", "Sign out").await;
+    let url = s.url().await;
+    assert_eq!(url.path(), "/dashboard");
+    assert!(
+        url.query().is_none(),
+        "no code or state left in the address bar: {url}"
+    );
+
+    // The same page on a phone-width screen.
+    s.client.set_window_size(390, 844).await.unwrap();
+    s.screenshot("sign_in_dashboard_phone").await;
+    s.client.set_window_size(1100, 900).await.unwrap();
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_user_without_public_email_sees_so() {
+    let s = start("no_public_email").await;
+    s.open("/").await;
+    s.sign_in("hubot").await;
+    s.wait_for_text("span", "No public email").await;
+    s.wait_for_text("a", "hubot/chatops").await;
+    // The repo description contains markup; it must be shown as text.
+    s.wait_for_contains("p", "Scripts <b>not</b> to be rendered as HTML")
+        .await;
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn cancelling_shows_a_readable_error_and_try_again_works() {
+    let s = start("cancel_try_again").await;
+    s.open("/").await;
+    s.click_button("Sign in with GitHub").await;
+    s.consent("octocat", "Cancel").await;
+    s.wait_for_text("h2", "Sign-in was cancelled").await;
+    let url = s.url().await;
+    assert_eq!(url.path(), "/callback");
+    assert!(
+        url.query().is_none(),
+        "error and state are wiped from the address bar: {url}"
+    );
+    s.screenshot("cancel_error").await;
+
+    s.click_button("Try again").await;
+    s.wait_for_path("/").await;
+    s.sign_in("octocat").await;
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_reload_keeps_the_session_and_sign_out_ends_it() {
+    let s = start("reload_and_sign_out").await;
+    s.open("/").await;
+    s.sign_in("octocat").await;
+    s.client.refresh().await.unwrap();
+    s.wait_for_text("h1", "The Octocat").await;
+    assert_eq!(s.url().await.path(), "/dashboard");
+    assert_eq!(s.fetch_status("/api/me").await, 200);
+
+    s.click_button("Sign out").await;
+    s.wait_for_text("button", "Sign in with GitHub").await;
+    assert_eq!(s.fetch_status("/api/me").await, 401);
+    s.open("/dashboard").await;
+    s.wait_for_text("button", "Sign in with GitHub").await;
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn no_browser_storage_or_readable_cookie_is_used() {
+    let s = start("storage_empty").await;
+    s.open("/").await;
+    s.sign_in("octocat").await;
+    let found: Value = s
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const dbs = indexedDB.databases ? indexedDB.databases() : Promise.resolve([]);
+             dbs.then(list => done({local: localStorage.length, session: sessionStorage.length,
+                                    cookie: document.cookie, idb: list.length}));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(found["local"], 0, "{found}");
+    assert_eq!(found["session"], 0, "{found}");
+    assert_eq!(found["idb"], 0, "{found}");
+    assert_eq!(
+        found["cookie"], "",
+        "the session cookie is HttpOnly: {found}"
+    );
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn the_app_runs_under_the_csp_without_console_errors() {
+    let s = start("csp_console").await;
+    s.open("/").await;
+    s.sign_in("octocat").await;
+    s.client.refresh().await.unwrap();
+    s.wait_for_text("h1", "The Octocat").await;
+    s.open("/no/such/page").await;
+    s.wait_for_text("h1", "Page not found").await;
+    let csp_header = reqwest::get(format!("{}/", s.base))
+        .await
+        .unwrap()
+        .headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(!csp_header.contains("unsafe-inline"));
+    // The one expected entry: Chromium logs the signed-out start-up check (`GET /api/me`
+    // answering 401, as the API contract says) as a failed resource load.
+    let signed_out_check = format!(
+        "{}/api/me - Failed to load resource: the server responded with a status of 401",
+        s.base
+    );
+    let errors: Vec<Value> = s
+        .console()
+        .await
+        .into_iter()
+        .filter(|entry| {
+            entry["level"] == "SEVERE"
+                || entry["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("Content Security Policy"))
+        })
+        .filter(|entry| {
+            !entry["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(&signed_out_check))
+        })
+        .collect();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_deep_link_round_trips_through_sign_in() {
+    let s = start("deep_link").await;
+    s.open("/dashboard").await;
+    s.wait_for_text("button", "Sign in with GitHub").await;
+    let url = s.url().await;
+    assert_eq!(url.path(), "/");
+    assert_eq!(url.query(), Some("return_to=/dashboard"));
+    s.sign_in("octocat").await;
+    assert_eq!(s.url().await.path(), "/dashboard");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_provider_outage_shows_a_readable_error() {
+    let s = start("provider_down").await;
+    s.open("/").await;
+    s.click_button("Sign in with GitHub").await;
+    s.control().set_fault(Endpoint::Token, Fault::Status(503));
+    s.consent("octocat", "Authorize").await;
+    s.wait_for_text("h2", "GitHub isn't answering right now")
+        .await;
+    s.wait_for_text("button", "Try again").await;
+    s.finish().await;
+}
