@@ -1,0 +1,97 @@
+//! `cargo xtask run | test | bench`: the README's commands.
+//!
+//! Everything a fresh machine lacks is installed from a package registry at a pinned
+//! version (never a prebuilt download): the wasm target with rustup, Trunk and
+//! wasm-bindgen-cli from crates.io, wasm-opt from npm's `binaryen`, Chromium and
+//! ChromeDriver from Debian.
+
+mod bench;
+mod frontend;
+mod steps;
+mod tools;
+
+use std::process::ExitCode;
+
+use steps::Steps;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(),
+        Some("test") => test(),
+        Some("bench") => bench::bench(),
+        _ => {
+            eprintln!("usage: cargo xtask <run|test|bench>\n");
+            eprintln!("  run    build the SPA and serve the app on http://localhost:$PORT (default 3000)");
+            eprintln!("  test   install what tests need, then fmt, clippy and every test (browser tests included)");
+            eprintln!("  bench  benchmarks against a bare actix-web baseline; rewrites BENCHMARKS.md");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the SPA in release mode and starts the BFF (dev mode unless GitHub credentials
+/// are set in the environment).
+fn run() -> Result<(), String> {
+    let mut steps = Steps::new(4);
+    steps.start("tools for the SPA build");
+    tools::ensure_frontend_tools()?;
+    steps.start("SPA (Trunk, release)");
+    frontend::build()?;
+    steps.start("backend (release)");
+    steps::cargo(&["build", "--release", "-p", "backend"])?;
+    steps.start("serving");
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
+    println!("\n    Open http://localhost:{port} (Ctrl-C stops it)\n");
+    let mut command = std::process::Command::new(steps::root().join("target/release/backend"));
+    command.current_dir(steps::root());
+    if std::env::var_os("STATIC_DIR").is_none() {
+        command.env("STATIC_DIR", steps::root().join("dist"));
+    }
+    let status = command.status().map_err(|e| format!("cannot start the backend: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the backend exited with {status}"))
+    }
+}
+
+/// Installs what the tests need, then: fmt check, the SPA build, clippy (host and
+/// wasm32), and every test with nextest (its summary ends the output).
+fn test() -> Result<(), String> {
+    let mut steps = Steps::new(7);
+    steps.start("tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, nextest)");
+    tools::ensure_frontend_tools()?;
+    tools::ensure_browser()?;
+    tools::ensure_nextest()?;
+    steps.start("cargo fmt --check");
+    steps::cargo(&["fmt", "--all", "--", "--check"])?;
+    steps.start("SPA (Trunk, release)");
+    frontend::build()?;
+    steps.start("clippy (native crates)");
+    steps::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;
+    steps.start("clippy (SPA and shared, wasm32)");
+    steps::cargo(&[
+        "clippy",
+        "-p",
+        "frontend",
+        "-p",
+        "shared",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    steps.start("build tests");
+    steps::cargo(&["nextest", "run", "--no-run"])?;
+    steps.start("tests (unit, API, browser)");
+    steps::cargo_hermetic(&["nextest", "run", "--no-fail-fast"])
+}

@@ -1,0 +1,133 @@
+//! Running commands with visible progress.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+/// Numbered progress lines with the time spent so far.
+pub struct Steps {
+    total: usize,
+    done: usize,
+    started: Instant,
+}
+
+impl Steps {
+    pub fn new(total: usize) -> Self {
+        Self {
+            total,
+            done: 0,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn start(&mut self, what: &str) {
+        self.done += 1;
+        println!(
+            "\n==> [{}/{}] {what}  (at {:.0}s)",
+            self.done,
+            self.total,
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// PATH with the project's tool folders first (cargo-installed tools, npm's wasm-opt).
+pub fn path_with_tools() -> String {
+    let mut dirs = vec![root().join("target/tools/node_modules/.bin")];
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        dirs.push(PathBuf::from(home).join("bin"));
+    } else if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    let existing = std::env::var("PATH").unwrap_or_default();
+    let mut parts: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    parts.push(existing);
+    parts.join(":")
+}
+
+/// A command that runs in the workspace root with the tool PATH.
+pub fn command(program: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .current_dir(root())
+        .env("PATH", path_with_tools());
+    command
+}
+
+/// Runs `command`; a non-zero exit is an error naming the command.
+pub fn check(mut command: Command) -> Result<(), String> {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+pub fn run(program: &str, args: &[&str]) -> Result<(), String> {
+    check(command(program, args))
+}
+
+fn cargo_program() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+pub fn cargo(args: &[&str]) -> Result<(), String> {
+    run(&cargo_program(), args)
+}
+
+/// Variables the product reads: the tests set their own, so none may leak in from the
+/// caller's shell.
+const PRODUCT_VARIABLES: &[&str] = &[
+    "HOST",
+    "PORT",
+    "PUBLIC_URL",
+    "DATA_DIR",
+    "STATIC_DIR",
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET",
+    "GITHUB_SCOPES",
+    "GITHUB_OAUTH_URL",
+    "GITHUB_API_URL",
+    "DATABASE_URL",
+    "TOKEN_KEYS",
+    "AUTH_RATE_LIMIT_PER_MIN",
+    "TRUSTED_PROXIES",
+    "SESSION_IDLE_SECS",
+    "SESSION_ABSOLUTE_SECS",
+    "PROVIDER_TIMEOUT_MS",
+    "WORKERS",
+];
+
+/// `cargo` with the product's configuration variables removed.
+pub fn cargo_hermetic(args: &[&str]) -> Result<(), String> {
+    let mut command = command(&cargo_program(), args);
+    for name in PRODUCT_VARIABLES {
+        command.env_remove(name);
+    }
+    check(command)
+}
+
+/// Output of a command, or `None` if it cannot run.
+pub fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .env("PATH", path_with_tools())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}

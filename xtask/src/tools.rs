@@ -1,0 +1,129 @@
+//! Installs what is missing, at pinned versions, from package registries only.
+//!
+//! Pins and why (measured on the project's 2-core machine, rustc 1.95):
+//! - Trunk 0.21.14: 0.22 needs rustc 1.96; `--locked` works for this release.
+//! - wasm-bindgen-cli: exactly the `wasm-bindgen` in Cargo.lock; installed without
+//!   `--locked` because its own lockfile wants a crate release the registry lacks.
+//! - wasm-opt from npm `binaryen@132`: Debian's wasm-opt 108 emits modules Chromium
+//!   rejects at start-up.
+
+use std::path::Path;
+
+use crate::steps::{self, root};
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+pub const BINARYEN_VERSION: &str = "132";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Everything the SPA build needs.
+pub fn ensure_frontend_tools() -> Result<(), String> {
+    ensure_wasm_target()?;
+    ensure_cargo_tool("trunk", "trunk", TRUNK_VERSION, true)?;
+    let bindgen = wasm_bindgen_version()?;
+    check_trunk_toml(&bindgen)?;
+    ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &bindgen, false)?;
+    ensure_wasm_opt()
+}
+
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = steps::output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        println!("    ok: rust target {WASM_TARGET}");
+        return Ok(());
+    }
+    println!("    installing the {WASM_TARGET} target with rustup");
+    steps::run("rustup", &["target", "add", WASM_TARGET])
+}
+
+/// `cargo install` of `krate` at `version` unless `bin --version` already reports it.
+fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Result<(), String> {
+    let current = steps::output(bin, &["--version"]).unwrap_or_default();
+    if current.split_whitespace().any(|w| w == version) {
+        println!("    ok: {bin} {version}");
+        return Ok(());
+    }
+    println!("    installing {krate} {version} from crates.io (once; several minutes on 2 cores)");
+    let pinned = format!("={version}");
+    let mut args = vec!["install", krate, "--version", &pinned];
+    if locked {
+        args.push("--locked");
+    }
+    steps::cargo(&args)
+}
+
+/// The `wasm-bindgen` version in Cargo.lock: the CLI must match it exactly.
+pub fn wasm_bindgen_version() -> Result<String, String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen entry".into())
+}
+
+/// Trunk refuses a wasm-bindgen CLI of another version; say so before it does.
+fn check_trunk_toml(bindgen: &str) -> Result<(), String> {
+    let trunk = std::fs::read_to_string(root().join("Trunk.toml")).map_err(|e| format!("cannot read Trunk.toml: {e}"))?;
+    if trunk.contains(&format!("wasm_bindgen = \"{bindgen}\"")) {
+        Ok(())
+    } else {
+        Err(format!(
+            "Trunk.toml's [tools] wasm_bindgen must equal Cargo.lock's wasm-bindgen {bindgen}"
+        ))
+    }
+}
+
+fn ensure_wasm_opt() -> Result<(), String> {
+    let tools = root().join("target/tools");
+    let wasm_opt = tools.join("node_modules/.bin/wasm-opt");
+    let current = steps::output(&wasm_opt.display().to_string(), &["--version"]).unwrap_or_default();
+    if current.contains(&format!("version {BINARYEN_VERSION}")) {
+        println!("    ok: wasm-opt {BINARYEN_VERSION} (npm binaryen)");
+        return Ok(());
+    }
+    println!("    installing wasm-opt from npm (binaryen@{BINARYEN_VERSION})");
+    std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
+    let package = format!("binaryen@{BINARYEN_VERSION}");
+    let mut command = steps::command("npm", &["install", "--no-audit", "--no-fund", "--no-save", &package]);
+    command.current_dir(&tools);
+    steps::check(command)
+}
+
+/// Debian's Chromium and ChromeDriver, for the browser tests.
+pub fn ensure_browser() -> Result<(), String> {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        println!("    ok: chromium and chromedriver");
+        return Ok(());
+    }
+    println!("    installing chromium and chromium-driver with apt-get");
+    let sudo = !is_root() && steps::output("sudo", &["-n", "true"]).is_some();
+    let apt = |args: &[&str]| {
+        let (program, rest): (&str, Vec<&str>) = if sudo {
+            ("sudo", [&["apt-get"][..], args].concat())
+        } else {
+            ("apt-get", args.to_vec())
+        };
+        let mut command = steps::command(program, &rest);
+        command.env("DEBIAN_FRONTEND", "noninteractive");
+        steps::check(command)
+    };
+    apt(&["update", "-q"])?;
+    apt(&["install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"])
+}
+
+fn is_root() -> bool {
+    steps::output("id", &["-u"]).is_some_and(|id| id.trim() == "0")
+}
+
+pub fn ensure_nextest() -> Result<(), String> {
+    if steps::output("cargo", &["nextest", "--version"]).is_some() {
+        println!("    ok: cargo-nextest");
+        return Ok(());
+    }
+    println!("    installing cargo-nextest from crates.io");
+    steps::cargo(&["install", "cargo-nextest", "--locked"])
+}
