@@ -6,7 +6,14 @@ use std::time::SystemTime;
 use crate::steps::{self, root};
 
 /// Inputs of the SPA build; `dist/` is rebuilt when any is newer than it.
-const INPUTS: &[&str] = &["frontend", "shared", "index.html", "Trunk.toml", "Cargo.lock", "Cargo.toml"];
+const INPUTS: &[&str] = &[
+    "frontend",
+    "shared",
+    "index.html",
+    "Trunk.toml",
+    "Cargo.lock",
+    "Cargo.toml",
+];
 
 pub fn build() -> Result<(), String> {
     let stamp = root().join("dist/index.html");

@@ -22,9 +22,13 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(),
         _ => {
             eprintln!("usage: cargo xtask <run|test|bench>\n");
-            eprintln!("  run    build the SPA and serve the app on http://localhost:$PORT (default 3000)");
+            eprintln!(
+                "  run    build the SPA and serve the app on http://localhost:$PORT (default 3000)"
+            );
             eprintln!("  test   install what tests need, then fmt, clippy and every test (browser tests included)");
-            eprintln!("  bench  benchmarks against a bare actix-web baseline; rewrites BENCHMARKS.md");
+            eprintln!(
+                "  bench  benchmarks against a bare actix-web baseline; rewrites BENCHMARKS.md"
+            );
             return ExitCode::from(2);
         }
     };
@@ -55,7 +59,9 @@ fn run() -> Result<(), String> {
     if std::env::var_os("STATIC_DIR").is_none() {
         command.env("STATIC_DIR", steps::root().join("dist"));
     }
-    let status = command.status().map_err(|e| format!("cannot start the backend: {e}"))?;
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start the backend: {e}"))?;
     if status.success() {
         Ok(())
     } else {

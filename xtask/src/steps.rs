@@ -65,14 +65,18 @@ pub fn command(program: &str, args: &[&str]) -> Command {
 
 /// Runs `command`; a non-zero exit is an error naming the command.
 pub fn check(mut command: Command) -> Result<(), String> {
-    let shown = format!("{command:?}");
+    let shown = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| part.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     let status = command
         .status()
         .map_err(|e| format!("cannot run {shown}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{shown} failed ({status})"))
+        Err(format!("`{shown}` failed ({status})"))
     }
 }
 

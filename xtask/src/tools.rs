@@ -53,7 +53,8 @@ fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Res
 
 /// The `wasm-bindgen` version in Cargo.lock: the CLI must match it exactly.
 pub fn wasm_bindgen_version() -> Result<String, String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
@@ -67,7 +68,8 @@ pub fn wasm_bindgen_version() -> Result<String, String> {
 
 /// Trunk refuses a wasm-bindgen CLI of another version; say so before it does.
 fn check_trunk_toml(bindgen: &str) -> Result<(), String> {
-    let trunk = std::fs::read_to_string(root().join("Trunk.toml")).map_err(|e| format!("cannot read Trunk.toml: {e}"))?;
+    let trunk = std::fs::read_to_string(root().join("Trunk.toml"))
+        .map_err(|e| format!("cannot read Trunk.toml: {e}"))?;
     if trunk.contains(&format!("wasm_bindgen = \"{bindgen}\"")) {
         Ok(())
     } else {
@@ -80,7 +82,8 @@ fn check_trunk_toml(bindgen: &str) -> Result<(), String> {
 fn ensure_wasm_opt() -> Result<(), String> {
     let tools = root().join("target/tools");
     let wasm_opt = tools.join("node_modules/.bin/wasm-opt");
-    let current = steps::output(&wasm_opt.display().to_string(), &["--version"]).unwrap_or_default();
+    let current =
+        steps::output(&wasm_opt.display().to_string(), &["--version"]).unwrap_or_default();
     if current.contains(&format!("version {BINARYEN_VERSION}")) {
         println!("    ok: wasm-opt {BINARYEN_VERSION} (npm binaryen)");
         return Ok(());
@@ -88,7 +91,10 @@ fn ensure_wasm_opt() -> Result<(), String> {
     println!("    installing wasm-opt from npm (binaryen@{BINARYEN_VERSION})");
     std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
     let package = format!("binaryen@{BINARYEN_VERSION}");
-    let mut command = steps::command("npm", &["install", "--no-audit", "--no-fund", "--no-save", &package]);
+    let mut command = steps::command(
+        "npm",
+        &["install", "--no-audit", "--no-fund", "--no-save", &package],
+    );
     command.current_dir(&tools);
     steps::check(command)
 }
@@ -112,7 +118,14 @@ pub fn ensure_browser() -> Result<(), String> {
         steps::check(command)
     };
     apt(&["update", "-q"])?;
-    apt(&["install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"])
+    apt(&[
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "chromium",
+        "chromium-driver",
+    ])
 }
 
 fn is_root() -> bool {
