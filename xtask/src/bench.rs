@@ -1,5 +1,62 @@
-//! `cargo xtask bench`.
+//! `cargo xtask bench`: release builds, criterion micro-benchmarks, then the scenario runner
+//! (`bench` crate), which rewrites the generated part of BENCHMARKS.md.
+
+use std::process::Command;
+
+use crate::steps::{self, root, Steps};
+use crate::{frontend, tools};
 
 pub fn bench() -> Result<(), String> {
-    Err("benchmarks are not implemented yet".into())
+    let mut steps = Steps::new(5);
+    steps.start("tools (SPA build tools, wrk)");
+    tools::ensure_frontend_tools()?;
+    tools::ensure_wrk()?;
+    steps.start("SPA (Trunk, release)");
+    frontend::build()?;
+    steps.start("release builds: backend, emulator, bench");
+    steps::cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "backend",
+        "-p",
+        "emulator",
+        "-p",
+        "bench",
+    ])?;
+    steps.start("micro-benchmarks (criterion)");
+    let micro = root().join("target/bench-micro.txt");
+    let mut command = steps::command(
+        &std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+        &[
+            "bench", "-p", "backend", "--bench", "micro", "--", "--noplot",
+        ],
+    );
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    if !out.status.success() {
+        return Err(format!(
+            "cargo bench failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    std::fs::write(&micro, &out.stdout).map_err(|e| e.to_string())?;
+    steps.start("scenarios (about 4 minutes)");
+    let runner = root().join("target/release/bench");
+    let status = Command::new(runner)
+        .arg(root().join("dist"))
+        .arg(root().join("BENCHMARKS.md"))
+        .arg(&micro)
+        .current_dir(root())
+        .env("PATH", steps::path_with_tools())
+        .status()
+        .map_err(|e| format!("cannot run the bench runner: {e}"))?;
+    if status.success() {
+        println!("\nBENCHMARKS.md rewritten.");
+        Ok(())
+    } else {
+        Err(format!("the bench runner failed ({status})"))
+    }
 }

@@ -105,7 +105,20 @@ pub fn ensure_browser() -> Result<(), String> {
         println!("    ok: chromium and chromedriver");
         return Ok(());
     }
-    println!("    installing chromium and chromium-driver with apt-get");
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Debian's wrk, the load generator of the benchmarks.
+pub fn ensure_wrk() -> Result<(), String> {
+    if Path::new("/usr/bin/wrk").exists() {
+        println!("    ok: wrk");
+        return Ok(());
+    }
+    apt_install(&["wrk"])
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), String> {
+    println!("    installing {} with apt-get", packages.join(" "));
     let sudo = !is_root() && steps::output("sudo", &["-n", "true"]).is_some();
     let apt = |args: &[&str]| {
         let (program, rest): (&str, Vec<&str>) = if sudo {

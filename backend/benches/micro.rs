@@ -1,0 +1,75 @@
+//! Micro-benchmarks of the per-request building blocks: PKCE, token sealing, session store.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use backend::crypto::KeyRing;
+use backend::session::{MemoryStore, Record, SessionId, SessionStore, SqliteStore};
+use criterion::{criterion_group, criterion_main, Criterion};
+use shared::pkce::{self, CodeVerifier};
+
+fn pkce_benches(c: &mut Criterion) {
+    c.bench_function("pkce/generate_verifier_and_challenge", |b| {
+        b.iter(|| {
+            let v = CodeVerifier::generate().unwrap();
+            black_box(v.challenge())
+        })
+    });
+    let v = CodeVerifier::generate().unwrap();
+    let challenge = v.challenge();
+    c.bench_function("pkce/validate_and_verify", |b| {
+        b.iter(|| {
+            pkce::validate(black_box(v.secret())).unwrap();
+            black_box(pkce::verify_s256(v.secret(), &challenge))
+        })
+    });
+}
+
+fn crypto_benches(c: &mut Criterion) {
+    let ring = KeyRing::parse(&KeyRing::generate_key()).unwrap();
+    let token = "gho_16C7e42F292c6912E7710c838347Ae178B4a";
+    c.bench_function("token/seal", |b| {
+        b.iter(|| black_box(ring.seal("access_token", token)))
+    });
+    let sealed = ring.seal("access_token", token);
+    c.bench_function("token/open", |b| {
+        b.iter(|| black_box(ring.open("access_token", &sealed).unwrap()))
+    });
+}
+
+fn store_benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bench.sqlite3").display());
+    let pool = rt.block_on(backend::db::connect(&url)).unwrap();
+    let record = Record {
+        data: r#"{"user":{"id":1,"provider":"github","provider_user_id":"583231","login":"octocat","name":"The Octocat","email":"octocat@github.com","avatar_url":"https://avatars.githubusercontent.com/u/583231?v=4","profile_url":"https://github.com/octocat"},"sealed_token":"v1.0a1b2c3d.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#.into(),
+        created_at: 1,
+        last_seen: 1,
+    };
+    let stores: [(&str, Arc<dyn SessionStore>); 2] = [
+        ("sqlite", Arc::new(SqliteStore::new(pool))),
+        ("memory", Arc::new(MemoryStore::default())),
+    ];
+    for (name, store) in stores {
+        let key = SessionId::generate().key();
+        rt.block_on(store.save(&key, &record)).unwrap();
+        c.bench_function(&format!("session_store/{name}/put"), |b| {
+            b.to_async(&rt).iter(|| store.save(&key, &record))
+        });
+        c.bench_function(&format!("session_store/{name}/get"), |b| {
+            b.to_async(&rt)
+                .iter(|| async { black_box(store.load(&key).await.unwrap()) })
+        });
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+        .sample_size(30);
+    targets = pkce_benches, crypto_benches, store_benches
+}
+criterion_main!(benches);

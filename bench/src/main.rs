@@ -1,0 +1,233 @@
+//! The benchmark runner behind `cargo xtask bench`. Every scenario runs against the product
+//! and a baseline in the same run, alternating, three rounds, and reports medians.
+//!
+//! Usage: `bench <dist-dir> <BENCHMARKS.md> [criterion-output]`, after `cargo build --release`
+//! of backend, emulator and bench (xtask does that).
+
+mod procs;
+mod report;
+mod signin;
+mod wrk;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use procs::{free_port, spawn_backend, spawn_baseline, start_emulator, wait_healthy, BackendEnv};
+use report::Report;
+use signin::Target;
+
+const ROUNDS: usize = 3;
+const SIGN_IN_CONCURRENCY: usize = 16;
+const SIGN_IN_SECONDS: u64 = 5;
+const SESSION_COUNTS: [usize; 2] = [10_000, 100_000];
+const STARTS: usize = 5;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dist = PathBuf::from(
+        args.first()
+            .context("usage: bench <dist> <out.md> [criterion.txt]")?,
+    );
+    let out = PathBuf::from(args.get(1).context("no output file")?);
+    let micro = args.get(2).map(PathBuf::from);
+    let bin = std::env::current_exe()?.parent().unwrap().to_path_buf();
+    let work = bin.join("bench-work");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+
+    let mut report = Report::new();
+    let wasm = find_wasm(&dist)?;
+
+    // The product in production mode, against the emulator in its own process.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let callback = format!("http://localhost:{port}/callback");
+    let (client_id, secret) = (
+        "bench-client".to_owned(),
+        "bench-secret-0123456789".to_owned(),
+    );
+    let (_emulator, emulator_url) = start_emulator(&bin, &client_id, &secret, &callback)?;
+    let env = BackendEnv {
+        bin: bin.clone(),
+        data_dir: work.join("data-main"),
+        static_dir: dist.clone(),
+        emulator_url: emulator_url.clone(),
+        client_id: client_id.clone(),
+        secret: secret.clone(),
+        token_key: "q2nF0o5V6c8m1Zr3XbJt7kYp9wLs4HdE2uGa6iNe8xM=".into(),
+        log: work.join("backend.log"),
+    };
+    let product = spawn_backend(&env, port)?;
+    wait_healthy(port, Instant::now()).await?;
+
+    // One signed-in session for the read scenario, and the bytes the baseline must send.
+    let http = signin::client();
+    let (_, cookie) = signin::one(&http, &Target::Product { base: base.clone() }).await?;
+    let cookie = cookie.context("sign-in gave no cookie")?;
+    let bodies = work.join("baseline-bodies");
+    std::fs::create_dir_all(&bodies)?;
+    let me = http
+        .get(format!("{base}/api/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let signed_out = http
+        .get(format!("{base}/api/me"))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let index = http.get(format!("{base}/")).send().await?.bytes().await?;
+    std::fs::write(bodies.join("me.json"), &me)?;
+    std::fs::write(bodies.join("signed-out.json"), &signed_out)?;
+    std::fs::write(bodies.join("index.html"), &index)?;
+    std::fs::write(
+        bodies.join("app.wasm.gz"),
+        gzip(&std::fs::read(dist.join(&wasm))?)?,
+    )?;
+    let baseline_port = free_port();
+    let _baseline = spawn_baseline(&bin, &bodies, baseline_port)?;
+    wait_healthy(baseline_port, Instant::now()).await?;
+    let bare = format!("http://127.0.0.1:{baseline_port}");
+
+    // HTTP scenarios, alternating product and baseline.
+    let cookie_header = format!("Cookie: {cookie}");
+    let scenarios: [(&str, &str, String, String, Vec<&str>); 4] = [
+        (
+            "me",
+            "Session read: GET /api/me, signed in",
+            format!("{base}/api/me"),
+            format!("{bare}/api/me"),
+            vec![cookie_header.as_str()],
+        ),
+        (
+            "signed_out",
+            "Signed out: GET /api/me, no cookie (401)",
+            format!("{base}/api/me"),
+            format!("{bare}/signed-out"),
+            vec![],
+        ),
+        (
+            "index",
+            "Static: GET / (index.html)",
+            format!("{base}/"),
+            format!("{bare}/"),
+            vec![],
+        ),
+        (
+            "wasm",
+            "Static: GET the .wasm, gzip",
+            format!("{base}/{wasm}"),
+            format!("{bare}/app.wasm"),
+            vec!["Accept-Encoding: gzip"],
+        ),
+    ];
+    for (key, title, product_url, baseline_url, headers) in &scenarios {
+        eprintln!("bench: {title}");
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for _ in 0..ROUNDS {
+            ours.push(wrk::run(product_url, headers)?);
+            theirs.push(wrk::run(baseline_url, headers)?);
+        }
+        report.http(key, title, &ours, &theirs);
+    }
+
+    // Sign-in throughput, with the provider round trips alone as the baseline.
+    eprintln!("bench: sign-in throughput");
+    let provider = Target::Provider {
+        emulator: emulator_url.clone(),
+        client_id: client_id.clone(),
+        secret: secret.clone(),
+        callback,
+    };
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..ROUNDS {
+        let window = Duration::from_secs(SIGN_IN_SECONDS);
+        ours.push(
+            signin::run(
+                Target::Product { base: base.clone() },
+                SIGN_IN_CONCURRENCY,
+                window,
+            )
+            .await?,
+        );
+        theirs.push(signin::run(provider.clone(), SIGN_IN_CONCURRENCY, window).await?);
+    }
+    report.sign_in(&ours, &theirs);
+    let signed_in_store = report::store_bytes(&env.data_dir.join("bff.sqlite3")).await?;
+    drop(product);
+
+    // Memory and store space with many live sessions (a fresh instance).
+    eprintln!("bench: memory");
+    let mem_env = BackendEnv {
+        data_dir: work.join("data-memory"),
+        log: work.join("backend-memory.log"),
+        ..env
+    };
+    let mem_port = free_port();
+    let mem = spawn_backend(&mem_env, mem_port)?;
+    wait_healthy(mem_port, Instant::now()).await?;
+    let mem_base = format!("http://127.0.0.1:{mem_port}");
+    let _ = http
+        .get(format!("{mem_base}/api/auth/providers"))
+        .send()
+        .await?;
+    let idle_kib = mem.rss_kib()?;
+    let empty_store = report::store_bytes(&mem_env.data_dir.join("bff.sqlite3")).await?;
+    let mut rows = Vec::new();
+    let mut created = 0;
+    for target in SESSION_COUNTS {
+        created += report::create_sessions(&mem_base, target - created).await?;
+        let store = report::store_bytes(&mem_env.data_dir.join("bff.sqlite3")).await?;
+        rows.push((target, mem.rss_kib()?, store));
+    }
+    report.memory(idle_kib, empty_store, &rows, signed_in_store);
+    drop(mem);
+
+    // Start-up: exec to the first 200 on /healthz.
+    eprintln!("bench: start-up");
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..STARTS {
+        let p = free_port();
+        let started = Instant::now();
+        let proc = spawn_backend(&mem_env, p)?;
+        ours.push(wait_healthy(p, started).await?);
+        drop(proc);
+        let p = free_port();
+        let started = Instant::now();
+        let proc = spawn_baseline(&bin, &bodies, p)?;
+        theirs.push(wait_healthy(p, started).await?);
+        drop(proc);
+    }
+    report.startup(&ours, &theirs);
+
+    report.bundle(&dist, &wasm)?;
+    if let Some(path) = micro {
+        report.micro(&std::fs::read_to_string(path)?);
+    }
+    report.write(&out)?;
+    report.print_summary();
+    Ok(())
+}
+
+fn find_wasm(dist: &Path) -> anyhow::Result<String> {
+    std::fs::read_dir(dist)?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with(".wasm"))
+        .context("no .wasm in dist/: build the SPA first")
+}
+
+pub fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes)?;
+    Ok(e.finish()?)
+}

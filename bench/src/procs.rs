@@ -1,0 +1,142 @@
+//! Starting the servers under test as separate processes, and reading their memory.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+/// A child process killed on drop.
+pub struct Proc {
+    pub child: Child,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    /// Resident memory in KiB (`VmRSS`).
+    pub fn rss_kib(&self) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .context("no VmRSS")
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `/healthz` until it answers 200; returns how long that took from `since`.
+pub async fn wait_healthy(port: u16, since: Instant) -> anyhow::Result<Duration> {
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .build()?;
+    loop {
+        if let Ok(r) = client.get(&url).send().await {
+            if r.status() == 200 {
+                return Ok(since.elapsed());
+            }
+        }
+        if since.elapsed() > Duration::from_secs(30) {
+            bail!("port {port} never became healthy");
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// The emulator binary on its own port; returns the process and its base URL.
+pub fn start_emulator(
+    bin: &Path,
+    client_id: &str,
+    secret: &str,
+    callback: &str,
+) -> anyhow::Result<(Proc, String)> {
+    let mut child = Command::new(bin.join("emulator"))
+        .args([
+            "--port",
+            "0",
+            "--client-id",
+            client_id,
+            "--client-secret",
+            secret,
+            "--callback-url",
+            callback,
+            "--workers",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("start the emulator")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line)?;
+    let url = line.trim().rsplit(' ').next().unwrap_or("").to_owned();
+    Ok((Proc { child }, url))
+}
+
+/// Environment of the product under test (production mode against the emulator process).
+pub struct BackendEnv {
+    pub bin: PathBuf,
+    pub data_dir: PathBuf,
+    pub static_dir: PathBuf,
+    pub emulator_url: String,
+    pub client_id: String,
+    pub secret: String,
+    pub token_key: String,
+    pub log: PathBuf,
+}
+
+pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&env.log)?;
+    let child = Command::new(env.bin.join("backend"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("PUBLIC_URL", format!("http://localhost:{port}"))
+        .env("DATA_DIR", &env.data_dir)
+        .env("STATIC_DIR", &env.static_dir)
+        .env("GITHUB_CLIENT_ID", &env.client_id)
+        .env("GITHUB_CLIENT_SECRET", &env.secret)
+        .env("GITHUB_OAUTH_URL", &env.emulator_url)
+        .env("GITHUB_API_URL", format!("{}/api/v3", env.emulator_url))
+        .env("TOKEN_KEYS", &env.token_key)
+        .env("AUTH_RATE_LIMIT_PER_MIN", "100000000")
+        .env("WORKERS", "2")
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("start the backend")?;
+    Ok(Proc { child })
+}
+
+pub fn spawn_baseline(bin: &Path, dir: &Path, port: u16) -> anyhow::Result<Proc> {
+    let child = Command::new(bin.join("baseline"))
+        .arg(dir)
+        .arg(port.to_string())
+        .arg("2")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("start the baseline")?;
+    Ok(Proc { child })
+}
