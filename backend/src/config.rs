@@ -104,6 +104,15 @@ pub struct Settings {
     /// Sign out this many seconds after sign-in, active or not.
     #[arg(long, env = "SESSION_ABSOLUTE_SECS", value_name = "SESSION_ABSOLUTE_SECS", default_value_t = 7 * 24 * 3600, value_parser = clap::value_parser!(u64).range(60..))]
     pub session_absolute_secs: u64,
+    /// Sessions kept parsed in memory in front of the store; 0 turns the cache off (required
+    /// if several instances ever share one session store).
+    #[arg(
+        long,
+        env = "SESSION_CACHE_ENTRIES",
+        value_name = "SESSION_CACHE_ENTRIES",
+        default_value_t = 10_000
+    )]
+    pub session_cache_entries: usize,
     /// Total time allowed for one request to GitHub, in milliseconds.
     #[arg(long, env = "PROVIDER_TIMEOUT_MS", value_name = "PROVIDER_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
     pub provider_timeout_ms: u64,

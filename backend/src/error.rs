@@ -120,10 +120,18 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() || matches!(self, Self::ProviderError(_)) {
-            tracing::warn!(error = ?self, code = self.code().as_str(), "request failed");
-        } else {
-            tracing::info!(error = %self, code = self.code().as_str(), "request refused");
+        match self {
+            _ if status.is_server_error() => {
+                tracing::warn!(error = ?self, code = self.code().as_str(), "request failed")
+            }
+            Self::ProviderError(_) => {
+                tracing::warn!(error = ?self, code = self.code().as_str(), "provider refused")
+            }
+            // Routine (a signed-out page load, a typo): the access log line says enough.
+            Self::Unauthenticated | Self::NotFound => {
+                tracing::debug!(code = self.code().as_str(), "request refused")
+            }
+            _ => tracing::info!(error = %self, code = self.code().as_str(), "request refused"),
         }
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CACHE_CONTROL, "no-store"));

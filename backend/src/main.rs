@@ -6,7 +6,7 @@ use backend::startup::Application;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env_and_args();
-    backend::telemetry::init();
+    let _log_flush = backend::telemetry::init();
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(e) => {

@@ -92,6 +92,7 @@ impl Application {
                 clock,
                 settings.session_idle_secs,
                 settings.session_absolute_secs,
+                settings.session_cache_entries,
             ),
             users: UserStore::new(pool),
             keys,

@@ -58,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
         secret: secret.clone(),
         token_key: "q2nF0o5V6c8m1Zr3XbJt7kYp9wLs4HdE2uGa6iNe8xM=".into(),
         log: work.join("backend.log"),
+        rust_log: None,
     };
     let product = spawn_backend(&env, port)?;
     wait_healthy(port, Instant::now()).await?;
@@ -93,14 +94,32 @@ async fn main() -> anyhow::Result<()> {
     let _baseline = spawn_baseline(&bin, &bodies, baseline_port)?;
     wait_healthy(baseline_port, Instant::now()).await?;
     let bare = format!("http://127.0.0.1:{baseline_port}");
+    // The same product with logging off, on the same database, to measure what the
+    // request span and log filter cost.
+    let quiet_port = free_port();
+    let quiet_env = BackendEnv {
+        rust_log: Some("warn".into()),
+        log: work.join("backend-quiet.log"),
+        ..env.clone()
+    };
+    let quiet = spawn_backend(&quiet_env, quiet_port)?;
+    wait_healthy(quiet_port, Instant::now()).await?;
+    let quiet_base = format!("http://127.0.0.1:{quiet_port}");
 
     // HTTP scenarios, alternating product and baseline.
     let cookie_header = format!("Cookie: {cookie}");
-    let scenarios: [(&str, &str, String, String, Vec<&str>); 4] = [
+    let scenarios: [(&str, &str, String, String, Vec<&str>); 5] = [
         (
             "me",
             "Session read: GET /api/me, signed in",
             format!("{base}/api/me"),
+            format!("{bare}/api/me"),
+            vec![cookie_header.as_str()],
+        ),
+        (
+            "me_quiet",
+            "Session read with logging off (RUST_LOG=warn): GET /api/me",
+            format!("{quiet_base}/api/me"),
             format!("{bare}/api/me"),
             vec![cookie_header.as_str()],
         ),
@@ -136,6 +155,7 @@ async fn main() -> anyhow::Result<()> {
         }
         report.http(key, title, &ours, &theirs);
     }
+    drop(quiet);
 
     // Sign-in throughput, with the provider round trips alone as the baseline.
     eprintln!("bench: sign-in throughput");

@@ -91,6 +91,7 @@ pub fn start_emulator(
 }
 
 /// Environment of the product under test (production mode against the emulator process).
+#[derive(Clone)]
 pub struct BackendEnv {
     pub bin: PathBuf,
     pub data_dir: PathBuf,
@@ -100,6 +101,8 @@ pub struct BackendEnv {
     pub secret: String,
     pub token_key: String,
     pub log: PathBuf,
+    /// `RUST_LOG` for the backend; `None` keeps its default (`info`).
+    pub rust_log: Option<String>,
 }
 
 pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
@@ -107,8 +110,12 @@ pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
         .create(true)
         .append(true)
         .open(&env.log)?;
-    let child = Command::new(env.bin.join("backend"))
-        .env_clear()
+    let mut command = Command::new(env.bin.join("backend"));
+    command.env_clear();
+    if let Some(filter) = &env.rust_log {
+        command.env("RUST_LOG", filter);
+    }
+    let child = command
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())

@@ -1,5 +1,6 @@
 //! The sign-in API: providers, login (start), callback (finish), logout.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -73,7 +74,7 @@ pub async fn login(
     let mut response = HttpResponse::Ok();
     match state.sessions.load(&req).await? {
         Some(mut session) => {
-            let pending_logins = &mut session.data.pending;
+            let pending_logins = &mut Arc::make_mut(&mut session.data).pending;
             pending_logins.retain(|p| now - p.created_at <= PENDING_TTL_SECS);
             pending_logins.push(pending);
             // Oldest first, so the oldest attempt makes room.
@@ -86,7 +87,7 @@ pub async fn login(
                 pending: vec![pending],
                 ..SessionData::default()
             };
-            let (_, cookie) = state.sessions.create(&data).await?;
+            let (_, cookie) = state.sessions.create(data).await?;
             response.cookie(cookie);
         }
     }
@@ -154,7 +155,7 @@ pub async fn callback(
         .iter()
         .position(|p| same(&p.state, &oauth_state))
         .ok_or(ApiError::InvalidState)?;
-    let pending = session.data.pending.remove(index);
+    let pending = Arc::make_mut(&mut session.data).pending.remove(index);
     // Single use: the state is gone before anything else can fail.
     state.sessions.save(&session).await?;
     let now = state.sessions.now();
@@ -192,9 +193,9 @@ pub async fn callback(
     let data = SessionData {
         user: Some(user.clone()),
         sealed_token: Some(state.keys.seal(TOKEN_PURPOSE, token.secret())),
-        pending: session.data.pending,
+        pending: std::mem::take(&mut Arc::make_mut(&mut session.data).pending),
     };
-    let (_, cookie) = state.sessions.create(&data).await?;
+    let (_, cookie) = state.sessions.create(data).await?;
     tracing::info!(user_id = user.id, "signed in");
     Ok(HttpResponse::Ok().cookie(cookie).json(CallbackResponse {
         user,

@@ -16,11 +16,7 @@ impl SessionId {
     /// Accepts only values shaped like ours (43 base64url characters); anything else is
     /// treated as no cookie at all, without touching the store.
     pub fn parse(value: &str) -> Option<Self> {
-        (value.len() == 43
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then(|| Self(value.to_owned()))
+        is_well_formed(value).then(|| Self(value.to_owned()))
     }
 
     pub fn secret(&self) -> &str {
@@ -29,8 +25,15 @@ impl SessionId {
 
     /// The store key: SHA-256 of the id, so a leaked store holds no usable cookies.
     pub fn key(&self) -> SessionKey {
-        SessionKey(Sha256::digest(self.0.as_bytes()).into())
+        SessionKey::of(&self.0)
     }
+}
+
+fn is_well_formed(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl std::fmt::Debug for SessionId {
@@ -42,6 +45,18 @@ impl std::fmt::Debug for SessionId {
 /// What the store indexes sessions by.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct SessionKey(pub [u8; 32]);
+
+impl SessionKey {
+    fn of(id: &str) -> Self {
+        Self(Sha256::digest(id.as_bytes()).into())
+    }
+
+    /// The key named by a raw cookie value, if it is shaped like one of our ids; for the
+    /// read path, which needs no `SessionId` of its own.
+    pub fn from_cookie_value(value: &str) -> Option<Self> {
+        is_well_formed(value).then(|| Self::of(value))
+    }
+}
 
 /// 32 random bytes, base64url: session ids and OAuth `state` values.
 pub fn random_token() -> String {

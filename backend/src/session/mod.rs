@@ -1,6 +1,7 @@
 //! Server-side sessions: the `__Host-session` cookie, what a session holds (pending
 //! sign-ins before, the user and their sealed token after), and idle/absolute expiry.
 
+mod cache;
 mod id;
 mod memory;
 mod sqlite;
@@ -18,6 +19,7 @@ pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 pub use store::{Record, SessionStore};
 
+use self::cache::{Cached, SessionCache};
 use crate::clock::Clock;
 use crate::error::ApiError;
 
@@ -63,11 +65,12 @@ impl std::fmt::Debug for SessionData {
     }
 }
 
-/// A loaded session.
+/// A loaded session. The data is shared with the read cache: change it through
+/// `Arc::make_mut`, then [`Sessions::save`].
 #[derive(Debug)]
 pub struct Session {
     pub key: SessionKey,
-    pub data: SessionData,
+    pub data: Arc<SessionData>,
     pub created_at: i64,
 }
 
@@ -75,24 +78,33 @@ pub struct Session {
 #[derive(Clone)]
 pub struct Sessions {
     store: Arc<dyn SessionStore>,
+    cache: Arc<SessionCache>,
     clock: Clock,
     idle_secs: i64,
     absolute_secs: i64,
 }
 
 impl Sessions {
+    /// `cache_entries` sessions are kept parsed in memory (0 turns the cache off, as a
+    /// store shared by several instances requires).
     pub fn new(
         store: Arc<dyn SessionStore>,
         clock: Clock,
         idle_secs: u64,
         absolute_secs: u64,
+        cache_entries: usize,
     ) -> Self {
         Self {
             store,
+            cache: Arc::new(SessionCache::new(cache_entries)),
             clock,
             idle_secs: idle_secs as i64,
             absolute_secs: absolute_secs as i64,
         }
+    }
+
+    fn expired(&self, now: i64, created_at: i64, last_seen: i64) -> bool {
+        now - last_seen > self.idle_secs || now - created_at > self.absolute_secs
     }
 
     pub fn now(&self) -> i64 {
@@ -102,48 +114,64 @@ impl Sessions {
     /// The session named by the request's cookie, if it exists and has not expired.
     /// Expired sessions are deleted on sight.
     pub async fn load(&self, req: &HttpRequest) -> Result<Option<Session>, ApiError> {
-        let Some(id) = req
-            .cookie(COOKIE_NAME)
-            .and_then(|c| SessionId::parse(c.value()))
-        else {
+        let Some(key) = session_cookie(req).and_then(SessionKey::from_cookie_value) else {
             return Ok(None);
         };
-        let key = id.key();
-        let Some(record) = self.store.load(&key).await? else {
-            return Ok(None);
+        let cached = match self.cache.get(&key) {
+            Some(cached) => cached,
+            None => match self.read_store(&key).await? {
+                Some(cached) => cached,
+                None => return Ok(None),
+            },
         };
         let now = self.now();
-        if now - record.last_seen > self.idle_secs || now - record.created_at > self.absolute_secs {
-            self.store.delete(&key).await?;
+        if self.expired(now, cached.created_at, cached.last_seen) {
+            self.delete(&key).await?;
             return Ok(None);
         }
+        if now - cached.last_seen >= TOUCH_EVERY_SECS {
+            self.store.touch(&key, now).await?;
+            self.cache.touched(&key, now);
+        }
+        Ok(Some(Session {
+            key,
+            data: cached.data,
+            created_at: cached.created_at,
+        }))
+    }
+
+    /// A cache miss: read the store and fill the cache (unless a write raced with us).
+    async fn read_store(&self, key: &SessionKey) -> Result<Option<Cached>, ApiError> {
+        let epoch = self.cache.epoch();
+        let Some(record) = self.store.load(key).await? else {
+            return Ok(None);
+        };
         let data: SessionData = match serde_json::from_str(&record.data) {
             Ok(data) => data,
             Err(e) => {
                 // Unreadable (an older format, or corruption): start over rather than fail
                 // every request this browser makes.
                 tracing::warn!(error = %e, "discarding an unreadable session");
-                self.store.delete(&key).await?;
+                self.delete(key).await?;
                 return Ok(None);
             }
         };
-        if now - record.last_seen >= TOUCH_EVERY_SECS {
-            self.store.touch(&key, now).await?;
-        }
-        Ok(Some(Session {
-            key,
-            data,
+        let cached = Cached {
+            data: Arc::new(data),
             created_at: record.created_at,
-        }))
+            last_seen: record.last_seen,
+        };
+        self.cache.fill(*key, cached.clone(), epoch);
+        Ok(Some(cached))
     }
 
     /// Stores a brand-new session and returns the cookie that names it.
-    pub async fn create(&self, data: &SessionData) -> Result<(Session, Cookie<'static>), ApiError> {
+    pub async fn create(&self, data: SessionData) -> Result<(Session, Cookie<'static>), ApiError> {
         let id = SessionId::generate();
         let now = self.now();
         let session = Session {
             key: id.key(),
-            data: data.clone(),
+            data: Arc::new(data),
             created_at: now,
         };
         self.save(&session).await?;
@@ -152,25 +180,31 @@ impl Sessions {
 
     pub async fn save(&self, session: &Session) -> Result<(), ApiError> {
         let record = Record {
-            data: serde_json::to_string(&session.data).map_err(anyhow::Error::from)?,
+            data: serde_json::to_string(&*session.data).map_err(anyhow::Error::from)?,
             created_at: session.created_at,
             last_seen: self.now(),
         };
         self.store.save(&session.key, &record).await?;
+        self.cache.invalidate(&session.key);
         Ok(())
     }
 
     pub async fn delete(&self, key: &SessionKey) -> Result<(), ApiError> {
         self.store.delete(key).await?;
+        self.cache.invalidate(key);
         Ok(())
     }
 
     /// Removes sessions past either timeout; run periodically.
     pub async fn delete_expired(&self) -> anyhow::Result<u64> {
         let now = self.now();
-        self.store
+        let removed = self
+            .store
             .delete_expired(now - self.idle_secs, now - self.absolute_secs)
-            .await
+            .await?;
+        self.cache
+            .retain(|c| !self.expired(now, c.created_at, c.last_seen));
+        Ok(removed)
     }
 
     pub async fn ping(&self) -> anyhow::Result<()> {
@@ -184,6 +218,17 @@ impl Sessions {
         cookie.set_max_age(CookieDuration::seconds(self.absolute_secs));
         cookie
     }
+}
+
+/// The value of our cookie in the request. A direct scan of the `Cookie` header: this runs
+/// on every request, and parsing every cookie into a list first costs more than the rest
+/// of a session read.
+fn session_cookie(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get_all(actix_web::http::header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('='))
 }
 
 /// A cookie that makes the browser forget the session.
@@ -209,7 +254,13 @@ mod tests {
     use std::time::Duration;
 
     fn sessions(clock: &Clock) -> Sessions {
-        Sessions::new(Arc::new(MemoryStore::default()), clock.clone(), 3600, 7200)
+        Sessions::new(
+            Arc::new(MemoryStore::default()),
+            clock.clone(),
+            3600,
+            7200,
+            100,
+        )
     }
 
     async fn round_trip(s: &Sessions, cookie: &Cookie<'_>) -> Option<Session> {
@@ -223,7 +274,7 @@ mod tests {
     async fn the_cookie_has_every_protective_attribute() {
         let clock = Clock::default();
         let (_, cookie) = sessions(&clock)
-            .create(&SessionData::default())
+            .create(SessionData::default())
             .await
             .unwrap();
         assert_eq!(cookie.name(), "__Host-session");
@@ -238,7 +289,7 @@ mod tests {
     async fn idle_and_absolute_timeouts_end_a_session() {
         let clock = Clock::default();
         let s = sessions(&clock);
-        let (_, cookie) = s.create(&SessionData::default()).await.unwrap();
+        let (_, cookie) = s.create(SessionData::default()).await.unwrap();
         assert!(round_trip(&s, &cookie).await.is_some());
         clock.advance(Duration::from_secs(3000));
         assert!(
@@ -253,9 +304,21 @@ mod tests {
             "absolute lifetime passed"
         );
 
-        let (_, idle) = s.create(&SessionData::default()).await.unwrap();
+        let (_, idle) = s.create(SessionData::default()).await.unwrap();
         clock.advance(Duration::from_secs(3601));
         assert!(round_trip(&s, &idle).await.is_none(), "idle timeout passed");
+    }
+
+    #[test]
+    fn the_cookie_is_found_among_others_and_not_by_prefix() {
+        let req = TestRequest::default()
+            .insert_header(("cookie", "a=1; __Host-sessionx=2; __Host-session=abc; b=3"))
+            .to_http_request();
+        assert_eq!(session_cookie(&req), Some("abc"));
+        let req = TestRequest::default()
+            .insert_header(("cookie", "x__Host-session=abc"))
+            .to_http_request();
+        assert_eq!(session_cookie(&req), None);
     }
 
     #[tokio::test]

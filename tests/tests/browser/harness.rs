@@ -172,6 +172,20 @@ async fn launch(name: &'static str, dev_mode: bool) -> Session {
     }
 }
 
+impl Drop for Session {
+    /// Killing ChromeDriver (as `Driver` does) would orphan its Chromium; a failed test
+    /// must not leave browsers running, so end every process using this profile.
+    fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(format!(
+                "--user-data-dir={}",
+                self._profile.path().display()
+            ))
+            .status();
+    }
+}
+
 impl Session {
     /// The test-controlled emulator (not available in dev mode).
     pub fn control(&self) -> &emulator::Control {
@@ -285,10 +299,11 @@ impl Session {
         answer["value"].as_array().cloned().unwrap_or_default()
     }
 
-    /// Saves a screenshot under `target/e2e-screenshots/` and closes the browser.
+    /// Saves a screenshot under `target/e2e-screenshots/` and closes the browser. (A test
+    /// that panics before this still loses its browser: see `Drop`.)
     pub async fn finish(self) {
         self.screenshot(self.name).await;
-        self.client.close().await.unwrap();
+        self.client.clone().close().await.unwrap();
     }
 
     pub async fn screenshot(&self, name: &str) {

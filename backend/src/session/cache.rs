@@ -1,0 +1,150 @@
+//! An in-process read cache in front of the session store, so reading a session (every
+//! `GET /api/me`) is a hash lookup instead of a database round trip.
+//!
+//! Correctness rule: the cache is only ever filled from a store read, and every write
+//! drops the entry. A fill that raced with a write is discarded: writers bump an epoch
+//! (under the lock) after writing the store, and a fill inserts only if the epoch it saw
+//! before reading the store is still current. So a sign-out can never be undone by a slow
+//! concurrent read.
+//!
+//! Only valid while this process is the only writer of the store (the SQLite default).
+//! A store shared by several instances must run with the cache disabled (capacity 0).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::id::SessionKey;
+use super::SessionData;
+
+/// A cached session: parsed data plus the times expiry is decided from.
+#[derive(Clone)]
+pub struct Cached {
+    pub data: Arc<SessionData>,
+    pub created_at: i64,
+    pub last_seen: i64,
+}
+
+struct Inner {
+    entries: HashMap<SessionKey, Cached>,
+    epoch: u64,
+}
+
+pub struct SessionCache {
+    capacity: usize,
+    inner: Mutex<Inner>,
+}
+
+impl SessionCache {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            inner: Mutex::new(Inner {
+                entries: HashMap::with_capacity(capacity.min(4096)),
+                epoch: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn get(&self, key: &SessionKey) -> Option<Cached> {
+        if self.capacity == 0 {
+            return None;
+        }
+        self.lock().entries.get(key).cloned()
+    }
+
+    /// The epoch to hand back to [`SessionCache::fill`] after reading the store.
+    pub fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// Inserts what the store returned, unless a write happened since `epoch`.
+    pub fn fill(&self, key: SessionKey, cached: Cached, epoch: u64) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.epoch != epoch {
+            return;
+        }
+        if inner.entries.len() >= self.capacity && !inner.entries.contains_key(&key) {
+            // Full: drop an arbitrary entry (hash order is effectively random). It is
+            // read back from the store on its next use.
+            if let Some(victim) = inner.entries.keys().next().copied() {
+                inner.entries.remove(&victim);
+            }
+        }
+        inner.entries.insert(key, cached);
+    }
+
+    /// Call after every store write or delete of `key`.
+    pub fn invalidate(&self, key: &SessionKey) {
+        let mut inner = self.lock();
+        inner.entries.remove(key);
+        inner.epoch = inner.epoch.wrapping_add(1);
+    }
+
+    /// Records a `last_seen` update already written to the store.
+    pub fn touched(&self, key: &SessionKey, last_seen: i64) {
+        if let Some(entry) = self.lock().entries.get_mut(key) {
+            entry.last_seen = last_seen;
+        }
+    }
+
+    /// Drops entries the sweep would consider expired, and bumps the epoch.
+    pub fn retain(&self, keep: impl Fn(&Cached) -> bool) {
+        let mut inner = self.lock();
+        inner.entries.retain(|_, c| keep(c));
+        inner.epoch = inner.epoch.wrapping_add(1);
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> SessionKey {
+        SessionKey([n; 32])
+    }
+
+    fn cached() -> Cached {
+        Cached {
+            data: Arc::new(SessionData::default()),
+            created_at: 1,
+            last_seen: 1,
+        }
+    }
+
+    #[test]
+    fn a_fill_that_raced_with_a_write_is_discarded() {
+        let cache = SessionCache::new(10);
+        let epoch = cache.epoch();
+        // A sign-out lands between the store read and the fill...
+        cache.invalidate(&key(1));
+        cache.fill(key(1), cached(), epoch);
+        // ...so the stale session does not come back.
+        assert!(cache.get(&key(1)).is_none());
+        cache.fill(key(1), cached(), cache.epoch());
+        assert!(cache.get(&key(1)).is_some());
+    }
+
+    #[test]
+    fn capacity_is_respected_and_zero_disables() {
+        let cache = SessionCache::new(3);
+        for n in 0..10 {
+            cache.fill(key(n), cached(), cache.epoch());
+        }
+        assert_eq!(cache.len(), 3);
+        let off = SessionCache::new(0);
+        off.fill(key(1), cached(), off.epoch());
+        assert!(off.get(&key(1)).is_none());
+    }
+}
