@@ -5,6 +5,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod middleware;
 pub mod oauth;
 pub mod routes;
 pub mod security;

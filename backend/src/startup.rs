@@ -23,7 +23,7 @@ use crate::security::rate_limit::IpRateLimiter;
 use crate::session::{Sessions, SqliteStore};
 use crate::state::AppState;
 use crate::users::UserStore;
-use crate::{db, routes, security, telemetry};
+use crate::{db, middleware, routes};
 
 /// How often expired sessions and idle rate-limit entries are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(300);
@@ -112,9 +112,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
-                .wrap(from_fn(security::csrf::guard))
-                .wrap(security::headers::default_headers())
-                .wrap(from_fn(telemetry::request_span))
+                .wrap(from_fn(middleware::layer))
                 .configure(routes::configure)
         })
         .listen(listener)?;

@@ -5,17 +5,14 @@
 //! this server never grants. An `Origin` header, when present, must be our own origin, and
 //! `Sec-Fetch-Site: cross-site` is refused outright.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceRequest;
 use actix_web::http::{header, Method};
-use actix_web::middleware::Next;
-use actix_web::{web, Error, ResponseError};
 
 use crate::error::ApiError;
 use crate::routes::json::MAX_BODY;
-use crate::state::AppState;
 
-fn check(req: &ServiceRequest, public_origin: &str) -> Result<(), ApiError> {
+/// Refuses what the JSON API must never accept (see the module doc).
+pub fn check(req: &ServiceRequest, public_origin: &str) -> Result<(), ApiError> {
     let declared_len = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -54,21 +51,4 @@ fn check(req: &ServiceRequest, public_origin: &str) -> Result<(), ApiError> {
         return Err(ApiError::CsrfFailed("cross-site request"));
     }
     Ok(())
-}
-
-pub async fn guard(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let origin = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.public_origin.clone())
-        .unwrap_or_default();
-    match check(&req, &origin) {
-        Ok(()) => Ok(next.call(req).await?.map_into_boxed_body()),
-        Err(e) => {
-            let response = e.error_response();
-            Ok(req.into_response(response))
-        }
-    }
 }

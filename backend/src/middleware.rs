@@ -1,0 +1,76 @@
+//! The one layer every request passes through: a request id and span, the CSRF and
+//! body-size guard, the access log line, and the default security headers.
+//!
+//! One layer rather than three: each actix middleware boxes a future per request, and on
+//! a session read that overhead was measurable (BENCHMARKS.md).
+//!
+//! The span records the path only, never the query string: the SPA's `/callback?code=…`
+//! page load passes through here and the code must not reach a log line.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, ResponseError};
+use tracing::Instrument;
+
+use crate::security::{csrf, headers};
+use crate::state::AppState;
+use crate::telemetry::request_id;
+
+pub async fn layer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = request_id();
+    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
+    let started = Instant::now();
+    let verdict = {
+        let origin = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.public_origin.as_str())
+            .unwrap_or("");
+        csrf::check(&req, origin)
+    };
+    let result = match verdict {
+        Ok(()) => next
+            .call(req)
+            .instrument(span.clone())
+            .await
+            .map(ServiceResponse::map_into_boxed_body),
+        Err(refusal) => {
+            let _enter = span.enter();
+            Ok(req.into_response(refusal.error_response()))
+        }
+    };
+    let _enter = span.enter();
+    let mut response = match result {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::warn!(error = %e, "request failed before a response");
+            return Err(e);
+        }
+    };
+    let status = response.status();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Successful requests, 401 (a signed-out page load) and 404 are routine and the bulk
+    // of traffic: logging each at info cost a third of the throughput of a session read
+    // (BENCHMARKS.md). Other refusals and failures stay visible, and sign-in events are
+    // logged by their handlers. RUST_LOG=debug shows them all.
+    let routine = matches!(status.as_u16(), 401 | 404) || !status.is_client_error();
+    if status.is_server_error() {
+        tracing::warn!(status = status.as_u16(), ms, "request finished");
+    } else if routine {
+        tracing::debug!(status = status.as_u16(), ms, "request finished");
+    } else {
+        tracing::info!(status = status.as_u16(), ms, "request finished");
+    }
+    let out = response.headers_mut();
+    headers::apply(out);
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        out.insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(response)
+}
