@@ -65,9 +65,7 @@ impl Application {
             // With PORT=0 the default public URL must name the port actually bound.
             settings.port = port;
         }
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-            format!("Failed to create DATA_DIR {}", settings.data_dir.display())
-        })?;
+        create_private_dir(&settings.data_dir)?;
         let pool = db::connect(&settings.database_url()).await?;
         let keys = match &settings.token_keys {
             Some(value) => KeyRing::parse(value.expose_secret())?,
@@ -204,6 +202,24 @@ fn provider_config(settings: &Settings) -> anyhow::Result<(GitHubConfig, Option<
             ))
         }
     }
+}
+
+/// Creates DATA_DIR readable by its owner only (it holds the database with people's
+/// emails, and the key file). An existing directory keeps the permissions it has.
+fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("Failed to create DATA_DIR {}", dir.display()))
 }
 
 async fn sweep(state: web::Data<AppState>) {

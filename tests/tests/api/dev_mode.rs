@@ -8,12 +8,13 @@ use crate::helpers::{logs, Browser};
 #[tokio::test]
 async fn without_credentials_the_embedded_emulator_is_used_end_to_end() {
     logs();
-    let data_dir = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("data");
     let mut settings = Settings::defaults();
     settings.host = "127.0.0.1".into();
     settings.port = 0;
     settings.public_url = Some(crate::helpers::PUBLIC_URL.parse().unwrap());
-    settings.data_dir = data_dir.path().to_path_buf();
+    settings.data_dir = data_dir.clone();
     settings.github_client_id = None;
     settings.github_client_secret = None;
     settings.token_keys = None;
@@ -40,11 +41,9 @@ async fn without_credentials_the_embedded_emulator_is_used_end_to_end() {
     assert_eq!(body["user"]["login"], "octocat");
     assert!(logs().text().contains("DEV MODE"), "the log says so loudly");
 
-    // The generated key file is private.
+    // The data directory it created and the generated key file are private.
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(data_dir.path().join("token-key"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data_dir), 0o700);
+    assert_eq!(mode(&data_dir.join("token-key")), 0o600);
 }

@@ -25,6 +25,21 @@ fn authorize_url(e: &Emulator, challenge: &str, extra: &str) -> String {
     )
 }
 
+/// The token request as the BFF makes it, with the secret given.
+async fn exchange(e: &Emulator, secret: &str, code: &str, verifier: &str) -> Value {
+    let client_id = e.control().app().client_id.clone();
+    token_request(
+        e,
+        &[
+            ("client_id", &client_id),
+            ("client_secret", secret),
+            ("code", code),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
 async fn token_request(e: &Emulator, form: &[(&str, &str)]) -> Value {
     let response = reqwest::Client::new()
         .post(format!("{}/login/oauth/access_token", e.base_url()))
@@ -51,28 +66,10 @@ async fn a_pkce_mismatch_is_rejected_by_the_token_endpoint() {
         .authorize(&authorize_url(&e, &challenge, ""), "octocat", "approve")
         .await;
     let (wrong, _) = pkce_pair();
-    let answer = token_request(
-        &e,
-        &[
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-            ("code", redirect.get("code")),
-            ("code_verifier", &wrong),
-        ],
-    )
-    .await;
+    let answer = exchange(&e, &app.client_secret, redirect.get("code"), &wrong).await;
     assert_eq!(answer["error"], "bad_verification_code");
     // The code was spent by the failed attempt, like GitHub.
-    let answer = token_request(
-        &e,
-        &[
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-            ("code", redirect.get("code")),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let answer = exchange(&e, &app.client_secret, redirect.get("code"), &verifier).await;
     assert_eq!(answer["error"], "bad_verification_code");
 }
 
@@ -85,55 +82,19 @@ async fn codes_are_single_use_bound_to_the_client_and_expire() {
     let redirect = browser
         .authorize(&authorize_url(&e, &challenge, ""), "octocat", "approve")
         .await;
-    let wrong_secret = token_request(
-        &e,
-        &[
-            ("client_id", &app.client_id),
-            ("client_secret", "nope"),
-            ("code", redirect.get("code")),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let wrong_secret = exchange(&e, "nope", redirect.get("code"), &verifier).await;
     assert_eq!(wrong_secret["error"], "incorrect_client_credentials");
-    let ok = token_request(
-        &e,
-        &[
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-            ("code", redirect.get("code")),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let ok = exchange(&e, &app.client_secret, redirect.get("code"), &verifier).await;
     assert!(ok["access_token"].as_str().unwrap().starts_with("gho_"));
     assert_eq!(ok["token_type"], "bearer");
-    let again = token_request(
-        &e,
-        &[
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-            ("code", redirect.get("code")),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let again = exchange(&e, &app.client_secret, redirect.get("code"), &verifier).await;
     assert_eq!(again["error"], "bad_verification_code");
 
     let redirect = browser
         .authorize(&authorize_url(&e, &challenge, ""), "octocat", "approve")
         .await;
     e.control().age_codes(std::time::Duration::from_secs(601));
-    let expired = token_request(
-        &e,
-        &[
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-            ("code", redirect.get("code")),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let expired = exchange(&e, &app.client_secret, redirect.get("code"), &verifier).await;
     assert_eq!(expired["error"], "bad_verification_code");
 }
 
