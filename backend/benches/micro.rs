@@ -41,14 +41,14 @@ fn store_benches(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.sqlite3").display());
-    let pool = rt.block_on(backend::db::connect(&url)).unwrap();
+    let db = rt.block_on(backend::db::connect(&url)).unwrap();
     let record = Record {
         data: r#"{"user":{"id":1,"provider":"github","provider_user_id":"583231","login":"octocat","name":"The Octocat","email":"octocat@github.com","avatar_url":"https://avatars.githubusercontent.com/u/583231?v=4","profile_url":"https://github.com/octocat"},"sealed_token":"v1.0a1b2c3d.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#.into(),
         created_at: 1,
         last_seen: 1,
     };
     let stores: [(&str, Arc<dyn SessionStore>); 2] = [
-        ("sqlite", Arc::new(SqliteStore::new(pool))),
+        ("sqlite", Arc::new(SqliteStore::new(db))),
         ("memory", Arc::new(MemoryStore::default())),
     ];
     for (name, store) in stores {

@@ -1,4 +1,10 @@
-//! The SQLite pool shared by the user table and the default session store.
+//! The SQLite database shared by the user table and the default session store: one
+//! writer connection and a pool of readers.
+//!
+//! SQLite runs one write transaction at a time. With writes spread over a pool, the
+//! losers of each collision sleep in SQLite's busy handler (millisecond back-off), which
+//! under concurrent sign-ins cost more than the writes themselves; one writer connection
+//! queues them in memory instead. WAL mode lets the readers go on beside it.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -7,24 +13,38 @@ use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+/// The two pools over one database file.
+#[derive(Clone)]
+pub struct Db {
+    /// For `SELECT`s.
+    pub read: SqlitePool,
+    /// The only connection that writes.
+    pub write: SqlitePool,
+}
+
 /// Opens (creating if needed) the database and applies the migrations in `migrations/`.
-pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
+pub async fn connect(url: &str) -> anyhow::Result<Db> {
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| "DATABASE_URL is not a valid sqlite URL")?
         .create_if_missing(true)
-        // WAL lets readers run beside the writer; NORMAL sync is durable across process
-        // crashes, which is what a session table needs.
+        // NORMAL sync in WAL mode is durable across process crashes, which is what a
+        // session table needs.
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
         .await
         .context("Failed to open the database")?;
     sqlx::migrate!("./migrations")
-        .run(&pool)
+        .run(&write)
         .await
         .context("Failed to apply database migrations")?;
-    Ok(pool)
+    let read = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options.read_only(true))
+        .await
+        .context("Failed to open the database for reading")?;
+    Ok(Db { read, write })
 }

@@ -4,7 +4,7 @@
 //! One layer rather than three: each actix middleware boxes a future per request, and on
 //! a session read that overhead was measurable (BENCHMARKS.md).
 //!
-//! The span records the path only, never the query string: the SPA's `/callback?code=…`
+//! The access line records the path only, never the query string: the SPA's `/callback?code=…`
 //! page load passes through here and the code must not reach a log line.
 
 use std::time::Instant;
@@ -25,7 +25,9 @@ pub async fn layer(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let id = request_id();
-    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
+    // Only the id in the span: formatting fields is the span's main cost, and the access
+    // line below carries the method and path.
+    let span = tracing::info_span!("request", id = %id);
     let started = Instant::now();
     let verdict = {
         let origin = req
@@ -60,12 +62,13 @@ pub async fn layer(
     // (BENCHMARKS.md). Other refusals and failures stay visible, and sign-in events are
     // logged by their handlers. RUST_LOG=debug shows them all.
     let routine = matches!(status.as_u16(), 401 | 404) || !status.is_client_error();
+    let (method, path) = (response.request().method(), response.request().path());
     if status.is_server_error() {
-        tracing::warn!(status = status.as_u16(), ms, "request finished");
+        tracing::warn!(%method, path, status = status.as_u16(), ms, "request finished");
     } else if routine {
-        tracing::debug!(status = status.as_u16(), ms, "request finished");
+        tracing::debug!(%method, path, status = status.as_u16(), ms, "request finished");
     } else {
-        tracing::info!(status = status.as_u16(), ms, "request finished");
+        tracing::info!(%method, path, status = status.as_u16(), ms, "request finished");
     }
     let out = response.headers_mut();
     headers::apply(out);

@@ -66,7 +66,7 @@ impl Application {
             settings.port = port;
         }
         create_private_dir(&settings.data_dir)?;
-        let pool = db::connect(&settings.database_url()).await?;
+        let db = db::connect(&settings.database_url()).await?;
         let keys = match &settings.token_keys {
             Some(value) => KeyRing::parse(value.expose_secret())?,
             None => load_or_create_key_file(&settings.data_dir)?,
@@ -86,13 +86,13 @@ impl Application {
             dev_mode,
             github: GitHub::new(github_config)?,
             sessions: Sessions::new(
-                Arc::new(SqliteStore::new(pool.clone())),
+                Arc::new(SqliteStore::new(db.clone())),
                 clock,
                 settings.session_idle_secs,
                 settings.session_absolute_secs,
                 settings.session_cache_entries,
             ),
-            users: UserStore::new(pool),
+            users: UserStore::new(db.write),
             keys,
             login_limiter: IpRateLimiter::per_minute(
                 settings.auth_rate_limit_per_min,

@@ -1,20 +1,19 @@
 //! The default session store: a table in the SQLite database, so a restart keeps everyone
 //! signed in.
 
-use anyhow::Context;
-use async_trait::async_trait;
-use sqlx::SqlitePool;
-
 use super::id::SessionKey;
 use super::store::{Record, SessionStore};
+use crate::db::Db;
+use anyhow::Context;
+use async_trait::async_trait;
 
 pub struct SqliteStore {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl SqliteStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub fn new(db: Db) -> Self {
+        Self { db }
     }
 }
 
@@ -24,7 +23,7 @@ impl SessionStore for SqliteStore {
         let row: Option<(String, i64, i64)> =
             sqlx::query_as("SELECT data, created_at, last_seen FROM sessions WHERE key = ?1")
                 .bind(&key.0[..])
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.db.read)
                 .await
                 .context("Failed to load a session")?;
         Ok(row.map(|(data, created_at, last_seen)| Record {
@@ -43,7 +42,7 @@ impl SessionStore for SqliteStore {
         .bind(&record.data)
         .bind(record.created_at)
         .bind(record.last_seen)
-        .execute(&self.pool)
+        .execute(&self.db.write)
         .await
         .context("Failed to save a session")?;
         Ok(())
@@ -53,7 +52,7 @@ impl SessionStore for SqliteStore {
         sqlx::query("UPDATE sessions SET last_seen = ?2 WHERE key = ?1")
             .bind(&key.0[..])
             .bind(last_seen)
-            .execute(&self.pool)
+            .execute(&self.db.write)
             .await
             .context("Failed to touch a session")?;
         Ok(())
@@ -62,7 +61,7 @@ impl SessionStore for SqliteStore {
     async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE key = ?1")
             .bind(&key.0[..])
-            .execute(&self.pool)
+            .execute(&self.db.write)
             .await
             .context("Failed to delete a session")?;
         Ok(())
@@ -72,7 +71,7 @@ impl SessionStore for SqliteStore {
         let done = sqlx::query("DELETE FROM sessions WHERE last_seen < ?1 OR created_at < ?2")
             .bind(idle_before)
             .bind(created_before)
-            .execute(&self.pool)
+            .execute(&self.db.write)
             .await
             .context("Failed to delete expired sessions")?;
         Ok(done.rows_affected())
@@ -80,7 +79,7 @@ impl SessionStore for SqliteStore {
 
     async fn ping(&self) -> anyhow::Result<()> {
         sqlx::query("SELECT 1 FROM sessions LIMIT 1")
-            .execute(&self.pool)
+            .execute(&self.db.read)
             .await
             .context("The session table is not reachable")?;
         Ok(())

@@ -16,6 +16,7 @@ pub struct Profile {
     pub profile_url: Option<String>,
 }
 
+/// Every query here writes (or is a readiness ping), so it takes the writer pool.
 #[derive(Clone)]
 pub struct UserStore {
     pool: SqlitePool,
@@ -87,8 +88,8 @@ mod tests {
     async fn a_renamed_login_keeps_the_same_user() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
-        let pool = crate::db::connect(&url).await.unwrap();
-        let users = UserStore::new(pool);
+        let db = crate::db::connect(&url).await.unwrap();
+        let users = UserStore::new(db.write);
         let first = users.upsert(&profile("octocat"), 1).await.unwrap();
         let second = users.upsert(&profile("octocat-renamed"), 2).await.unwrap();
         assert_eq!(first.id, second.id);
