@@ -154,7 +154,7 @@ pub async fn one(
         .error_for_status()?
         .text()
         .await?;
-    let mut form = hidden_inputs(&html);
+    let mut form = emulator::hidden_fields(&html);
     form.push(("login".into(), "octocat".into()));
     form.push(("decision".into(), "approve".into()));
     steps[1] = lap(&mut t);
@@ -233,15 +233,4 @@ pub fn session_cookie(r: &reqwest::Response) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("__Host-session="))
         .map(|v| v.split(';').next().unwrap_or("").to_owned())
-}
-
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    html.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|rest| {
-            let name = rest.split("name=\"").nth(1)?.split('"').next()?;
-            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
-            Some((name.to_owned(), value.replace("&amp;", "&")))
-        })
-        .collect()
 }

@@ -5,6 +5,28 @@ use actix_web::HttpResponse;
 
 use crate::fixtures::FIXTURE_USERS;
 
+/// Reverses [`escape`].
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The hidden fields of a consent page as served, for scripts that submit the form the
+/// way a browser would (tests, benchmarks). Names and values come back unescaped.
+pub fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|rest| {
+            let name = rest.strip_prefix("name=\"")?.split('"').next()?;
+            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), unescape(value)))
+        })
+        .collect()
+}
+
 /// Escapes text for HTML element content and double-quoted attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -134,7 +156,26 @@ pub async fn index() -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::*;
+
+    #[test]
+    fn hidden_fields_round_trip_through_the_page() {
+        let page = consent_page(&ConsentForm {
+            app_name: "App",
+            hidden: &[("state", "a\"b<c>&'d"), ("scope", "read:user")],
+            scopes: "read:user",
+            suggested_login: None,
+        });
+        let body = actix_web::body::MessageBody::try_into_bytes(page.into_body()).unwrap();
+        let fields = hidden_fields(std::str::from_utf8(&body).unwrap());
+        assert_eq!(
+            fields,
+            [
+                ("state".to_owned(), "a\"b<c>&'d".to_owned()),
+                ("scope".to_owned(), "read:user".to_owned())
+            ]
+        );
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {

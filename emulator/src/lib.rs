@@ -19,6 +19,7 @@ use actix_web::{web, App, HttpServer};
 
 pub use faults::{Endpoint, Fault};
 pub use fixtures::{FixtureUser, FIXTURE_USERS};
+pub use html::hidden_fields;
 pub use state::Control;
 
 /// The OAuth app the emulator knows, as registered on github.com.

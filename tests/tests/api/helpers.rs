@@ -305,7 +305,7 @@ impl Browser {
         let page = self.http.get(authorize_url).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK, "consent page");
         let html = page.text().await.unwrap();
-        let mut form: Vec<(String, String)> = hidden_inputs(&html);
+        let mut form = emulator::hidden_fields(&html);
         form.push(("login".into(), login.into()));
         form.push(("decision".into(), decision.into()));
         let action = url::Url::parse(authorize_url)
@@ -339,29 +339,6 @@ impl Browser {
     pub async fn logout(&self) -> Response {
         self.post_json("/api/auth/logout", &json!({})).await
     }
-}
-
-/// `name`/`value` of every hidden input on the consent page (values are HTML-escaped).
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    html.split("<input type=\"hidden\" ")
-        .skip(1)
-        .map(|rest| {
-            let name = between(rest, "name=\"", "\"");
-            let value = between(rest, "value=\"", "\"")
-                .replace("&quot;", "\"")
-                .replace("&#x27;", "'")
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&amp;", "&");
-            (name, value)
-        })
-        .collect()
-}
-
-fn between(text: &str, start: &str, end: &str) -> String {
-    let from = text.find(start).unwrap() + start.len();
-    let len = text[from..].find(end).unwrap();
-    text[from..from + len].to_owned()
 }
 
 /// Asserts the JSON error shape, code and status; returns the body.
