@@ -12,99 +12,71 @@ async fn approved(app: &TestApp) -> Redirect {
     app.browser.authorize(&url, "octocat", "approve").await
 }
 
+/// Approves a sign-in, then makes `endpoint` misbehave before the callback reaches it.
+async fn callback_despite(app: &TestApp, endpoint: Endpoint, fault: Fault) -> reqwest::Response {
+    let redirect = approved(app).await;
+    app.control().clear_faults();
+    app.control().set_fault(endpoint, fault);
+    app.browser.callback(&redirect).await
+}
+
 #[tokio::test]
 async fn a_provider_timeout_is_provider_unavailable_504() {
     let app = spawn_app().await;
-    let redirect = approved(&app).await;
-    app.control()
-        .set_fault(Endpoint::Token, Fault::Delay(Duration::from_secs(3)));
-    assert_error(
-        app.browser.callback(&redirect).await,
-        504,
-        "provider_unavailable",
-    )
-    .await;
+    let response =
+        callback_despite(&app, Endpoint::Token, Fault::Delay(Duration::from_secs(3))).await;
+    assert_error(response, 504, "provider_unavailable").await;
 }
 
 #[tokio::test]
 async fn a_provider_500_is_provider_unavailable_503() {
     let app = spawn_app().await;
-    let redirect = approved(&app).await;
-    app.control().set_fault(Endpoint::Token, Fault::Status(500));
-    assert_error(
-        app.browser.callback(&redirect).await,
-        503,
-        "provider_unavailable",
-    )
-    .await;
+    let response = callback_despite(&app, Endpoint::Token, Fault::Status(500)).await;
+    assert_error(response, 503, "provider_unavailable").await;
 }
 
 #[tokio::test]
 async fn garbage_json_from_the_provider_is_provider_unavailable() {
     let app = spawn_app().await;
-    let redirect = approved(&app).await;
-    app.control().set_fault(Endpoint::Token, Fault::Garbage);
-    assert_error(
-        app.browser.callback(&redirect).await,
-        503,
-        "provider_unavailable",
-    )
-    .await;
+    let response = callback_despite(&app, Endpoint::Token, Fault::Garbage).await;
+    assert_error(response, 503, "provider_unavailable").await;
 
-    let redirect = approved(&app).await;
-    app.control().clear_faults();
-    app.control().set_fault(Endpoint::User, Fault::Garbage);
-    assert_error(
-        app.browser.callback(&redirect).await,
-        503,
-        "provider_unavailable",
-    )
-    .await;
+    let response = callback_despite(&app, Endpoint::User, Fault::Garbage).await;
+    assert_error(response, 503, "provider_unavailable").await;
 }
 
 #[tokio::test]
 async fn bad_verification_code_is_a_provider_error() {
     let app = spawn_app().await;
-    let redirect = approved(&app).await;
-    app.control().set_fault(
+    let response = callback_despite(
+        &app,
         Endpoint::Token,
         Fault::TokenError("bad_verification_code".into()),
-    );
-    assert_error(app.browser.callback(&redirect).await, 502, "provider_error").await;
+    )
+    .await;
+    assert_error(response, 502, "provider_error").await;
 }
 
 #[tokio::test]
 async fn incorrect_client_credentials_is_a_provider_error() {
     let app = spawn_app().await;
-    let redirect = approved(&app).await;
-    app.control().set_fault(
+    let response = callback_despite(
+        &app,
         Endpoint::Token,
         Fault::TokenError("incorrect_client_credentials".into()),
-    );
-    assert_error(app.browser.callback(&redirect).await, 502, "provider_error").await;
+    )
+    .await;
+    assert_error(response, 502, "provider_error").await;
 }
 
 #[tokio::test]
 async fn a_profile_timeout_or_rate_limit_is_provider_unavailable() {
     let app = spawn_app().await;
-    let redirect = approved(&app).await;
-    app.control()
-        .set_fault(Endpoint::User, Fault::Delay(Duration::from_secs(3)));
-    assert_error(
-        app.browser.callback(&redirect).await,
-        504,
-        "provider_unavailable",
-    )
-    .await;
-    app.control().clear_faults();
-    let redirect = approved(&app).await;
-    app.control().set_fault(Endpoint::User, Fault::RateLimited);
-    assert_error(
-        app.browser.callback(&redirect).await,
-        503,
-        "provider_unavailable",
-    )
-    .await;
+    let response =
+        callback_despite(&app, Endpoint::User, Fault::Delay(Duration::from_secs(3))).await;
+    assert_error(response, 504, "provider_unavailable").await;
+    let response = callback_despite(&app, Endpoint::User, Fault::RateLimited).await;
+    assert_error(response, 503, "provider_unavailable").await;
 }
 
 #[tokio::test]
