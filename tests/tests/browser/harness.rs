@@ -177,7 +177,7 @@ impl Drop for Session {
     /// must not leave browsers running, so end every process using this profile.
     fn drop(&mut self) {
         let _ = Command::new("pkill")
-            .arg("-f")
+            .args(["-f", "--"])
             .arg(format!(
                 "--user-data-dir={}",
                 self._profile.path().display()
