@@ -6,7 +6,7 @@ use emulator::{AppRegistration, Emulator};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{pkce_pair, Browser};
+use crate::helpers::{pkce_pair, Browser, Redirect};
 
 fn start() -> Emulator {
     Emulator::start(
@@ -17,12 +17,21 @@ fn start() -> Emulator {
     .unwrap()
 }
 
-fn authorize_url(e: &Emulator, challenge: &str, extra: &str) -> String {
+fn authorize_url(e: &Emulator, challenge: &str) -> String {
     format!(
-        "{}/login/oauth/authorize?client_id={}&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fcallback&scope=read%3Auser&state=s1&code_challenge={challenge}&code_challenge_method=S256{extra}",
+        "{}/login/oauth/authorize?client_id={}&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fcallback&scope=read%3Auser&state=s1&code_challenge={challenge}&code_challenge_method=S256",
         e.base_url(),
         e.control().app().client_id
     )
+}
+
+/// A fresh PKCE pair and the redirect after approving as octocat: a code to exchange.
+async fn approved(e: &Emulator) -> (Redirect, String) {
+    let (verifier, challenge) = pkce_pair();
+    let redirect = Browser::new(e.base_url())
+        .authorize(&authorize_url(e, &challenge), "octocat", "approve")
+        .await;
+    (redirect, verifier)
 }
 
 /// The token request as the BFF makes it, with the secret given.
@@ -59,12 +68,8 @@ async fn token_request(e: &Emulator, form: &[(&str, &str)]) -> Value {
 #[tokio::test]
 async fn a_pkce_mismatch_is_rejected_by_the_token_endpoint() {
     let e = start();
-    let browser = Browser::new(e.base_url());
-    let (verifier, challenge) = pkce_pair();
     let app = e.control().app().clone();
-    let redirect = browser
-        .authorize(&authorize_url(&e, &challenge, ""), "octocat", "approve")
-        .await;
+    let (redirect, verifier) = approved(&e).await;
     let (wrong, _) = pkce_pair();
     let answer = exchange(&e, &app.client_secret, redirect.get("code"), &wrong).await;
     assert_eq!(answer["error"], "bad_verification_code");
@@ -76,12 +81,8 @@ async fn a_pkce_mismatch_is_rejected_by_the_token_endpoint() {
 #[tokio::test]
 async fn codes_are_single_use_bound_to_the_client_and_expire() {
     let e = start();
-    let browser = Browser::new(e.base_url());
-    let (verifier, challenge) = pkce_pair();
     let app = e.control().app().clone();
-    let redirect = browser
-        .authorize(&authorize_url(&e, &challenge, ""), "octocat", "approve")
-        .await;
+    let (redirect, verifier) = approved(&e).await;
     let wrong_secret = exchange(&e, "nope", redirect.get("code"), &verifier).await;
     assert_eq!(wrong_secret["error"], "incorrect_client_credentials");
     let ok = exchange(&e, &app.client_secret, redirect.get("code"), &verifier).await;
@@ -90,9 +91,7 @@ async fn codes_are_single_use_bound_to_the_client_and_expire() {
     let again = exchange(&e, &app.client_secret, redirect.get("code"), &verifier).await;
     assert_eq!(again["error"], "bad_verification_code");
 
-    let redirect = browser
-        .authorize(&authorize_url(&e, &challenge, ""), "octocat", "approve")
-        .await;
+    let (redirect, verifier) = approved(&e).await;
     e.control().age_codes(std::time::Duration::from_secs(601));
     let expired = exchange(&e, &app.client_secret, redirect.get("code"), &verifier).await;
     assert_eq!(expired["error"], "bad_verification_code");
@@ -107,12 +106,12 @@ async fn bad_authorize_requests_show_an_error_page_and_never_redirect() {
         .build()
         .unwrap();
     let cases = [
-        authorize_url(&e, &challenge, "").replace(
+        authorize_url(&e, &challenge).replace(
             "redirect_uri=http%3A%2F%2Flocalhost%3A3000",
             "redirect_uri=https%3A%2F%2Fevil.example",
         ),
-        authorize_url(&e, &challenge, "").replace("client_id=", "client_id=unknown"),
-        authorize_url(&e, &challenge, "")
+        authorize_url(&e, &challenge).replace("client_id=", "client_id=unknown"),
+        authorize_url(&e, &challenge)
             .replace("code_challenge_method=S256", "code_challenge_method=plain"),
     ];
     for url in cases {
@@ -132,7 +131,7 @@ async fn the_consent_page_has_the_documented_form() {
     let e = start();
     let (_, challenge) = pkce_pair();
     let html =
-        reqwest::get(authorize_url(&e, &challenge, "").replace("state=s1", "state=%3Cscript%3E"))
+        reqwest::get(authorize_url(&e, &challenge).replace("state=s1", "state=%3Cscript%3E"))
             .await
             .unwrap()
             .text()
