@@ -8,6 +8,8 @@ use actix_web::{HttpResponse, ResponseError};
 use shared::api::ErrorBody;
 use shared::ErrorCode;
 
+use crate::storage::StoreError;
+
 #[derive(thiserror::Error)]
 pub enum ApiError {
     #[error("invalid request: {0}")]
@@ -38,8 +40,16 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("not found")]
     NotFound,
+    #[error("a store is unavailable")]
+    Unavailable(#[source] StoreError),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::Unavailable(e)
+    }
 }
 
 impl ApiError {
@@ -57,6 +67,7 @@ impl ApiError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             Self::NotFound => ErrorCode::NotFound,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -79,6 +90,9 @@ impl ApiError {
             Self::RateLimited { .. } => "Too many attempts. Please wait a moment.".into(),
             Self::PayloadTooLarge => "The request body is too large.".into(),
             Self::NotFound => "There is nothing here.".into(),
+            Self::Unavailable(_) => {
+                "The service is briefly unavailable. Please try again shortly.".into()
+            }
             Self::Internal(_) => "Something went wrong on our side.".into(),
         }
     }
@@ -114,6 +128,7 @@ impl ResponseError for ApiError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -3,7 +3,7 @@
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod db;
+pub mod dev_provider;
 pub mod error;
 pub mod middleware;
 pub mod oauth;
@@ -12,5 +12,8 @@ pub mod security;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod static_assets;
+pub mod storage;
+pub mod sweep;
 pub mod telemetry;
 pub mod users;

@@ -1,11 +1,11 @@
 //! Starts the BFF: logging, settings, then the application until Ctrl-C.
 
-use backend::config::Settings;
+use backend::config::args::Args;
 use backend::startup::Application;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let settings = Settings::from_env_and_args();
+    let settings = Args::settings_from_env();
     let _log_flush = backend::telemetry::init();
     let app = match Application::build(settings).await {
         Ok(app) => app,

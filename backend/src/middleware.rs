@@ -29,12 +29,13 @@ pub async fn layer(
     // line below carries the method and path.
     let span = tracing::info_span!("request", id = %id);
     let started = Instant::now();
-    let verdict = {
-        let origin = req
-            .app_data::<web::Data<AppState>>()
-            .map(|s| s.public_origin.as_str())
-            .unwrap_or("");
-        csrf::check(&req, origin)
+    let (verdict, https) = {
+        let state = req.app_data::<web::Data<AppState>>();
+        let origin = state.map(|s| s.public_origin.as_str()).unwrap_or("");
+        (
+            csrf::check(&req, origin),
+            state.is_some_and(|s| s.public_origin.starts_with("https://")),
+        )
     };
     let result = match verdict {
         Ok(()) => next
@@ -71,7 +72,7 @@ pub async fn layer(
         tracing::info!(%method, path, status = status.as_u16(), ms, "request finished");
     }
     let out = response.headers_mut();
-    headers::apply(out);
+    headers::apply(out, https);
     if let Ok(value) = HeaderValue::from_str(&id) {
         out.insert(HeaderName::from_static("x-request-id"), value);
     }

@@ -9,30 +9,33 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use emulator::{AppRegistration, Emulator};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use url::Url;
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{ClientCredentials, Settings};
 use crate::crypto::{load_or_create_key_file, KeyRing};
+use crate::dev_provider::DevProvider;
 use crate::oauth::github::GitHubConfig;
 use crate::oauth::GitHub;
-use crate::routes::spa::StaticAssets;
 use crate::security::rate_limit::IpRateLimiter;
-use crate::session::{Sessions, SqliteStore};
+use crate::session::{Lifetimes, Sessions, SqliteStore};
 use crate::state::AppState;
+use crate::static_assets::StaticAssets;
+use crate::storage::sqlite;
 use crate::users::UserStore;
-use crate::{db, middleware, routes};
+use crate::{middleware, routes, sweep};
 
-/// How often expired sessions and idle rate-limit entries are swept.
-const SWEEP_EVERY: Duration = Duration::from_secs(300);
+/// New pre-auth sessions one client may make: a burst of PREAUTH_SESSIONS_PER_CLIENT,
+/// then one every 30 s, so with the default of 20 at most 40 exist per client at any
+/// time (each lives ten minutes).
+const PREAUTH_EVERY: Duration = Duration::from_secs(30);
 
 pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
-    emulator: Option<Emulator>,
+    dev_provider: Option<DevProvider>,
     sweeper: tokio::task::JoinHandle<()>,
 }
 
@@ -43,11 +46,11 @@ impl Application {
 
     /// Like [`Application::build`] with a clock tests can move forward.
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
-        let listener =
-            TcpListener::bind((settings.host.as_str(), settings.port)).with_context(|| {
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| {
                 format!(
                     "Failed to listen on {}:{} (HOST, PORT)",
-                    settings.host, settings.port
+                    settings.server.host, settings.server.port
                 )
             })?;
         Self::build_on(settings, listener, clock).await
@@ -61,23 +64,24 @@ impl Application {
         clock: Clock,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        if settings.public_url.is_none() {
+        if settings.server.public_url.is_none() {
             // With PORT=0 the default public URL must name the port actually bound.
-            settings.port = port;
+            settings.server.port = port;
         }
-        create_private_dir(&settings.data_dir)?;
-        let db = db::connect(&settings.database_url()).await?;
-        let keys = match &settings.token_keys {
+        settings.check().map_err(anyhow::Error::msg)?;
+        create_private_dir(&settings.server.data_dir)?;
+        let db = sqlite::connect(&settings.database_url()).await?;
+        let keys = match &settings.stores.token_keys {
             Some(value) => KeyRing::parse(value.expose_secret())?,
-            None => load_or_create_key_file(&settings.data_dir)?,
+            None => load_or_create_key_file(&settings.server.data_dir)?,
         };
 
-        let (github_config, emulator) = provider_config(&settings)?;
-        let dev_mode = emulator.is_some();
-        let assets = match &settings.static_dir {
+        let (github_config, dev_provider) = provider_config(&settings)?;
+        let dev_mode = dev_provider.is_some();
+        let assets = match &settings.server.static_dir {
             Some(dir) => {
                 let avatar_origin = github_config.oauth_url.origin().ascii_serialization();
-                Some(StaticAssets::load(dir, &[avatar_origin])?)
+                Some(web::Data::new(StaticAssets::load(dir, &[avatar_origin])?))
             }
             None => None,
         };
@@ -87,34 +91,42 @@ impl Application {
             github: GitHub::new(github_config)?,
             sessions: Sessions::new(
                 Arc::new(SqliteStore::new(db.clone())),
+                Arc::new(keys),
                 clock,
-                settings.session_idle_secs,
-                settings.session_absolute_secs,
-                settings.session_cache_entries,
+                Lifetimes {
+                    idle_secs: settings.sessions.idle_secs,
+                    absolute_secs: settings.sessions.absolute_secs,
+                    cache_entries: settings.sessions.cache_entries,
+                },
             ),
             users: UserStore::new(db.write),
-            keys,
+            preauth_limiter: IpRateLimiter::new(
+                PREAUTH_EVERY,
+                settings.limits.preauth_sessions_per_client,
+                settings.limits.trusted_proxies.clone(),
+            ),
             login_limiter: IpRateLimiter::per_minute(
-                settings.auth_rate_limit_per_min,
-                settings.trusted_proxies.clone(),
+                settings.limits.auth_per_min,
+                settings.limits.trusted_proxies.clone(),
             ),
             callback_limiter: IpRateLimiter::per_minute(
-                settings.auth_rate_limit_per_min,
-                settings.trusted_proxies.clone(),
+                settings.limits.auth_per_min,
+                settings.limits.trusted_proxies.clone(),
             ),
-            assets,
         });
-        let sweeper = tokio::spawn(sweep(state.clone()));
+        let sweeper = tokio::spawn(sweep::run(state.clone()));
 
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(app_state.clone())
-                .wrap(from_fn(middleware::layer))
+            let mut app = App::new().app_data(app_state.clone());
+            if let Some(assets) = &assets {
+                app = app.app_data(assets.clone());
+            }
+            app.wrap(from_fn(middleware::layer))
                 .configure(routes::configure)
         })
         .listen(listener)?;
-        if let Some(workers) = settings.workers {
+        if let Some(workers) = settings.server.workers {
             server = server.workers(workers as usize);
         }
         let server = server.run();
@@ -123,7 +135,7 @@ impl Application {
             port,
             server,
             state,
-            emulator,
+            dev_provider,
             sweeper,
         })
     }
@@ -133,12 +145,18 @@ impl Application {
     }
 
     /// The embedded emulator in dev mode.
-    pub fn emulator(&self) -> Option<&Emulator> {
-        self.emulator.as_ref()
+    #[cfg(feature = "dev-provider")]
+    pub fn emulator(&self) -> Option<&emulator::Emulator> {
+        self.dev_provider.as_ref().map(DevProvider::emulator)
     }
 
     pub fn dev_mode(&self) -> bool {
         self.state.dev_mode
+    }
+
+    /// Runs the periodic clean-up once, now (tests call it instead of waiting).
+    pub fn sweeper(&self) -> Sweeper {
+        Sweeper(self.state.clone())
     }
 
     /// A handle to stop the server (tests use it to restart on the same data).
@@ -149,65 +167,50 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.sweeper.abort();
-        if let Some(emulator) = &self.emulator {
-            emulator.stop().await;
+        if let Some(dev) = &self.dev_provider {
+            dev.stop().await;
         }
         result
     }
 }
 
-/// Real GitHub when credentials are set; otherwise start the emulator on loopback and
-/// register ourselves with it (dev mode).
-fn provider_config(settings: &Settings) -> anyhow::Result<(GitHubConfig, Option<Emulator>)> {
+/// Real GitHub when credentials are set; otherwise the development provider (dev mode).
+fn provider_config(settings: &Settings) -> anyhow::Result<(GitHubConfig, Option<DevProvider>)> {
     let redirect_uri = settings.redirect_uri();
-    let common = |oauth_url: Url, api_url: Url, client_id: String, client_secret: SecretString| {
-        GitHubConfig {
-            oauth_url,
-            api_url,
-            client_id,
-            client_secret,
-            redirect_uri: redirect_uri.clone(),
-            scopes: settings.github_scopes.clone(),
-            timeout: settings.provider_timeout(),
-        }
+    let config = |oauth_url: Url, api_url: Url, client: ClientCredentials| GitHubConfig {
+        oauth_url,
+        api_url,
+        client_id: client.id,
+        client_secret: client.secret,
+        redirect_uri: redirect_uri.clone(),
+        scopes: settings.github.scopes.clone(),
+        timeout: settings.provider_timeout,
     };
-    match (&settings.github_client_id, &settings.github_client_secret) {
-        (Some(id), Some(secret)) => Ok((
-            common(
-                settings.github_oauth_url.clone(),
-                settings.github_api_url.clone(),
-                id.clone(),
-                secret.clone(),
+    if let Some(client) = &settings.github.client {
+        let github = &settings.github;
+        return Ok((
+            config(
+                github.oauth_url.clone(),
+                github.api_url.clone(),
+                client.clone(),
             ),
             None,
-        )),
-        _ => {
-            let registration =
-                AppRegistration::random("Sign in with GitHub (development)", &redirect_uri);
-            let listener = TcpListener::bind(("127.0.0.1", 0))
-                .context("Failed to start the GitHub emulator")?;
-            let emulator = Emulator::start(registration.clone(), listener, 1)?;
-            tracing::warn!(
-                emulator = emulator.base_url(),
-                "DEV MODE: no GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET set, signing in against the embedded GitHub emulator (development provider)"
-            );
-            Ok((
-                common(
-                    Url::parse(emulator.base_url())?,
-                    Url::parse(&emulator.api_url())?,
-                    registration.client_id,
-                    SecretString::from(registration.client_secret),
-                ),
-                Some(emulator),
-            ))
-        }
+        ));
     }
+    let dev = DevProvider::start(&redirect_uri)?;
+    let github = config(
+        dev.oauth_url.clone(),
+        dev.api_url.clone(),
+        dev.client.clone(),
+    );
+    Ok((github, Some(dev)))
 }
 
 /// Creates DATA_DIR readable by its owner only (it holds the database with people's
 /// emails, and the key file). An existing directory keeps the permissions it has.
 fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     if dir.exists() {
+        warn_if_open_to_others(dir);
         return Ok(());
     }
     let mut builder = std::fs::DirBuilder::new();
@@ -222,16 +225,31 @@ fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
         .with_context(|| format!("Failed to create DATA_DIR {}", dir.display()))
 }
 
-async fn sweep(state: web::Data<AppState>) {
-    let mut tick = tokio::time::interval(SWEEP_EVERY);
-    loop {
-        tick.tick().await;
-        match state.sessions.delete_expired().await {
-            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = ?e, "expired-session sweep failed"),
+/// DATA_DIR holds people's emails and, in dev mode, the token key: say so when other
+/// users of the machine can look inside it.
+fn warn_if_open_to_others(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(dir) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    data_dir = %dir.display(),
+                    mode = format_args!("{mode:o}"),
+                    "DATA_DIR is open to other users; run chmod 700 on it"
+                );
+            }
         }
-        state.login_limiter.forget_idle_clients();
-        state.callback_limiter.forget_idle_clients();
+    }
+}
+
+/// A handle that runs the sweep on demand.
+#[derive(Clone)]
+pub struct Sweeper(web::Data<AppState>);
+
+impl Sweeper {
+    pub async fn run_once(&self) {
+        sweep::sweep_once(&self.0).await;
     }
 }

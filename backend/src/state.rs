@@ -1,8 +1,6 @@
 //! `AppState`: everything handlers share, built once in `startup`.
 
-use crate::crypto::KeyRing;
 use crate::oauth::GitHub;
-use crate::routes::spa::StaticAssets;
 use crate::security::rate_limit::IpRateLimiter;
 use crate::session::Sessions;
 use crate::users::UserStore;
@@ -14,9 +12,8 @@ pub struct AppState {
     pub github: GitHub,
     pub sessions: Sessions,
     pub users: UserStore,
-    pub keys: KeyRing,
     pub login_limiter: IpRateLimiter,
     pub callback_limiter: IpRateLimiter,
-    /// The built SPA, when `STATIC_DIR` is set.
-    pub assets: Option<StaticAssets>,
+    /// New pre-auth sessions per client: each is a stored row.
+    pub preauth_limiter: IpRateLimiter,
 }

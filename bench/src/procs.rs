@@ -128,6 +128,7 @@ pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
         .env("GITHUB_API_URL", format!("{}/api/v3", env.emulator_url))
         .env("TOKEN_KEYS", &env.token_key)
         .env("AUTH_RATE_LIMIT_PER_MIN", "100000000")
+        .env("PREAUTH_SESSIONS_PER_CLIENT", "100000000")
         .env("WORKERS", "2")
         .stdout(log.try_clone()?)
         .stderr(log)

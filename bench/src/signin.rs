@@ -231,6 +231,9 @@ pub fn session_cookie(r: &reqwest::Response) -> Option<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("__Host-session="))
+        .find(|v| {
+            v.strip_prefix(shared::api::SESSION_COOKIE)
+                .is_some_and(|rest| rest.starts_with('='))
+        })
         .map(|v| v.split(';').next().unwrap_or("").to_owned())
 }

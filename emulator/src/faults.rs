@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
+use actix_web::{web, HttpResponse};
+use futures_util::StreamExt as _;
 use serde_json::json;
 
 /// The endpoints that can be made to misbehave.
@@ -29,6 +30,9 @@ pub enum Fault {
     TokenError(String),
     /// Answer like GitHub's exhausted rate limit: 403, `x-ratelimit-remaining: 0`.
     RateLimited,
+    /// Answer 200 with a JSON-looking body that never ends (chunked, no length), like a
+    /// broken or hostile upstream. Tests that the reader stops at its size cap.
+    EndlessBody,
 }
 
 /// Applies the fault set for `endpoint`, if any: sleeps for a delay and returns `None`
@@ -53,6 +57,18 @@ pub async fn apply(fault: Option<Fault>) -> Option<HttpResponse> {
             "error_description": "Injected by the emulator.",
             "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors",
         }))),
+        Fault::EndlessBody => {
+            let chunk = web::Bytes::from(vec![b'x'; 64 * 1024]);
+            let open = futures_util::stream::once(async {
+                Ok::<_, actix_web::Error>(web::Bytes::from_static(b"{\"access_token\":\""))
+            });
+            let endless = futures_util::stream::repeat_with(move || Ok(chunk.clone()));
+            Some(
+                HttpResponse::Ok()
+                    .content_type("application/json")
+                    .streaming(open.chain(endless)),
+            )
+        }
         Fault::RateLimited => Some(
             HttpResponse::Forbidden()
                 .insert_header(("x-ratelimit-limit", "5000"))

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::api::{
     CallbackRequest, CallbackResponse, ErrorBody, LoginRequest, LoginResponse, ProvidersResponse,
-    Repo, User,
+    Repo, User, CSRF_HEADER,
 };
 use shared::ErrorCode;
 
@@ -15,24 +15,40 @@ use shared::ErrorCode;
 pub enum ApiError {
     /// The BFF answered with its error shape.
     Api { code: ErrorCode, status: u16 },
-    /// The BFF could not be reached or answered something unreadable.
+    /// The BFF could not be reached (offline, connection dropped).
     Network,
+    /// Something answered, but not with anything this app can read (a proxy's error
+    /// page, a half-deployed server).
+    Unreadable { status: u16 },
+}
+
+impl ApiError {
+    /// The BFF's error code, when it answered with one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
 }
 
 async fn read<T: DeserializeOwned>(
     response: Result<Response, gloo_net::Error>,
 ) -> Result<T, ApiError> {
     let response = response.map_err(|_| ApiError::Network)?;
-    if response.ok() {
-        return response.json::<T>().await.map_err(|_| ApiError::Network);
-    }
     let status = response.status();
+    if response.ok() {
+        return response
+            .json::<T>()
+            .await
+            .map_err(|_| ApiError::Unreadable { status });
+    }
     match response.json::<ErrorBody>().await {
         Ok(body) => Err(ApiError::Api {
             code: body.error,
             status,
         }),
-        Err(_) => Err(ApiError::Network),
+        Err(_) => Err(ApiError::Unreadable { status }),
     }
 }
 
@@ -42,9 +58,9 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
 
 fn post(path: &str, body: &impl Serialize) -> Result<Request, ApiError> {
     Request::post(path)
-        .header("X-CSRF", "1")
+        .header(CSRF_HEADER, "1")
         .json(body)
-        .map_err(|_| ApiError::Network)
+        .map_err(|_| ApiError::Unreadable { status: 0 })
 }
 
 pub async fn providers() -> Result<ProvidersResponse, ApiError> {
@@ -83,6 +99,8 @@ pub async fn logout() -> Result<(), ApiError> {
     if response.ok() {
         Ok(())
     } else {
-        Err(ApiError::Network)
+        Err(ApiError::Unreadable {
+            status: response.status(),
+        })
     }
 }

@@ -19,6 +19,12 @@ pub fn for_error(error: &ApiError) -> Message {
                 detail: "Check your connection and try again.",
             }
         }
+        ApiError::Unreadable { .. } => {
+            return Message {
+                title: "The server's answer didn't make sense",
+                detail: "Please reload the page and try again.",
+            }
+        }
         ApiError::Api { code, .. } => *code,
     };
     match code {
@@ -57,6 +63,10 @@ pub fn for_error(error: &ApiError) -> Message {
         ErrorCode::UnknownProvider => Message {
             title: "That sign-in option isn't available",
             detail: "Please choose another way to sign in.",
+        },
+        ErrorCode::Unavailable => Message {
+            title: "We're having a short hiccup",
+            detail: "Part of the service is briefly unavailable. Please try again in a moment.",
         },
         ErrorCode::NotFound | ErrorCode::Internal => Message {
             title: "Something went wrong on our side",

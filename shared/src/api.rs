@@ -8,8 +8,15 @@ use crate::pkce::CodeVerifier;
 /// The provider id of GitHub, the only provider today.
 pub const GITHUB: &str = "github";
 
-/// Header every non-GET `/api/*` request must carry (with value `1`).
+/// Header every request with an unsafe method must carry (with value `1`).
 pub const CSRF_HEADER: &str = "x-csrf";
+
+/// The session cookie's name. `__Host-` makes browsers insist on Secure, Path=/ and no
+/// Domain, so a sibling subdomain cannot plant or overwrite it; `__Host-Http-` (RFC 10017
+/// §6.1.3.2) also makes them refuse it from anything but an HTTP response, so script on
+/// the page cannot set it either. Browsers that do not know the longer prefix still apply
+/// the `__Host-` rules, since the name starts with it.
+pub const SESSION_COOKIE: &str = "__Host-Http-session";
 
 /// One sign-in option shown on the home page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     RateLimited,
     PayloadTooLarge,
     NotFound,
+    /// A store (database, Redis) is unreachable: try again shortly.
+    Unavailable,
     Internal,
 }
 
@@ -38,6 +40,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",
             Self::NotFound => "not_found",
+            Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
     }
@@ -62,6 +65,7 @@ mod tests {
             ErrorCode::RateLimited,
             ErrorCode::PayloadTooLarge,
             ErrorCode::NotFound,
+            ErrorCode::Unavailable,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).unwrap();

@@ -39,8 +39,9 @@ impl std::fmt::Display for PkceError {
 impl std::error::Error for PkceError {}
 
 /// A PKCE `code_verifier` (RFC 7636 §4.1). A secret until the exchange: `Debug` redacts it,
-/// it has no `Display`, and it is not `Clone` so it is consumed by the exchange.
-#[derive(Serialize, Deserialize, PartialEq, Eq)]
+/// it has no `Display`, it is not `Clone` so it is consumed by the exchange, and it is
+/// wiped from memory when dropped.
+#[derive(Serialize, Deserialize, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 #[serde(transparent)]
 pub struct CodeVerifier(String);
 
@@ -49,9 +50,9 @@ impl CodeVerifier {
     /// in the browser).
     #[must_use = "a verifier is useless unless kept for the exchange"]
     pub fn generate() -> Result<Self, PkceError> {
-        let mut bytes = [0u8; VERIFIER_BYTES];
-        getrandom::fill(&mut bytes).map_err(|_| PkceError::Entropy)?;
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+        let mut bytes = zeroize::Zeroizing::new([0u8; VERIFIER_BYTES]);
+        getrandom::fill(bytes.as_mut()).map_err(|_| PkceError::Entropy)?;
+        Ok(Self(URL_SAFE_NO_PAD.encode(bytes.as_ref())))
     }
 
     /// Accepts a verifier only if it follows RFC 7636 §4.1: 43-128 unreserved characters.

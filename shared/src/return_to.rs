@@ -1,16 +1,21 @@
-//! The `return_to` rule: a same-origin path or nothing (no open redirects).
+//! The `return_to` rule: a same-origin path or nothing (no open redirects). The BFF and
+//! the SPA both use this one function for every navigation target they did not make.
 
 /// Where to go after sign-in when no acceptable `return_to` was given.
 pub const DEFAULT_RETURN_TO: &str = "/";
 
 /// Longest `return_to` kept; longer values fall back to `/`.
 const MAX_LEN: usize = 2048;
+/// Layers of percent-encoding looked through: a value may be decoded once by the query
+/// parser and again by a router before it reaches the browser's URL parser.
+const DECODE_ROUNDS: usize = 3;
 
 /// Returns `candidate` if it is a safe same-origin path, otherwise `/`.
 ///
-/// Safe means: starts with exactly one `/`, contains no backslash (browsers treat `\` as
-/// `/`, so `/\evil.com` is protocol-relative), no control characters or whitespace, no
-/// scheme, and is not absurdly long.
+/// Safe means, for the value as given and for each percent-decoding of it: starts with
+/// exactly one `/`, contains no backslash (browsers treat `\` as `/`, so `/\evil.com` is
+/// protocol-relative), no control characters or whitespace (browsers strip tabs and
+/// newlines, so `/\t/evil.com` becomes `//evil.com`), and is not absurdly long.
 pub fn sanitize(candidate: Option<&str>) -> String {
     match candidate {
         Some(path) if is_safe(path) => path.to_owned(),
@@ -19,15 +24,56 @@ pub fn sanitize(candidate: Option<&str>) -> String {
 }
 
 fn is_safe(path: &str) -> bool {
-    path.len() <= MAX_LEN
-        && path.starts_with('/')
+    if path.len() > MAX_LEN {
+        return false;
+    }
+    if path.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let mut current = path.to_owned();
+    for _ in 0..DECODE_ROUNDS {
+        if !is_plain_safe(&current) {
+            return false;
+        }
+        match percent_decode(&current) {
+            Some(decoded) if decoded != current => current = decoded,
+            Some(_) => return true,
+            // Decodes to bytes that are not UTF-8: nothing a path of ours contains.
+            None => return false,
+        }
+    }
+    is_plain_safe(&current)
+}
+
+/// The checks every decoding must pass. (An encoded space is fine once decoded; raw
+/// whitespace is refused above.)
+fn is_plain_safe(path: &str) -> bool {
+    path.starts_with('/')
         && !path.starts_with("//")
         && !path.contains('\\')
-        && !path.chars().any(|c| c.is_control() || c.is_whitespace())
-        && !path.contains("/%2f")
-        && !path.contains("/%2F")
-        && !path.contains("%5c")
-        && !path.contains("%5C")
+        && !path.chars().any(char::is_control)
+}
+
+/// `%XX` sequences decoded; malformed ones left as they are. `None` when the result is
+/// not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h)? * 16 + hex(l)?) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -41,6 +87,8 @@ mod tests {
             "/dashboard",
             "/dashboard?tab=repos#top",
             "/a/b-c_d.e~f",
+            "/search?q=a%20b",
+            "/100%",
         ] {
             assert_eq!(sanitize(Some(ok)), ok);
         }
@@ -59,7 +107,15 @@ mod tests {
             "/\tevil",
             "/ /evil.com",
             "/%2F/evil.com",
+            "/%2f%2fevil.com",
             "/%5cevil.com",
+            "/%5Cevil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%252F%252Fevil.example",
+            "/%255Cevil.example",
+            "/%25252F/evil.example",
+            "/%ff",
             " /dashboard",
             "http:/evil.com",
         ] {

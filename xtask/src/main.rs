@@ -81,8 +81,17 @@ fn test() -> Result<(), String> {
     steps::cargo(&["fmt", "--all", "--", "--check"])?;
     steps.start("SPA (Trunk, release)");
     frontend::build()?;
-    steps.start("clippy (native crates)");
+    steps.start("clippy (native crates, and the backend without its development provider)");
     steps::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;
+    steps::cargo(&[
+        "clippy",
+        "-p",
+        "backend",
+        "--no-default-features",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     steps.start("clippy (SPA and shared, wasm32)");
     steps::cargo(&[
         "clippy",

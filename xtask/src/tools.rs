@@ -131,14 +131,12 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
         steps::check(command)
     };
     apt(&["update", "-q"])?;
-    apt(&[
-        "install",
-        "-y",
-        "-q",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ])
+    let install = [
+        &["install", "-y", "-q", "--no-install-recommends"][..],
+        packages,
+    ]
+    .concat();
+    apt(&install)
 }
 
 fn is_root() -> bool {

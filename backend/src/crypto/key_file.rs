@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use zeroize::Zeroizing;
 
 use super::KeyRing;
 
@@ -26,7 +27,8 @@ pub fn load_or_create_key_file(data_dir: &Path) -> anyhow::Result<KeyRing> {
         }
         match options.open(&path) {
             Ok(mut file) => {
-                file.write_all(KeyRing::generate_key().as_bytes())
+                let key = Zeroizing::new(KeyRing::generate_key());
+                file.write_all(key.as_bytes())
                     .context("Failed to write the token key file")?;
                 tracing::warn!(path = %path.display(), "generated a token encryption key; set TOKEN_KEYS in production");
             }
@@ -47,7 +49,9 @@ pub fn load_or_create_key_file(data_dir: &Path) -> anyhow::Result<KeyRing> {
             );
         }
     }
-    let text = fs::read_to_string(&path).context("Failed to read the token key file")?;
+    // The key text is wiped from memory once parsed.
+    let text =
+        Zeroizing::new(fs::read_to_string(&path).context("Failed to read the token key file")?);
     KeyRing::parse(text.trim()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
@@ -59,9 +63,9 @@ mod tests {
     fn the_key_file_is_private_and_stable() {
         let dir = tempfile::tempdir().unwrap();
         let first = load_or_create_key_file(dir.path()).unwrap();
-        let sealed = first.seal("token", "abc");
+        let sealed = first.seal("token", "owner", "abc");
         let second = load_or_create_key_file(dir.path()).unwrap();
-        assert_eq!(second.open("token", &sealed).unwrap(), "abc");
+        assert_eq!(*second.open("token", "owner", &sealed).unwrap(), "abc");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

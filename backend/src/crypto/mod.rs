@@ -1,6 +1,10 @@
 //! Encryption of secrets at rest (access tokens, pending PKCE verifiers) with AES-256-GCM
 //! and a key ring: the first key encrypts, every key decrypts, so keys rotate without
 //! signing anyone out.
+//!
+//! Every sealed value is bound, as AEAD associated data, to its purpose and to its owner
+//! (the session it belongs to): a sealed token copied into another session's row, or a
+//! sealed verifier presented as a token, does not open.
 
 mod key_file;
 
@@ -11,9 +15,11 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 /// Format tag of sealed values, so the format can change later.
-const VERSION: &str = "v1";
+/// v2: associated data names the owner as well as the purpose.
+const VERSION: &str = "v2";
 const NONCE_LEN: usize = 12;
 
 #[derive(Debug, thiserror::Error)]
@@ -59,10 +65,12 @@ impl KeyRing {
             .filter(|p| !p.is_empty())
             .enumerate()
         {
-            let bytes = STANDARD
-                .decode(part)
-                .or_else(|_| URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')))
-                .map_err(|_| KeyError::NotBase64(i + 1))?;
+            let bytes = Zeroizing::new(
+                STANDARD
+                    .decode(part)
+                    .or_else(|_| URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')))
+                    .map_err(|_| KeyError::NotBase64(i + 1))?,
+            );
             keys.push(Self::key(&bytes).ok_or(KeyError::WrongLength(i + 1))?);
         }
         if keys.is_empty() {
@@ -82,14 +90,14 @@ impl KeyRing {
 
     /// A fresh random key, base64, for key files and tests.
     pub fn generate_key() -> String {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).expect("the OS random number generator failed");
-        STANDARD.encode(key)
+        let mut key = Zeroizing::new([0u8; 32]);
+        getrandom::fill(key.as_mut()).expect("the OS random number generator failed");
+        STANDARD.encode(key.as_ref())
     }
 
-    /// Encrypts `plaintext`; `purpose` is bound as associated data so a sealed verifier
-    /// can never be opened as a token.
-    pub fn seal(&self, purpose: &str, plaintext: &str) -> String {
+    /// Encrypts `plaintext`, bound to `purpose` and `owner` (see the module doc).
+    pub fn seal(&self, purpose: &str, owner: &str, plaintext: &str) -> String {
+        let aad = associated_data(purpose, owner);
         let key = &self.keys[0];
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).expect("the OS random number generator failed");
@@ -99,7 +107,7 @@ impl KeyRing {
                 Nonce::from_slice(&nonce),
                 Payload {
                     msg: plaintext.as_bytes(),
-                    aad: purpose.as_bytes(),
+                    aad: &aad,
                 },
             )
             .expect("AES-GCM encryption of a short value cannot fail");
@@ -108,8 +116,14 @@ impl KeyRing {
         format!("{VERSION}.{}.{}", key.id, URL_SAFE_NO_PAD.encode(blob))
     }
 
-    /// Decrypts a value made by [`KeyRing::seal`] with any key of the ring.
-    pub fn open(&self, purpose: &str, sealed: &str) -> Result<String, OpenError> {
+    /// Decrypts a value made by [`KeyRing::seal`] with any key of the ring, for the same
+    /// purpose and owner. The plaintext is wiped from memory when dropped.
+    pub fn open(
+        &self,
+        purpose: &str,
+        owner: &str,
+        sealed: &str,
+    ) -> Result<Zeroizing<String>, OpenError> {
         let mut parts = sealed.splitn(3, '.');
         let (Some(VERSION), Some(id), Some(data)) = (parts.next(), parts.next(), parts.next())
         else {
@@ -121,18 +135,30 @@ impl KeyRing {
             return Err(OpenError);
         }
         let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
-        let plain = key
-            .cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: purpose.as_bytes(),
-                },
-            )
-            .map_err(|_| OpenError)?;
-        String::from_utf8(plain).map_err(|_| OpenError)
+        let plain = Zeroizing::new(
+            key.cipher
+                .decrypt(
+                    Nonce::from_slice(nonce),
+                    Payload {
+                        msg: ciphertext,
+                        aad: &associated_data(purpose, owner),
+                    },
+                )
+                .map_err(|_| OpenError)?,
+        );
+        let text = std::str::from_utf8(&plain).map_err(|_| OpenError)?;
+        Ok(Zeroizing::new(text.to_owned()))
     }
+}
+
+/// `purpose NUL owner`: purposes are fixed identifiers without NUL, so no two
+/// (purpose, owner) pairs give the same bytes.
+fn associated_data(purpose: &str, owner: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(purpose.len() + 1 + owner.len());
+    aad.extend_from_slice(purpose.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(owner.as_bytes());
+    aad
 }
 
 #[cfg(test)]
@@ -142,11 +168,11 @@ mod tests {
     #[test]
     fn sealed_values_round_trip_and_hide_the_plaintext() {
         let ring = KeyRing::parse(&KeyRing::generate_key()).unwrap();
-        let sealed = ring.seal("token", "gho_secret");
+        let sealed = ring.seal("token", "s1", "gho_secret");
         assert!(!sealed.contains("gho_secret"));
-        assert_eq!(ring.open("token", &sealed).unwrap(), "gho_secret");
+        assert_eq!(*ring.open("token", "s1", &sealed).unwrap(), "gho_secret");
         assert_ne!(
-            ring.seal("token", "gho_secret"),
+            ring.seal("token", "s1", "gho_secret"),
             sealed,
             "nonces must differ"
         );
@@ -155,21 +181,38 @@ mod tests {
     #[test]
     fn the_purpose_is_bound() {
         let ring = KeyRing::parse(&KeyRing::generate_key()).unwrap();
-        let sealed = ring.seal("verifier", "x");
-        assert!(ring.open("token", &sealed).is_err());
+        let sealed = ring.seal("verifier", "s1", "x");
+        assert!(ring.open("token", "s1", &sealed).is_err());
+    }
+
+    #[test]
+    fn the_owner_is_bound() {
+        let ring = KeyRing::parse(&KeyRing::generate_key()).unwrap();
+        let sealed = ring.seal("token", "session-a", "gho_x");
+        assert!(ring.open("token", "session-b", &sealed).is_err());
+        assert!(ring.open("token", "", &sealed).is_err());
+        // The separator keeps purpose and owner apart.
+        let joined = ring.seal("tok", "en\0x", "v");
+        assert!(ring.open("token", "x", &joined).is_err());
     }
 
     #[test]
     fn rotation_keeps_old_values_readable() {
         let old = KeyRing::generate_key();
         let new = KeyRing::generate_key();
-        let before = KeyRing::parse(&old).unwrap().seal("token", "t1");
+        let before = KeyRing::parse(&old).unwrap().seal("token", "o", "t1");
         let rotated = KeyRing::parse(&format!("{new},{old}")).unwrap();
-        assert_eq!(rotated.open("token", &before).unwrap(), "t1");
-        let after = rotated.seal("token", "t2");
-        assert!(KeyRing::parse(&old).unwrap().open("token", &after).is_err());
+        assert_eq!(*rotated.open("token", "o", &before).unwrap(), "t1");
+        let after = rotated.seal("token", "o", "t2");
+        assert!(KeyRing::parse(&old)
+            .unwrap()
+            .open("token", "o", &after)
+            .is_err());
         assert_eq!(
-            KeyRing::parse(&new).unwrap().open("token", &after).unwrap(),
+            *KeyRing::parse(&new)
+                .unwrap()
+                .open("token", "o", &after)
+                .unwrap(),
             "t2"
         );
     }
@@ -177,15 +220,15 @@ mod tests {
     #[test]
     fn tampering_is_detected() {
         let ring = KeyRing::parse(&KeyRing::generate_key()).unwrap();
-        let sealed = ring.seal("token", "value");
+        let sealed = ring.seal("token", "o", "value");
         let mut bytes = sealed.into_bytes();
         let last = bytes.len() - 2;
         bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
         assert!(ring
-            .open("token", &String::from_utf8(bytes).unwrap())
+            .open("token", "o", &String::from_utf8(bytes).unwrap())
             .is_err());
-        assert!(ring.open("token", "v1.x.y").is_err());
-        assert!(ring.open("token", "garbage").is_err());
+        assert!(ring.open("token", "o", "v2.x.y").is_err());
+        assert!(ring.open("token", "o", "garbage").is_err());
     }
 
     #[test]

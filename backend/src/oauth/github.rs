@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use anyhow::{anyhow, Context};
-use reqwest::{header, Client, Response, StatusCode};
+use anyhow::anyhow;
+use reqwest::{header, Client, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -13,12 +13,11 @@ use shared::api::{Repo, GITHUB};
 use shared::pkce::CodeVerifier;
 use url::Url;
 
+use super::error::{ProviderError, TokenErrorCode};
+use super::http::{self, is_rate_limited, read_json, transport};
 use super::{AccessToken, AuthorizationCode};
-use crate::error::ApiError;
 use crate::users::Profile;
 
-/// Largest provider answer read; anything bigger is treated as garbage.
-const MAX_BODY: usize = 1024 * 1024;
 const API_VERSION: &str = "2022-11-28";
 
 /// Where GitHub lives and who we are to it.
@@ -74,25 +73,7 @@ struct GitHubRepo {
     updated_at: Option<String>,
 }
 
-/// Maps a transport failure to `provider_unavailable` (504 for a timeout).
-fn unavailable(e: reqwest::Error, what: &str) -> ApiError {
-    ApiError::ProviderUnavailable {
-        timed_out: e.is_timeout(),
-        // Without the URL: provider URLs carry no secrets, but keep logs tidy.
-        source: anyhow!(e.without_url()).context(format!("Failed to {what}")),
-    }
-}
-
-fn garbage(what: &str, detail: impl std::fmt::Display) -> ApiError {
-    ApiError::ProviderUnavailable {
-        timed_out: false,
-        source: anyhow!("{detail}").context(format!("GitHub sent an unreadable answer to {what}")),
-    }
-}
-
 impl GitHub {
-    /// One client for the process: timeouts on connect and on the whole request, and no
-    /// redirects (following a provider's redirect is a server-side request forgery door).
     pub fn new(config: GitHubConfig) -> anyhow::Result<Self> {
         let mut headers = header::HeaderMap::new();
         headers.insert(
@@ -103,15 +84,7 @@ impl GitHub {
             "x-github-api-version",
             header::HeaderValue::from_static(API_VERSION),
         );
-        let http = Client::builder()
-            .user_agent(concat!("github-bff/", env!("CARGO_PKG_VERSION")))
-            .default_headers(headers)
-            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .context("Failed to build the HTTP client")?;
+        let http = http::client(config.timeout, headers)?;
         Ok(Self { http, config })
     }
 
@@ -145,7 +118,7 @@ impl GitHub {
         &self,
         code: AuthorizationCode,
         verifier: CodeVerifier,
-    ) -> Result<AccessToken, ApiError> {
+    ) -> Result<AccessToken, ProviderError> {
         let url = self.endpoint(&self.config.oauth_url, "login/oauth/access_token");
         let form = [
             ("client_id", self.config.client_id.as_str()),
@@ -160,17 +133,19 @@ impl GitHub {
             .form(&form)
             .send()
             .await
-            .map_err(|e| unavailable(e, "exchange the code"))?;
+            .map_err(|e| transport(e, "exchange the code"))?;
         let answer: TokenAnswer = read_json(response, "the token request").await?;
         match (answer.access_token, answer.error) {
-            (_, Some(error)) => Err(ApiError::ProviderError(token_error(&error))),
+            (_, Some(error)) => Err(ProviderError::TokenRefused(TokenErrorCode::parse(&error))),
             (Some(token), None) if !token.is_empty() => Ok(AccessToken::new(token)),
-            _ => Err(garbage("the token request", "no access_token and no error")),
+            _ => Err(ProviderError::BadAnswer(anyhow!(
+                "the token answer has no access_token and no error"
+            ))),
         }
     }
 
     /// The profile, with the primary verified email when the public one is hidden.
-    pub async fn profile(&self, token: &AccessToken) -> Result<Profile, ApiError> {
+    pub async fn profile(&self, token: &AccessToken) -> Result<Profile, ProviderError> {
         let user: GitHubUser = self.get(token, "user", "the profile request").await?;
         let email = match user.email.filter(|e| !e.is_empty()) {
             Some(email) => Some(email),
@@ -187,7 +162,7 @@ impl GitHub {
         })
     }
 
-    async fn primary_email(&self, token: &AccessToken) -> Result<Option<String>, ApiError> {
+    async fn primary_email(&self, token: &AccessToken) -> Result<Option<String>, ProviderError> {
         // Without the user:email scope this answers 403/404: that only means "unknown".
         match self
             .get::<Vec<GitHubEmail>>(token, "user/emails", "the email request")
@@ -197,13 +172,13 @@ impl GitHub {
                 .into_iter()
                 .find(|e| e.primary && e.verified)
                 .map(|e| e.email)),
-            Err(ApiError::ProviderError(_)) => Ok(None),
+            Err(ProviderError::Refused(_)) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     /// The user's repositories, most recently updated first.
-    pub async fn repos(&self, token: &AccessToken) -> Result<Vec<Repo>, ApiError> {
+    pub async fn repos(&self, token: &AccessToken) -> Result<Vec<Repo>, ProviderError> {
         let repos: Vec<GitHubRepo> = self
             .get(
                 token,
@@ -227,7 +202,7 @@ impl GitHub {
     }
 
     /// Revokes the token at GitHub (`DELETE /applications/{client_id}/token`).
-    pub async fn revoke(&self, token: &AccessToken) -> anyhow::Result<()> {
+    pub async fn revoke(&self, token: &AccessToken) -> Result<(), ProviderError> {
         let url = self.endpoint(
             &self.config.api_url,
             &format!("applications/{}/token", self.config.client_id),
@@ -242,12 +217,14 @@ impl GitHub {
             .json(&serde_json::json!({ "access_token": token.secret() }))
             .send()
             .await
-            .map_err(|e| anyhow!(e.without_url()))
-            .context("Failed to reach GitHub to revoke a token")?;
+            .map_err(|e| transport(e, "revoke a token"))?;
         match response.status() {
             // 404: already revoked or unknown, which is what we wanted.
             StatusCode::NO_CONTENT | StatusCode::NOT_FOUND => Ok(()),
-            status => Err(anyhow!("GitHub answered {status} to the revocation")),
+            status if status.is_server_error() => Err(ProviderError::unavailable(anyhow!(
+                "GitHub answered {status} to the revocation"
+            ))),
+            status => Err(ProviderError::Refused(format!("the revocation ({status})"))),
         }
     }
 
@@ -256,7 +233,7 @@ impl GitHub {
         token: &AccessToken,
         path: &str,
         what: &str,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, ProviderError> {
         let url = format!(
             "{}/{path}",
             self.config.api_url.as_str().trim_end_matches('/')
@@ -268,72 +245,11 @@ impl GitHub {
             .header(header::ACCEPT, "application/vnd.github+json")
             .send()
             .await
-            .map_err(|e| unavailable(e, what))?;
+            .map_err(|e| transport(e, what))?;
         match response.status() {
-            StatusCode::UNAUTHORIZED => Err(ApiError::Unauthenticated),
-            status if is_rate_limited(&response) => Err(ApiError::ProviderUnavailable {
-                timed_out: false,
-                source: anyhow!("GitHub rate limit exhausted ({status}) for {what}"),
-            }),
-            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
-                Err(ApiError::ProviderError(format!("GitHub refused {what}")))
-            }
+            StatusCode::UNAUTHORIZED => Err(ProviderError::Revoked),
+            _ if is_rate_limited(&response) => Err(ProviderError::RateLimited(what.to_owned())),
             _ => read_json(response, what).await,
         }
     }
-}
-
-fn is_rate_limited(response: &Response) -> bool {
-    response.status() == StatusCode::TOO_MANY_REQUESTS
-        || (response.status() == StatusCode::FORBIDDEN
-            && response
-                .headers()
-                .get("x-ratelimit-remaining")
-                .is_some_and(|v| v == "0"))
-}
-
-/// GitHub's token error codes are a closed vocabulary; anything else is reported as such
-/// rather than copied (the field is provider-controlled text).
-fn token_error(code: &str) -> String {
-    match code {
-        "bad_verification_code"
-        | "incorrect_client_credentials"
-        | "redirect_uri_mismatch"
-        | "unverified_user_email"
-        | "bad_refresh_token" => format!("GitHub token error: {code}"),
-        _ => "GitHub token error: unrecognised code".to_owned(),
-    }
-}
-
-/// Reads a JSON answer: 5xx and unreadable bodies are `provider_unavailable`.
-async fn read_json<T: DeserializeOwned>(response: Response, what: &str) -> Result<T, ApiError> {
-    let status = response.status();
-    if status.is_server_error() {
-        return Err(ApiError::ProviderUnavailable {
-            timed_out: false,
-            source: anyhow!("GitHub answered {status} to {what}"),
-        });
-    }
-    if !status.is_success() {
-        return Err(ApiError::ProviderError(format!(
-            "GitHub answered {status} to {what}"
-        )));
-    }
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_BODY as u64)
-    {
-        return Err(garbage(what, "the body is too large"));
-    }
-    let body = response.bytes().await.map_err(|e| unavailable(e, what))?;
-    if body.len() > MAX_BODY {
-        return Err(garbage(what, "the body is too large"));
-    }
-    // serde's message may quote the body, which may hold a token: log only the position.
-    serde_json::from_slice(&body).map_err(|e| {
-        garbage(
-            what,
-            format_args!("invalid JSON at line {} column {}", e.line(), e.column()),
-        )
-    })
 }

@@ -1,6 +1,5 @@
 //! The sign-in API: providers, login (start), callback (finish), logout.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,15 +7,13 @@ use shared::api::{
     CallbackRequest, CallbackResponse, LoginRequest, LoginResponse, ProviderInfo,
     ProvidersResponse, GITHUB,
 };
-use shared::pkce::{self, CodeVerifier};
+use shared::pkce;
 use shared::return_to;
 
 use super::json::read_json;
 use crate::error::ApiError;
-use crate::oauth::{AccessToken, AuthorizationCode};
-use crate::session::{
-    random_token, removal_cookie, PendingLogin, SessionData, MAX_PENDING, PENDING_TTL_SECS,
-};
+use crate::oauth::{AuthorizationCode, ProviderError, TokenSet};
+use crate::session::{removal_cookie, session_cookie, NewLogin, SessionKey};
 use crate::state::AppState;
 
 /// Logout waits at most this long for GitHub to revoke the token; the user is signed out
@@ -24,8 +21,6 @@ use crate::state::AppState;
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest `state` or `code` looked at; GitHub's codes are 20 characters.
 const MAX_PARAM_LEN: usize = 512;
-const VERIFIER_PURPOSE: &str = "code_verifier";
-const TOKEN_PURPOSE: &str = "access_token";
 
 pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(ProvidersResponse {
@@ -44,7 +39,7 @@ pub async fn login(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     state.login_limiter.check(&req)?;
-    let body: LoginRequest = read_json(payload).await?;
+    let body: LoginRequest = read_json(&req, payload).await?;
     if body.provider != GITHUB {
         return Err(ApiError::UnknownProvider);
     }
@@ -60,36 +55,27 @@ pub async fn login(
             "code_challenge is not the S256 challenge of code_verifier.".into(),
         ));
     }
-    let now = state.sessions.now();
-    let oauth_state = random_token();
-    let pending = PendingLogin {
-        state: oauth_state.clone(),
-        sealed_verifier: state
-            .keys
-            .seal(VERIFIER_PURPOSE, body.code_verifier.secret()),
-        provider: GITHUB.to_owned(),
-        return_to: return_to::sanitize(body.return_to.as_deref()),
-        created_at: now,
-    };
+    let existing = state.sessions.load(&req).await?;
+    if existing.is_none() {
+        // Each pre-auth session is a row someone else pays for: bound how many one
+        // client can make.
+        state.preauth_limiter.check(&req)?;
+    }
+    let (oauth_state, cookie) = state
+        .sessions
+        .start_login(
+            existing.as_ref(),
+            NewLogin {
+                provider: GITHUB.to_owned(),
+                verifier: body.code_verifier,
+                nonce: None,
+                return_to: return_to::sanitize(body.return_to.as_deref()),
+            },
+        )
+        .await?;
     let mut response = HttpResponse::Ok();
-    match state.sessions.load(&req).await? {
-        Some(mut session) => {
-            let pending_logins = &mut Arc::make_mut(&mut session.data).pending;
-            pending_logins.retain(|p| now - p.created_at <= PENDING_TTL_SECS);
-            pending_logins.push(pending);
-            // Oldest first, so the oldest attempt makes room.
-            let excess = pending_logins.len().saturating_sub(MAX_PENDING);
-            pending_logins.drain(..excess);
-            state.sessions.save(&session).await?;
-        }
-        None => {
-            let data = SessionData {
-                pending: vec![pending],
-                ..SessionData::default()
-            };
-            let (_, cookie) = state.sessions.create(data).await?;
-            response.cookie(cookie);
-        }
+    if let Some(cookie) = cookie {
+        response.cookie(cookie);
     }
     tracing::info!("sign-in started");
     Ok(response.json(LoginResponse {
@@ -114,16 +100,6 @@ fn param(value: Option<String>, name: &str) -> Result<String, ApiError> {
     }
 }
 
-/// Compares without an early exit, so timing says nothing about how much of a guessed
-/// state matched.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 #[tracing::instrument(name = "callback", skip_all)]
 pub async fn callback(
     req: HttpRequest,
@@ -131,7 +107,7 @@ pub async fn callback(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     state.callback_limiter.check(&req)?;
-    let body: CallbackRequest = read_json(payload).await?;
+    let body: CallbackRequest = read_json(&req, payload).await?;
     let oauth_state = param(body.state, "state")?;
     let outcome = match (body.code, body.error) {
         (Some(code), None) => Ok(AuthorizationCode::new(param(Some(code), "code")?)),
@@ -143,25 +119,10 @@ pub async fn callback(
         }
     };
 
-    // The state must belong to a sign-in started in this very browser session.
-    let mut session = state
-        .sessions
-        .load(&req)
-        .await?
-        .ok_or(ApiError::InvalidState)?;
-    let index = session
-        .data
-        .pending
-        .iter()
-        .position(|p| same(&p.state, &oauth_state))
-        .ok_or(ApiError::InvalidState)?;
-    let pending = Arc::make_mut(&mut session.data).pending.remove(index);
-    // Single use: the state is gone before anything else can fail.
-    state.sessions.save(&session).await?;
-    let now = state.sessions.now();
-    if now - pending.created_at > PENDING_TTL_SECS {
-        return Err(ApiError::StateExpired);
-    }
+    // The state must belong to a sign-in started in this very browser session; it is
+    // spent before anything else can fail.
+    let key = session_cookie(&req).and_then(SessionKey::from_cookie_value);
+    let taken = state.sessions.take_pending(key, &oauth_state).await?;
     let code = match outcome {
         Ok(code) => code,
         Err(error) if error == "access_denied" => return Err(ApiError::AccessDenied),
@@ -172,34 +133,28 @@ pub async fn callback(
         }
     };
 
-    let verifier = state
-        .keys
-        .open(VERIFIER_PURPOSE, &pending.sealed_verifier)
-        .map_err(|e| {
-            ApiError::Internal(anyhow::anyhow!(e).context("Failed to open the stored verifier"))
-        })
-        .and_then(|v| CodeVerifier::parse(v).map_err(|_| ApiError::InvalidState))?;
-    let token = state.github.exchange(code, verifier).await?;
+    let token = state.github.exchange(code, taken.verifier).await?;
     let profile = state.github.profile(&token).await.map_err(|e| match e {
-        ApiError::Unauthenticated => {
+        ProviderError::Revoked => {
             ApiError::ProviderError("GitHub rejected a token it just issued".into())
         }
-        other => other,
+        other => other.into(),
     })?;
-    let user = state.users.upsert(&profile, now).await?;
-
-    // Renew the session id at the privilege change (session fixation defence).
-    state.sessions.delete(&session.key).await?;
-    let data = SessionData {
-        user: Some(user.clone()),
-        sealed_token: Some(state.keys.seal(TOKEN_PURPOSE, token.secret())),
-        pending: std::mem::take(&mut Arc::make_mut(&mut session.data).pending),
-    };
-    let (_, cookie) = state.sessions.create(data).await?;
+    let user = state.users.upsert(&profile, state.sessions.now()).await?;
+    let (_, cookie) = state
+        .sessions
+        .sign_in(
+            Some(taken.session),
+            user.clone(),
+            &TokenSet::access_only(token),
+            None,
+            None,
+        )
+        .await?;
     tracing::info!(user_id = user.id, "signed in");
     Ok(HttpResponse::Ok().cookie(cookie).json(CallbackResponse {
         user,
-        return_to: pending.return_to,
+        return_to: taken.return_to,
     }))
 }
 
@@ -209,14 +164,8 @@ pub async fn logout(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(session) = state.sessions.load(&req).await? {
-        let token = session
-            .data
-            .sealed_token
-            .as_deref()
-            .and_then(|sealed| state.keys.open(TOKEN_PURPOSE, sealed).ok())
-            .map(AccessToken::new);
-        if let Some(token) = token {
-            match tokio::time::timeout(REVOKE_TIMEOUT, state.github.revoke(&token)).await {
+        if let Some(tokens) = state.sessions.open_tokens(&session) {
+            match tokio::time::timeout(REVOKE_TIMEOUT, state.github.revoke(&tokens.access)).await {
                 Ok(Ok(())) => tracing::info!("token revoked at the provider"),
                 Ok(Err(e)) => {
                     tracing::warn!(error = ?e, "token revocation failed; signing out anyway")

@@ -1,16 +1,23 @@
 //! Reading JSON request bodies with a size cap and error messages that never echo input.
 
-use actix_web::web;
+use actix_web::{web, HttpRequest};
 use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
 use crate::error::ApiError;
+use crate::security::csrf::is_json;
+use crate::security::MAX_BODY;
 
-/// Largest request body accepted (64 KiB); larger gets 413 `payload_too_large`.
-pub const MAX_BODY: usize = 64 * 1024;
-
-pub async fn read_json<T: DeserializeOwned>(mut payload: web::Payload) -> Result<T, ApiError> {
+/// Reads the body as JSON. A body that does not say it is JSON is refused here too, not
+/// only by the CSRF guard: a handler must never parse what a cross-site form can send.
+pub async fn read_json<T: DeserializeOwned>(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<T, ApiError> {
+    if !is_json(req.headers()) {
+        return Err(ApiError::CsrfFailed("content type is not application/json"));
+    }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk

@@ -12,21 +12,39 @@ pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<IpAddr
     }
     // Walk from the right: every hop we trust appended the address it saw, so the first
     // address from the right that is not one of ours is the real client. Anything left of
-    // it was written by the client and proves nothing.
-    let forwarded: Vec<IpAddr> = req
+    // it was written by the client and proves nothing. A hop that does not parse
+    // (`ip:port`, `unknown`, garbage) ends the walk: what lies beyond it cannot be
+    // attributed to any proxy we trust, so the last trusted hop (the peer) is all we know.
+    let hops: Vec<&str> = req
         .headers()
         .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|part| part.trim().parse().ok())
+        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
         .collect();
-    Some(
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|ip| !trusted_proxies.contains(ip))
-            .unwrap_or(peer),
-    )
+    for hop in hops.into_iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted_proxies.contains(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            Err(_) => break,
+        }
+    }
+    Some(peer)
+}
+
+/// The key rate limits count by: the address itself for IPv4, the /64 network for IPv6
+/// (one subscriber usually holds a whole /64, so counting single addresses would let
+/// them rotate through 2^64 allowances).
+pub fn rate_limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +75,35 @@ mod tests {
             "1.2.3.4",
             "spoofed left-most value must not win"
         );
+    }
+
+    #[test]
+    fn an_unparseable_hop_stops_the_walk_at_the_peer() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        for xff in [
+            "1.2.3.4, unknown",
+            "1.2.3.4, 5.6.7.8:443",
+            "1.2.3.4, ",
+            "1.2.3.4,[::1]",
+        ] {
+            let ip = client_ip(&req("10.0.0.1", Some(xff)), &[proxy]).unwrap();
+            assert_eq!(ip, proxy, "{xff}: the hop after 1.2.3.4 is not an address");
+        }
+        // Only our own proxies in the list: the peer again.
+        let ip = client_ip(&req("10.0.0.1", Some("10.0.0.1")), &[proxy]).unwrap();
+        assert_eq!(ip, proxy);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        let a = rate_limit_key("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = rate_limit_key("2001:db8:1:2:ffff:1:2:3".parse().unwrap());
+        let c = rate_limit_key("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.to_string(), "2001:db8:1:2::");
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(rate_limit_key(v4), v4);
+        assert_eq!(rate_limit_key("::ffff:192.0.2.7".parse().unwrap()), v4);
     }
 }

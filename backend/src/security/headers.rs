@@ -17,12 +17,23 @@ const DEFAULTS: [(&str, &str); 7] = [
     ("cache-control", "no-store"),
 ];
 
-/// Adds each default header the response does not already have.
-pub fn apply(headers: &mut HeaderMap) {
+/// Two years, the preload list's minimum; subdomains included, as `__Host-` cookies
+/// assume.
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Adds each default header the response does not already have, and
+/// `Strict-Transport-Security` when the public origin is https.
+pub fn apply(headers: &mut HeaderMap, https: bool) {
     for (name, value) in DEFAULTS {
         let name = HeaderName::from_static(name);
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
         }
+    }
+    if https {
+        headers.insert(
+            HeaderName::from_static("strict-transport-security"),
+            HeaderValue::from_static(HSTS),
+        );
     }
 }

@@ -10,7 +10,7 @@ use actix_web::HttpRequest;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::client_ip::client_ip;
+use super::client_ip::{client_ip, rate_limit_key};
 use crate::error::ApiError;
 
 pub struct IpRateLimiter {
@@ -22,8 +22,20 @@ impl IpRateLimiter {
     /// `per_minute` requests per client, all usable at once, refilled evenly over a minute.
     pub fn per_minute(per_minute: u32, trusted_proxies: Vec<IpAddr>) -> Self {
         let n = NonZeroU32::new(per_minute.max(1)).expect("at least 1");
+        Self::with_quota(Quota::per_minute(n), trusted_proxies)
+    }
+
+    /// A burst of `burst` requests per client, then one more every `every`.
+    pub fn new(every: std::time::Duration, burst: u32, trusted_proxies: Vec<IpAddr>) -> Self {
+        let quota = Quota::with_period(every)
+            .expect("a non-zero period")
+            .allow_burst(NonZeroU32::new(burst.max(1)).expect("at least 1"));
+        Self::with_quota(quota, trusted_proxies)
+    }
+
+    fn with_quota(quota: Quota, trusted_proxies: Vec<IpAddr>) -> Self {
         Self {
-            limiter: RateLimiter::keyed(Quota::per_minute(n)),
+            limiter: RateLimiter::keyed(quota),
             trusted_proxies,
         }
     }
@@ -33,12 +45,14 @@ impl IpRateLimiter {
         let Some(ip) = client_ip(req, &self.trusted_proxies) else {
             return Ok(());
         };
-        self.limiter.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            ApiError::RateLimited {
-                retry_after_secs: wait.as_secs().max(1),
-            }
-        })
+        self.limiter
+            .check_key(&rate_limit_key(ip))
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                ApiError::RateLimited {
+                    retry_after_secs: wait.as_secs().max(1),
+                }
+            })
     }
 
     /// Forgets clients whose allowance is full again, so the map does not grow forever.

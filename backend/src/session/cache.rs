@@ -11,18 +11,13 @@
 //! A store shared by several instances must run with the cache disabled (capacity 0).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use super::id::SessionKey;
-use super::SessionData;
+use super::Session;
 
-/// A cached session: parsed data plus the times expiry is decided from.
-#[derive(Clone)]
-pub struct Cached {
-    pub data: Arc<SessionData>,
-    pub created_at: i64,
-    pub last_seen: i64,
-}
+/// A cached session, parsed (cloning it copies two `Arc`s).
+pub type Cached = Session;
 
 struct Inner {
     entries: HashMap<SessionKey, Cached>,
@@ -101,6 +96,13 @@ impl SessionCache {
         inner.epoch = inner.epoch.wrapping_add(1);
     }
 
+    /// Forgets everything (another instance may have changed anything).
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.epoch = inner.epoch.wrapping_add(1);
+    }
+
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().entries.len()
@@ -111,15 +113,22 @@ impl SessionCache {
 mod tests {
     use super::*;
 
+    use std::sync::Arc;
+
     fn key(n: u8) -> SessionKey {
         SessionKey([n; 32])
     }
 
     fn cached() -> Cached {
-        Cached {
-            data: Arc::new(SessionData::default()),
+        Session {
+            key: key(0),
+            public_id: Arc::from("p"),
+            user_id: None,
+            data: Arc::default(),
+            version: 1,
             created_at: 1,
             last_seen: 1,
+            expires_at: 2,
         }
     }
 

@@ -3,8 +3,11 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
-/// The cookie value. A bearer credential: redacted `Debug`, no `Display`, not `Clone`.
+/// The cookie value. A bearer credential: redacted `Debug`, no `Display`, not `Clone`,
+/// wiped from memory when dropped.
+#[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct SessionId(String);
 
 impl SessionId {
@@ -55,9 +58,19 @@ impl SessionKey {
 
 /// 32 random bytes, base64url: session ids and OAuth `state` values.
 pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
+    random_base64(32)
+}
+
+/// A session's public id (16 random bytes, base64url): what the devices list shows and
+/// `DELETE /api/me/sessions/{id}` takes. Unrelated to the cookie, so it gives nothing away.
+pub fn public_id() -> String {
+    random_base64(16)
+}
+
+fn random_base64(n: usize) -> String {
+    let mut bytes = Zeroizing::new(vec![0u8; n]);
     getrandom::fill(&mut bytes).expect("the OS random number generator failed");
-    URL_SAFE_NO_PAD.encode(bytes)
+    URL_SAFE_NO_PAD.encode(&*bytes)
 }
 
 #[cfg(test)]

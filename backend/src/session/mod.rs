@@ -1,250 +1,452 @@
-//! Server-side sessions: the `__Host-session` cookie, what a session holds (pending
-//! sign-ins before, the user and their sealed token after), and idle/absolute expiry.
+//! Server-side sessions: the cookie, what a session holds, its expiry, and every rule
+//! about changing one (pending sign-ins, sign-in, tokens, sign-out) in one place, so
+//! handlers never edit session data themselves.
 
 mod cache;
+pub mod contract;
+mod cookie;
+mod data;
+mod extract;
 mod id;
 mod memory;
+mod pending;
 mod sqlite;
 mod store;
 
 use std::sync::Arc;
 
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use actix_web::HttpRequest;
-use serde::{Deserialize, Serialize};
 use shared::api::User;
 
-pub use id::{random_token, SessionId, SessionKey};
+pub use cookie::{removal_cookie, session_cookie, COOKIE_NAME};
+pub use data::{PendingLogin, SessionData, StoredTokens};
+pub use extract::SignedIn;
+pub use id::{public_id, random_token, SessionId, SessionKey};
 pub use memory::MemoryStore;
+pub use pending::{NewLogin, TakenLogin, MAX_PENDING, PENDING_TTL_SECS};
 pub use sqlite::SqliteStore;
-pub use store::{Record, SessionStore};
+pub use store::{Record, Removed, SessionStore};
 
-use self::cache::{Cached, SessionCache};
+use self::cache::SessionCache;
 use crate::clock::Clock;
-use crate::error::ApiError;
+use crate::crypto::KeyRing;
+use crate::oauth::{AccessToken, IdToken, RefreshToken, TokenSet};
+use crate::storage::StoreError;
 
-/// The cookie name. `__Host-` makes browsers insist on Secure, Path=/ and no Domain, so a
-/// sibling subdomain cannot plant or overwrite it.
-pub const COOKIE_NAME: &str = "__Host-session";
-/// At most this many sign-ins may be pending in one browser (several tabs).
-pub const MAX_PENDING: usize = 5;
-/// A pending sign-in lives this long (GitHub's codes live ten minutes too).
-pub const PENDING_TTL_SECS: i64 = 600;
 /// `last_seen` is written at most this often, so reads are not writes.
 const TOUCH_EVERY_SECS: i64 = 60;
+/// Conditional writes that lose a race are retried this often before giving up (a
+/// browser hammering its own session with writes only slows itself down).
+const MAX_RETRIES: u32 = 32;
+/// Purposes sealed values are bound to (with the session's public id as owner).
+const ACCESS_TOKEN: &str = "access_token";
+const REFRESH_TOKEN: &str = "refresh_token";
+const ID_TOKEN: &str = "id_token";
 
-/// A sign-in started with `POST /api/auth/login` and not yet finished.
-#[derive(Serialize, Deserialize, Clone)]
-pub struct PendingLogin {
-    pub state: String,
-    /// The PKCE verifier, sealed with the key ring.
-    pub sealed_verifier: String,
-    pub provider: String,
-    pub return_to: String,
+/// A loaded session. Cheap to clone: the data is shared with the read cache.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub key: SessionKey,
+    pub public_id: Arc<str>,
+    pub user_id: Option<i64>,
+    pub data: Arc<SessionData>,
+    pub version: i64,
     pub created_at: i64,
+    pub last_seen: i64,
+    pub expires_at: i64,
 }
 
-/// Everything a session holds. Serialized as JSON into the store.
-#[derive(Serialize, Deserialize, Default, Clone)]
-pub struct SessionData {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<User>,
-    /// The provider access token, sealed with the key ring.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sealed_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pending: Vec<PendingLogin>,
-}
+impl Session {
+    pub fn user(&self) -> Option<&User> {
+        self.data.user.as_ref()
+    }
 
-impl std::fmt::Debug for SessionData {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionData")
-            .field("user", &self.user.as_ref().map(|u| u.id))
-            .field("pending", &self.pending.len())
-            .finish_non_exhaustive()
+    fn from_record(key: SessionKey, record: Record) -> Result<Self, serde_json::Error> {
+        let data: SessionData = serde_json::from_str(&record.data)?;
+        Ok(Self {
+            key,
+            public_id: Arc::from(record.public_id),
+            user_id: record.user_id,
+            data: Arc::new(data),
+            version: record.version,
+            created_at: record.created_at,
+            last_seen: record.last_seen,
+            expires_at: record.expires_at,
+        })
     }
 }
 
-/// A loaded session. The data is shared with the read cache: change it through
-/// `Arc::make_mut`, then [`Sessions::save`].
-#[derive(Debug)]
-pub struct Session {
-    pub key: SessionKey,
-    pub data: Arc<SessionData>,
-    pub created_at: i64,
+/// The outcome of [`Sessions::modify`].
+pub enum Modified<R> {
+    /// The session does not exist (any more).
+    Gone,
+    /// The change function declined; nothing was written.
+    Unchanged,
+    /// Written; the session as stored now, and what the change function returned.
+    Done(Session, R),
 }
 
-/// Session lifecycle over a [`SessionStore`]: load with expiry checks, create, save, end.
+/// Session lifecycle over a [`SessionStore`].
 #[derive(Clone)]
 pub struct Sessions {
     store: Arc<dyn SessionStore>,
     cache: Arc<SessionCache>,
+    keys: Arc<KeyRing>,
     clock: Clock,
     idle_secs: i64,
     absolute_secs: i64,
 }
 
+/// How long sessions live, and how many are kept parsed in memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetimes {
+    pub idle_secs: u64,
+    pub absolute_secs: u64,
+    /// 0 turns the in-process read cache off.
+    pub cache_entries: usize,
+}
+
 impl Sessions {
-    /// `cache_entries` sessions are kept parsed in memory (0 turns the cache off, as a
-    /// store shared by several instances requires).
     pub fn new(
         store: Arc<dyn SessionStore>,
+        keys: Arc<KeyRing>,
         clock: Clock,
-        idle_secs: u64,
-        absolute_secs: u64,
-        cache_entries: usize,
+        lifetimes: Lifetimes,
     ) -> Self {
         Self {
             store,
-            cache: Arc::new(SessionCache::new(cache_entries)),
+            cache: Arc::new(SessionCache::new(lifetimes.cache_entries)),
+            keys,
             clock,
-            idle_secs: idle_secs as i64,
-            absolute_secs: absolute_secs as i64,
+            idle_secs: lifetimes.idle_secs as i64,
+            absolute_secs: lifetimes.absolute_secs as i64,
         }
-    }
-
-    fn expired(&self, now: i64, created_at: i64, last_seen: i64) -> bool {
-        now - last_seen > self.idle_secs || now - created_at > self.absolute_secs
     }
 
     pub fn now(&self) -> i64 {
         self.clock.now()
     }
 
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    fn expired(&self, now: i64, session: &Session) -> bool {
+        now >= session.expires_at || now - session.last_seen > self.idle_secs
+    }
+
+    /// The hard deadline of a session holding `data`: ten minutes after its newest
+    /// pending sign-in before sign-in; the absolute lifetime after, never past the
+    /// refresh token's expiry (nor the access token's, when there is nothing to renew it).
+    fn deadline(&self, created_at: i64, data: &SessionData) -> i64 {
+        if data.user.is_none() {
+            return data
+                .pending
+                .iter()
+                .map(|p| p.created_at + PENDING_TTL_SECS)
+                .max()
+                .unwrap_or(created_at);
+        }
+        let absolute = created_at + self.absolute_secs;
+        let token_limit = data.tokens.as_ref().and_then(|t| match &t.refresh {
+            Some(_) => t.refresh_expires_at,
+            None => t.access_expires_at,
+        });
+        token_limit.map_or(absolute, |limit| absolute.min(limit))
+    }
+
     /// The session named by the request's cookie, if it exists and has not expired.
     /// Expired sessions are deleted on sight.
-    pub async fn load(&self, req: &HttpRequest) -> Result<Option<Session>, ApiError> {
+    pub async fn load(&self, req: &HttpRequest) -> Result<Option<Session>, StoreError> {
         let Some(key) = session_cookie(req).and_then(SessionKey::from_cookie_value) else {
             return Ok(None);
         };
-        let cached = match self.cache.get(&key) {
-            Some(cached) => cached,
-            None => match self.read_store(&key).await? {
-                Some(cached) => cached,
-                None => return Ok(None),
-            },
-        };
-        let now = self.now();
-        if self.expired(now, cached.created_at, cached.last_seen) {
-            self.delete(&key).await?;
-            return Ok(None);
-        }
-        if now - cached.last_seen >= TOUCH_EVERY_SECS {
-            self.store.touch(&key, now).await?;
-            self.cache.touched(&key, now);
-        }
-        Ok(Some(Session {
-            key,
-            data: cached.data,
-            created_at: cached.created_at,
-        }))
+        self.load_key(&key).await
     }
 
-    /// A cache miss: read the store and fill the cache (unless a write raced with us).
-    async fn read_store(&self, key: &SessionKey) -> Result<Option<Cached>, ApiError> {
-        let epoch = self.cache.epoch();
+    /// Like [`Sessions::load`], by key.
+    pub async fn load_key(&self, key: &SessionKey) -> Result<Option<Session>, StoreError> {
+        let session = match self.cache.get(key) {
+            Some(cached) => cached,
+            None => {
+                let epoch = self.cache.epoch();
+                match self.read_store(key).await? {
+                    Some(session) => {
+                        self.cache.fill(*key, session.clone(), epoch);
+                        session
+                    }
+                    None => return Ok(None),
+                }
+            }
+        };
+        let now = self.now();
+        if self.expired(now, &session) {
+            self.delete(key).await?;
+            return Ok(None);
+        }
+        if now - session.last_seen >= TOUCH_EVERY_SECS {
+            self.store.touch(key, now).await?;
+            self.cache.touched(key, now);
+        }
+        Ok(Some(session))
+    }
+
+    /// Reads the store, bypassing the cache and the expiry check. An unreadable record
+    /// (an older format, or corruption) is deleted rather than failing every request
+    /// that browser makes.
+    async fn read_store(&self, key: &SessionKey) -> Result<Option<Session>, StoreError> {
         let Some(record) = self.store.load(key).await? else {
             return Ok(None);
         };
-        let data: SessionData = match serde_json::from_str(&record.data) {
-            Ok(data) => data,
+        match Session::from_record(*key, record) {
+            Ok(session) => Ok(Some(session)),
             Err(e) => {
-                // Unreadable (an older format, or corruption): start over rather than fail
-                // every request this browser makes.
-                tracing::warn!(error = %e, "discarding an unreadable session");
+                // Only the position: serde's message quotes the offending value, which is
+                // stored personal data.
+                tracing::warn!(
+                    line = e.line(),
+                    column = e.column(),
+                    "discarding an unreadable session"
+                );
                 self.delete(key).await?;
-                return Ok(None);
+                Ok(None)
             }
-        };
-        let cached = Cached {
-            data: Arc::new(data),
-            created_at: record.created_at,
-            last_seen: record.last_seen,
-        };
-        self.cache.fill(*key, cached.clone(), epoch);
-        Ok(Some(cached))
+        }
     }
 
-    /// Stores a brand-new session and returns the cookie that names it.
-    pub async fn create(&self, data: SessionData) -> Result<(Session, Cookie<'static>), ApiError> {
+    /// Stores a brand-new session holding `data`, and returns it with the cookie that
+    /// names it. `seal` runs first with the new public id, so values bound to the
+    /// session can be sealed into `data`.
+    pub async fn create(
+        &self,
+        data: SessionData,
+    ) -> Result<(Session, Cookie<'static>), StoreError> {
+        self.create_with(|_| data).await
+    }
+
+    async fn create_with(
+        &self,
+        make: impl FnOnce(&str) -> SessionData,
+    ) -> Result<(Session, Cookie<'static>), StoreError> {
         let id = SessionId::generate();
+        let public_id = public_id();
+        let data = make(&public_id);
         let now = self.now();
+        let record = Record {
+            public_id,
+            user_id: data.user.as_ref().map(|u| u.id),
+            data: serialize(&data)?,
+            version: 1,
+            created_at: now,
+            last_seen: now,
+            expires_at: self.deadline(now, &data),
+        };
+        self.store.insert(&id.key(), &record).await?;
+        let max_age = record.expires_at - now;
         let session = Session {
             key: id.key(),
+            public_id: Arc::from(record.public_id),
+            user_id: record.user_id,
             data: Arc::new(data),
+            version: 1,
             created_at: now,
+            last_seen: now,
+            expires_at: record.expires_at,
         };
-        self.save(&session).await?;
-        Ok((session, self.cookie(&id)))
+        Ok((session, cookie::session_cookie_for(&id, max_age)))
     }
 
-    pub async fn save(&self, session: &Session) -> Result<(), ApiError> {
-        let record = Record {
-            data: serde_json::to_string(&*session.data).map_err(anyhow::Error::from)?,
-            created_at: session.created_at,
-            last_seen: self.now(),
-        };
-        self.store.save(&session.key, &record).await?;
-        self.cache.invalidate(&session.key);
-        Ok(())
+    /// Applies `change` to the freshest stored copy of the session and writes it back
+    /// only if nobody else wrote in between (retrying on a lost race). `change` gets
+    /// the data and the session's public id, and returns `None` to write nothing.
+    pub async fn modify<R>(
+        &self,
+        key: &SessionKey,
+        mut change: impl FnMut(&mut SessionData, &str) -> Option<R>,
+    ) -> Result<Modified<R>, StoreError> {
+        for attempt in 0..MAX_RETRIES {
+            if attempt > 1 {
+                backoff(attempt).await;
+            }
+            let Some(current) = self.read_store(key).await? else {
+                return Ok(Modified::Gone);
+            };
+            let mut data = SessionData::clone(&current.data);
+            let Some(outcome) = change(&mut data, &current.public_id) else {
+                return Ok(Modified::Unchanged);
+            };
+            let now = self.now();
+            let record = Record {
+                public_id: current.public_id.to_string(),
+                user_id: data.user.as_ref().map(|u| u.id),
+                data: serialize(&data)?,
+                version: current.version + 1,
+                created_at: current.created_at,
+                last_seen: now.max(current.last_seen),
+                expires_at: self.deadline(current.created_at, &data),
+            };
+            let written = self.store.update(key, &record, current.version).await?;
+            self.cache.invalidate(key);
+            if written {
+                let session = Session {
+                    data: Arc::new(data),
+                    version: record.version,
+                    user_id: record.user_id,
+                    last_seen: record.last_seen,
+                    expires_at: record.expires_at,
+                    ..current
+                };
+                return Ok(Modified::Done(session, outcome));
+            }
+        }
+        Err(StoreError::Unavailable(anyhow::anyhow!(
+            "a session kept changing under {MAX_RETRIES} attempts to update it"
+        )))
     }
 
-    pub async fn delete(&self, key: &SessionKey) -> Result<(), ApiError> {
-        self.store.delete(key).await?;
+    pub async fn delete(&self, key: &SessionKey) -> Result<bool, StoreError> {
+        let existed = self.store.delete(key).await?;
         self.cache.invalidate(key);
-        Ok(())
+        Ok(existed)
     }
 
-    /// Removes sessions past either timeout; run periodically.
-    pub async fn delete_expired(&self) -> anyhow::Result<u64> {
+    /// Starts a signed-in session for `user` with `tokens`, in place of `previous` (the
+    /// pre-auth session, deleted: a new id at the privilege change defeats session
+    /// fixation). Sign-ins still pending in the old session move along, re-sealed for
+    /// the new one.
+    pub async fn sign_in(
+        &self,
+        previous: Option<Session>,
+        user: User,
+        tokens: &TokenSet,
+        device: Option<String>,
+        provider_sid: Option<String>,
+    ) -> Result<(Session, Cookie<'static>), StoreError> {
+        let mut carried = Vec::new();
+        if let Some(previous) = &previous {
+            self.delete(&previous.key).await?;
+            carried = self.open_pending(previous);
+        }
+        let now = self.now();
+        self.create_with(|public_id| SessionData {
+            user: Some(user),
+            tokens: Some(self.seal_tokens(public_id, tokens)),
+            pending: carried
+                .into_iter()
+                .map(|(pending, verifier)| pending.resealed(&self.keys, public_id, &verifier))
+                .collect(),
+            device,
+            provider_sid,
+            membership_checked_at: Some(now),
+        })
+        .await
+    }
+
+    /// Seals `tokens` for the session with `public_id`.
+    pub fn seal_tokens(&self, public_id: &str, tokens: &TokenSet) -> StoredTokens {
+        StoredTokens {
+            access: self
+                .keys
+                .seal(ACCESS_TOKEN, public_id, tokens.access.secret()),
+            access_expires_at: tokens.access_expires_at,
+            refresh: tokens
+                .refresh
+                .as_ref()
+                .map(|r| self.keys.seal(REFRESH_TOKEN, public_id, r.secret())),
+            refresh_expires_at: tokens.refresh_expires_at,
+            id_token: tokens
+                .id_token
+                .as_ref()
+                .map(|t| self.keys.seal(ID_TOKEN, public_id, t.secret())),
+        }
+    }
+
+    /// The session's provider tokens in plaintext, or `None` when it has none or they
+    /// no longer open (the key that sealed them left `TOKEN_KEYS`).
+    pub fn open_tokens(&self, session: &Session) -> Option<TokenSet> {
+        let stored = session.data.tokens.as_ref()?;
+        let owner = &*session.public_id;
+        let open = |purpose, sealed: &str| self.keys.open(purpose, owner, sealed).ok();
+        Some(TokenSet {
+            access: AccessToken::new(open(ACCESS_TOKEN, &stored.access)?.to_string()),
+            access_expires_at: stored.access_expires_at,
+            refresh: match &stored.refresh {
+                Some(sealed) => Some(RefreshToken::new(open(REFRESH_TOKEN, sealed)?.to_string())),
+                None => None,
+            },
+            refresh_expires_at: stored.refresh_expires_at,
+            id_token: stored
+                .id_token
+                .as_deref()
+                .and_then(|sealed| open(ID_TOKEN, sealed))
+                .map(|t| IdToken::new(t.to_string())),
+        })
+    }
+
+    /// Every live session of a person, newest first.
+    pub async fn list_for_user(&self, user_id: i64) -> Result<Vec<Session>, StoreError> {
+        let now = self.now();
+        let mut sessions: Vec<Session> = self
+            .store
+            .list_for_user(user_id)
+            .await?
+            .into_iter()
+            .filter_map(|(key, record)| Session::from_record(key, record).ok())
+            .filter(|s| !self.expired(now, s))
+            .collect();
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.created_at));
+        Ok(sessions)
+    }
+
+    /// Removes sessions past either timeout (at most `limit`), and returns them parsed so
+    /// the caller can revoke their provider tokens.
+    pub async fn delete_expired(&self, limit: usize) -> Result<Vec<Session>, StoreError> {
         let now = self.now();
         let removed = self
             .store
-            .delete_expired(now - self.idle_secs, now - self.absolute_secs)
+            .delete_expired(now, now - self.idle_secs, limit)
             .await?;
-        self.cache
-            .retain(|c| !self.expired(now, c.created_at, c.last_seen));
-        Ok(removed)
+        self.cache.retain(|s| !self.expired(now, s));
+        for r in &removed {
+            self.cache.invalidate(&r.key);
+        }
+        Ok(removed
+            .into_iter()
+            .filter_map(|r| Session::from_record(r.key, r.record).ok())
+            .collect())
     }
 
-    pub async fn ping(&self) -> anyhow::Result<()> {
+    pub async fn ping(&self) -> Result<(), StoreError> {
         self.store.ping().await
     }
 
-    fn cookie(&self, id: &SessionId) -> Cookie<'static> {
-        let mut cookie = base_cookie(id.secret().to_owned());
-        // Persistent for the absolute lifetime so closing the browser does not sign out;
-        // the server still enforces both timeouts.
-        cookie.set_max_age(CookieDuration::seconds(self.absolute_secs));
-        cookie
+    /// Drops every cached session (another instance may have changed them).
+    pub fn forget_cached(&self) {
+        self.cache.clear();
+    }
+
+    /// Drops one cached session.
+    pub fn forget_cached_key(&self, key: &SessionKey) {
+        self.cache.invalidate(key);
     }
 }
 
-/// The value of our cookie in the request. A direct scan of the `Cookie` header: this runs
-/// on every request, and parsing every cookie into a list first costs more than the rest
-/// of a session read.
-fn session_cookie(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get_all(actix_web::http::header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('='))
+/// A short random pause before retrying a lost race, growing with the attempts, so
+/// writers that keep colliding spread out.
+async fn backoff(attempt: u32) {
+    let mut byte = [0u8; 1];
+    getrandom::fill(&mut byte).expect("the OS random number generator failed");
+    let micros = u64::from(byte[0]) * u64::from(attempt.min(10)) * 4;
+    tokio::time::sleep(std::time::Duration::from_micros(micros)).await;
 }
 
-/// A cookie that makes the browser forget the session.
-pub fn removal_cookie() -> Cookie<'static> {
-    let mut cookie = base_cookie(String::new());
-    cookie.make_removal();
-    cookie
-}
-
-fn base_cookie(value: String) -> Cookie<'static> {
-    Cookie::build(COOKIE_NAME, value)
-        .path("/")
-        .http_only(true)
-        .secure(true)
-        .same_site(SameSite::Lax)
-        .finish()
+fn serialize(data: &SessionData) -> Result<String, StoreError> {
+    serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.into()))
 }
 
 #[cfg(test)]
@@ -256,11 +458,27 @@ mod tests {
     fn sessions(clock: &Clock) -> Sessions {
         Sessions::new(
             Arc::new(MemoryStore::default()),
+            Arc::new(KeyRing::parse(&KeyRing::generate_key()).unwrap()),
             clock.clone(),
-            3600,
-            7200,
-            100,
+            Lifetimes {
+                idle_secs: 3600,
+                absolute_secs: 7200,
+                cache_entries: 100,
+            },
         )
+    }
+
+    fn user() -> User {
+        User {
+            id: 1,
+            provider: "github".into(),
+            provider_user_id: "1".into(),
+            login: "octocat".into(),
+            name: None,
+            email: None,
+            avatar_url: None,
+            profile_url: None,
+        }
     }
 
     async fn round_trip(s: &Sessions, cookie: &Cookie<'_>) -> Option<Session> {
@@ -270,26 +488,16 @@ mod tests {
         s.load(&req).await.unwrap()
     }
 
-    #[tokio::test]
-    async fn the_cookie_has_every_protective_attribute() {
-        let clock = Clock::default();
-        let (_, cookie) = sessions(&clock)
-            .create(SessionData::default())
-            .await
-            .unwrap();
-        assert_eq!(cookie.name(), "__Host-session");
-        assert_eq!(cookie.path(), Some("/"));
-        assert_eq!(cookie.http_only(), Some(true));
-        assert_eq!(cookie.secure(), Some(true));
-        assert_eq!(cookie.same_site(), Some(SameSite::Lax));
-        assert!(cookie.domain().is_none());
+    async fn signed_in(s: &Sessions) -> (Session, Cookie<'static>) {
+        let tokens = TokenSet::access_only(AccessToken::new("gho_x".into()));
+        s.sign_in(None, user(), &tokens, None, None).await.unwrap()
     }
 
     #[tokio::test]
     async fn idle_and_absolute_timeouts_end_a_session() {
         let clock = Clock::default();
         let s = sessions(&clock);
-        let (_, cookie) = s.create(SessionData::default()).await.unwrap();
+        let (_, cookie) = signed_in(&s).await;
         assert!(round_trip(&s, &cookie).await.is_some());
         clock.advance(Duration::from_secs(3000));
         assert!(
@@ -304,21 +512,38 @@ mod tests {
             "absolute lifetime passed"
         );
 
-        let (_, idle) = s.create(SessionData::default()).await.unwrap();
+        let (_, idle) = signed_in(&s).await;
         clock.advance(Duration::from_secs(3601));
         assert!(round_trip(&s, &idle).await.is_none(), "idle timeout passed");
     }
 
-    #[test]
-    fn the_cookie_is_found_among_others_and_not_by_prefix() {
-        let req = TestRequest::default()
-            .insert_header(("cookie", "a=1; __Host-sessionx=2; __Host-session=abc; b=3"))
-            .to_http_request();
-        assert_eq!(session_cookie(&req), Some("abc"));
-        let req = TestRequest::default()
-            .insert_header(("cookie", "x__Host-session=abc"))
-            .to_http_request();
-        assert_eq!(session_cookie(&req), None);
+    #[tokio::test]
+    async fn a_session_never_outlives_its_refresh_token() {
+        let clock = Clock::default();
+        let s = sessions(&clock);
+        let now = clock.now();
+        let tokens = TokenSet {
+            access: AccessToken::new("ghu_x".into()),
+            access_expires_at: Some(now + 60),
+            refresh: Some(RefreshToken::new("ghr_x".into())),
+            refresh_expires_at: Some(now + 600),
+            id_token: None,
+        };
+        let (session, _) = s.sign_in(None, user(), &tokens, None, None).await.unwrap();
+        assert_eq!(session.expires_at, now + 600);
+    }
+
+    #[tokio::test]
+    async fn tokens_are_sealed_to_their_session() {
+        let clock = Clock::default();
+        let s = sessions(&clock);
+        let (a, _) = signed_in(&s).await;
+        let (b, _) = signed_in(&s).await;
+        assert_eq!(s.open_tokens(&a).unwrap().access.secret(), "gho_x");
+        // a's sealed token copied into b's data does not open there.
+        let mut stolen = b.clone();
+        stolen.data = a.data.clone();
+        assert!(s.open_tokens(&stolen).is_none());
     }
 
     #[tokio::test]
@@ -329,5 +554,22 @@ mod tests {
             .cookie(Cookie::new(COOKIE_NAME, "'; DROP TABLE sessions; --"))
             .to_http_request();
         assert!(s.load(&req).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_change_that_races_a_delete_is_not_written() {
+        let clock = Clock::default();
+        let s = sessions(&clock);
+        let (session, _) = signed_in(&s).await;
+        s.delete(&session.key).await.unwrap();
+        let outcome = s
+            .modify(&session.key, |data, _| {
+                data.device = Some("x".into());
+                Some(())
+            })
+            .await
+            .unwrap();
+        assert!(matches!(outcome, Modified::Gone));
+        assert!(s.store.load(&session.key).await.unwrap().is_none());
     }
 }

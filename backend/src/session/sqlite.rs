@@ -1,11 +1,16 @@
 //! The default session store: a table in the SQLite database, so a restart keeps everyone
 //! signed in.
 
-use super::id::SessionKey;
-use super::store::{Record, SessionStore};
-use crate::db::Db;
-use anyhow::Context;
 use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row as _;
+
+use super::id::SessionKey;
+use super::store::{Record, Removed, SessionStore};
+use crate::storage::sqlite::Db;
+use crate::storage::{StoreError, StoreResultExt as _};
+
+const COLUMNS: &str = "key, public_id, user_id, data, version, created_at, last_seen, expires_at";
 
 pub struct SqliteStore {
     db: Db,
@@ -17,71 +22,196 @@ impl SqliteStore {
     }
 }
 
+fn record(row: &SqliteRow) -> Result<Record, sqlx::Error> {
+    Ok(Record {
+        public_id: row.try_get("public_id")?,
+        user_id: row.try_get("user_id")?,
+        data: row.try_get("data")?,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        last_seen: row.try_get("last_seen")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+fn keyed(row: &SqliteRow) -> Result<(SessionKey, Record), sqlx::Error> {
+    let key: Vec<u8> = row.try_get("key")?;
+    let key = SessionKey(
+        key.try_into()
+            .map_err(|_| sqlx::Error::Decode("a session key is not 32 bytes".into()))?,
+    );
+    Ok((key, record(row)?))
+}
+
 #[async_trait]
 impl SessionStore for SqliteStore {
-    async fn load(&self, key: &SessionKey) -> anyhow::Result<Option<Record>> {
-        let row: Option<(String, i64, i64)> =
-            sqlx::query_as("SELECT data, created_at, last_seen FROM sessions WHERE key = ?1")
-                .bind(&key.0[..])
-                .fetch_optional(&self.db.read)
-                .await
-                .context("Failed to load a session")?;
-        Ok(row.map(|(data, created_at, last_seen)| Record {
-            data,
-            created_at,
-            last_seen,
-        }))
+    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM sessions WHERE key = ?1"))
+            .bind(&key.0[..])
+            .fetch_optional(&self.db.read)
+            .await
+            .store("Failed to load a session")?;
+        row.as_ref()
+            .map(record)
+            .transpose()
+            .store("Failed to read a session row")
     }
 
-    async fn save(&self, key: &SessionKey, record: &Record) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (key, data, created_at, last_seen) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (key) DO UPDATE SET data = excluded.data, last_seen = excluded.last_seen",
-        )
+    async fn insert(&self, key: &SessionKey, r: &Record) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO sessions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        ))
         .bind(&key.0[..])
-        .bind(&record.data)
-        .bind(record.created_at)
-        .bind(record.last_seen)
+        .bind(&r.public_id)
+        .bind(r.user_id)
+        .bind(&r.data)
+        .bind(r.version)
+        .bind(r.created_at)
+        .bind(r.last_seen)
+        .bind(r.expires_at)
         .execute(&self.db.write)
         .await
-        .context("Failed to save a session")?;
+        .store("Failed to insert a session")?;
         Ok(())
     }
 
-    async fn touch(&self, key: &SessionKey, last_seen: i64) -> anyhow::Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen = ?2 WHERE key = ?1")
+    async fn update(
+        &self,
+        key: &SessionKey,
+        r: &Record,
+        expected: i64,
+    ) -> Result<bool, StoreError> {
+        // An UPDATE, never an upsert: a session deleted meanwhile stays deleted.
+        let done = sqlx::query(
+            "UPDATE sessions SET user_id = ?2, data = ?3, version = ?4, last_seen = ?5, expires_at = ?6
+             WHERE key = ?1 AND version = ?7",
+        )
+        .bind(&key.0[..])
+        .bind(r.user_id)
+        .bind(&r.data)
+        .bind(r.version)
+        .bind(r.last_seen)
+        .bind(r.expires_at)
+        .bind(expected)
+        .execute(&self.db.write)
+        .await
+        .store("Failed to update a session")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn touch(&self, key: &SessionKey, last_seen: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen = MAX(last_seen, ?2) WHERE key = ?1")
             .bind(&key.0[..])
             .bind(last_seen)
             .execute(&self.db.write)
             .await
-            .context("Failed to touch a session")?;
+            .store("Failed to touch a session")?;
         Ok(())
     }
 
-    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE key = ?1")
+    async fn delete(&self, key: &SessionKey) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE key = ?1")
             .bind(&key.0[..])
             .execute(&self.db.write)
             .await
-            .context("Failed to delete a session")?;
+            .store("Failed to delete a session")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_for_user(&self, user_id: i64) -> Result<Vec<(SessionKey, Record)>, StoreError> {
+        // From the writer: a list shown right after a sign-out elsewhere must not lag.
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sessions WHERE user_id = ?1"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.db.write)
+        .await
+        .store("Failed to list sessions")?;
+        rows.iter()
+            .map(keyed)
+            .collect::<Result<_, _>>()
+            .store("Failed to read a session row")
+    }
+
+    async fn delete_expired(
+        &self,
+        now: i64,
+        idle_before: i64,
+        limit: usize,
+    ) -> Result<Vec<Removed>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "DELETE FROM sessions WHERE key IN (
+                 SELECT key FROM sessions WHERE expires_at <= ?1 OR last_seen < ?2 LIMIT ?3)
+             RETURNING {COLUMNS}"
+        ))
+        .bind(now)
+        .bind(idle_before)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.db.write)
+        .await
+        .store("Failed to delete expired sessions")?;
+        rows.iter()
+            .map(|row| keyed(row).map(|(key, record)| Removed { key, record }))
+            .collect::<Result<_, _>>()
+            .store("Failed to read a session row")
+    }
+
+    async fn try_lease(
+        &self,
+        key: &SessionKey,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sessions SET lease_owner = ?2, lease_until_ms = ?4
+             WHERE key = ?1 AND (lease_owner IS NULL OR lease_owner = ?2 OR lease_until_ms <= ?3)",
+        )
+        .bind(&key.0[..])
+        .bind(owner)
+        .bind(now_ms)
+        .bind(until_ms)
+        .execute(&self.db.write)
+        .await
+        .store("Failed to take a refresh lease")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release_lease(&self, key: &SessionKey, owner: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET lease_owner = NULL, lease_until_ms = NULL
+             WHERE key = ?1 AND lease_owner = ?2",
+        )
+        .bind(&key.0[..])
+        .bind(owner)
+        .execute(&self.db.write)
+        .await
+        .store("Failed to release a refresh lease")?;
         Ok(())
     }
 
-    async fn delete_expired(&self, idle_before: i64, created_before: i64) -> anyhow::Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE last_seen < ?1 OR created_at < ?2")
-            .bind(idle_before)
-            .bind(created_before)
-            .execute(&self.db.write)
-            .await
-            .context("Failed to delete expired sessions")?;
-        Ok(done.rows_affected())
-    }
-
-    async fn ping(&self) -> anyhow::Result<()> {
+    async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1 FROM sessions LIMIT 1")
             .execute(&self.db.read)
             .await
-            .context("The session table is not reachable")?;
+            .store("The session table is not reachable")?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_sqlite_store_keeps_the_store_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
+        let db = crate::storage::sqlite::connect(&url).await.unwrap();
+        super::super::contract::run(&SqliteStore::new(db.clone())).await;
+        super::super::contract::one_of_many_concurrent_updates_wins(std::sync::Arc::new(
+            SqliteStore::new(db),
+        ))
+        .await;
     }
 }

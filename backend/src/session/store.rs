@@ -1,29 +1,80 @@
 //! The one trait every session store implements, and what it stores.
+//!
+//! Every write that changes a session is conditional on the version the writer read
+//! (optimistic concurrency): a save that races a sign-out cannot bring the session back,
+//! and two requests that consume the same pending sign-in cannot both succeed. SQLite,
+//! Redis and the in-memory store pass the same contract tests (`contract.rs`).
 
 use async_trait::async_trait;
 
 use super::id::SessionKey;
+use crate::storage::StoreError;
 
-/// A stored session: its serialized data and the two times expiry is decided from.
+/// A stored session. `data` is the serialized [`super::SessionData`]; the other fields
+/// are what stores index or decide expiry by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
+    /// Shown to the user in the devices list; never the cookie or its hash.
+    pub public_id: String,
+    /// Set once signed in: the key of "all sessions of this person".
+    pub user_id: Option<i64>,
     pub data: String,
+    /// Bumped by every [`SessionStore::update`]; `touch` leaves it alone.
+    pub version: i64,
     pub created_at: i64,
     pub last_seen: i64,
+    /// The hard deadline (Unix seconds): ten minutes after the last pending sign-in for
+    /// a pre-auth session, the absolute lifetime (capped by the refresh token's) after.
+    pub expires_at: i64,
+}
+
+/// A session the sweep removed, handed back so its provider tokens can be revoked.
+#[derive(Debug)]
+pub struct Removed {
+    pub key: SessionKey,
+    pub record: Record,
 }
 
 /// Storage of sessions. Expiry decisions stay in [`super::Sessions`] (which owns the
-/// clock); stores only keep records and delete them when told.
+/// clock); stores keep records, apply conditional writes atomically and delete when told.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    async fn load(&self, key: &SessionKey) -> anyhow::Result<Option<Record>>;
-    /// Inserts or replaces.
-    async fn save(&self, key: &SessionKey, record: &Record) -> anyhow::Result<()>;
-    /// Updates only `last_seen`.
-    async fn touch(&self, key: &SessionKey, last_seen: i64) -> anyhow::Result<()>;
-    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()>;
-    /// Deletes sessions idle since before `idle_before` or created before `created_before`.
-    async fn delete_expired(&self, idle_before: i64, created_before: i64) -> anyhow::Result<u64>;
+    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, StoreError>;
+    /// Stores a new session. Keys are 256-bit random: a collision is an error.
+    async fn insert(&self, key: &SessionKey, record: &Record) -> Result<(), StoreError>;
+    /// Replaces the session only if it still exists at version `expected`; `record`
+    /// carries the new version. False when it was deleted or changed meanwhile.
+    async fn update(
+        &self,
+        key: &SessionKey,
+        record: &Record,
+        expected: i64,
+    ) -> Result<bool, StoreError>;
+    /// Updates only `last_seen` (and idle expiry) of an existing session; never creates.
+    async fn touch(&self, key: &SessionKey, last_seen: i64) -> Result<(), StoreError>;
+    /// Deletes; true if it existed.
+    async fn delete(&self, key: &SessionKey) -> Result<bool, StoreError>;
+    /// Every live session of a person, any order.
+    async fn list_for_user(&self, user_id: i64) -> Result<Vec<(SessionKey, Record)>, StoreError>;
+    /// Deletes sessions past `expires_at <= now` or idle since before `idle_before`, at
+    /// most `limit` of them, and returns what was removed.
+    async fn delete_expired(
+        &self,
+        now: i64,
+        idle_before: i64,
+        limit: usize,
+    ) -> Result<Vec<Removed>, StoreError>;
+    /// Claims the right to refresh this session's tokens until `until` (Unix ms), unless
+    /// someone else holds an unexpired claim. True when `owner` now holds it.
+    async fn try_lease(
+        &self,
+        key: &SessionKey,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Gives the claim back, only if `owner` still holds it.
+    async fn release_lease(&self, key: &SessionKey, owner: &str) -> Result<(), StoreError>;
     /// Readiness: can the store answer at all?
-    async fn ping(&self) -> anyhow::Result<()>;
+    async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -1,8 +1,9 @@
 //! The users table: upserted on `(provider, provider_user_id)` at every sign-in.
 
-use anyhow::Context;
 use shared::api::User;
 use sqlx::SqlitePool;
+
+use crate::storage::{StoreError, StoreResultExt as _};
 
 /// What a provider told us about a person.
 #[derive(Debug, Clone)]
@@ -29,7 +30,7 @@ impl UserStore {
 
     /// Inserts the person or refreshes their profile, and returns them with our own id.
     /// The login can change on GitHub; the numeric id cannot, so it is the key.
-    pub async fn upsert(&self, profile: &Profile, now: i64) -> anyhow::Result<User> {
+    pub async fn upsert(&self, profile: &Profile, now: i64) -> Result<User, StoreError> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (provider, provider_user_id, login, name, email, avatar_url, profile_url, created_at, last_login_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
@@ -49,7 +50,7 @@ impl UserStore {
         .bind(now)
         .fetch_one(&self.pool)
         .await
-        .context("Failed to upsert the user")?;
+        .store("Failed to upsert the user")?;
         Ok(User {
             id,
             provider: profile.provider.to_owned(),
@@ -62,8 +63,11 @@ impl UserStore {
         })
     }
 
-    pub async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .store("The user table is not reachable")?;
         Ok(())
     }
 }
@@ -88,7 +92,7 @@ mod tests {
     async fn a_renamed_login_keeps_the_same_user() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
-        let db = crate::db::connect(&url).await.unwrap();
+        let db = crate::storage::sqlite::connect(&url).await.unwrap();
         let users = UserStore::new(db.write);
         let first = users.upsert(&profile("octocat"), 1).await.unwrap();
         let second = users.upsert(&profile("octocat-renamed"), 2).await.unwrap();

@@ -11,6 +11,7 @@ pub fn ErrorPanel(
     /// What went wrong.
     error: ApiError,
     /// What "Try again" does.
+    #[prop(into)]
     on_retry: Callback<()>,
 ) -> impl IntoView {
     let message = messages::for_error(&error);

@@ -15,7 +15,7 @@ pub fn Header() -> impl IntoView {
                 <span class="logo" aria-hidden="true"></span>
                 "Repo Desk"
             </A>
-            {move || match auth.0.get() {
+            {move || match auth.state() {
                 AuthState::SignedIn(user) => Some(view! { <span class="who">{format!("@{}", user.login)}</span> }),
                 _ => None,
             }}

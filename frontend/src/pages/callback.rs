@@ -6,11 +6,11 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use shared::api::CallbackRequest;
-use shared::ErrorCode;
+use shared::{return_to, ErrorCode};
 use wasm_bindgen::JsValue;
 
 use crate::api::{self, ApiError};
-use crate::auth::{Auth, AuthState};
+use crate::auth::Auth;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
 
@@ -51,9 +51,11 @@ pub fn CallbackPage() -> impl IntoView {
         spawn_local(async move {
             match api::callback(&request).await {
                 Ok(done) => {
-                    auth.0.set(AuthState::SignedIn(done.user));
+                    auth.signed_in(done.user);
+                    // The BFF sanitized it already; the SPA never navigates to a value it
+                    // did not make without the same check.
                     navigate(
-                        &done.return_to,
+                        &return_to::sanitize(Some(&done.return_to)),
                         NavigateOptions {
                             replace: true,
                             ..Default::default()
@@ -76,9 +78,9 @@ pub fn CallbackPage() -> impl IntoView {
                 Some(error) => {
                     let navigate = navigate.clone();
                     view! {
-                        <ErrorPanel error on_retry=Callback::new(move |_| {
+                        <ErrorPanel error on_retry=move |_| {
                             navigate("/", NavigateOptions { replace: true, ..Default::default() })
-                        })/>
+                        }/>
                     }.into_any()
                 }
             }}

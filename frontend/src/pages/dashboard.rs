@@ -4,10 +4,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use shared::api::{Repo, User};
-use shared::ErrorCode;
 
-use crate::api::{self, ApiError};
-use crate::auth::{Auth, AuthState};
+use crate::api;
+use crate::auth::{Auth, AuthState, SignedOutBy};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
 
@@ -16,29 +15,51 @@ use crate::components::spinner::Spinner;
 pub fn DashboardPage() -> impl IntoView {
     let auth = Auth::get();
     let navigate = use_navigate();
-    let signing_out = RwSignal::new(false);
+    // The one place that decides where a signed-out visitor of this page goes.
     Effect::new(move |_| {
-        if auth.0.get() == AuthState::SignedOut && !signing_out.get_untracked() {
-            navigate(
-                "/?return_to=/dashboard",
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
-        }
+        let target = match auth.state() {
+            AuthState::SignedOut(SignedOutBy::Nobody) => "/?return_to=/dashboard",
+            AuthState::SignedOut(SignedOutBy::ThisTab) => "/",
+            _ => return,
+        };
+        navigate(
+            target,
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
     });
-    move || {
-        match auth.0.get() {
-        AuthState::Checking | AuthState::SignedOut => view! { <section class="card"><Spinner label="Checking your session…"/></section> }.into_any(),
+    move || match auth.state() {
+        AuthState::Checking | AuthState::SignedOut(SignedOutBy::Nobody | SignedOutBy::ThisTab) => {
+            view! { <section class="card"><Spinner label="Checking your session…"/></section> }
+                .into_any()
+        }
+        AuthState::SignedOut(SignedOutBy::Server) => view! { <SignedOutNotice/> }.into_any(),
         AuthState::Unknown(error) => view! {
-            <section class="card"><ErrorPanel error on_retry=Callback::new(move |_| auth.refresh())/></section>
-        }.into_any(),
+            <section class="card"><ErrorPanel error on_retry=move |_| auth.refresh()/></section>
+        }
+        .into_any(),
         AuthState::SignedIn(user) => view! {
-            <Profile user signing_out/>
+            <Profile user/>
             <Repos/>
-        }.into_any(),
+        }
+        .into_any(),
     }
+}
+
+/// Shown in place of the dashboard when the session ended while the page was open.
+#[component]
+fn SignedOutNotice() -> impl IntoView {
+    let navigate = use_navigate();
+    view! {
+        <section class="card error" role="alert">
+            <h2>"You were signed out"</h2>
+            <p>"Your session ended, perhaps from another device or after a long pause."</p>
+            <button class="btn primary" on:click=move |_| {
+                navigate("/?return_to=/dashboard", NavigateOptions { replace: true, ..Default::default() })
+            }>"Sign in again"</button>
+        </section>
     }
 }
 
@@ -47,29 +68,14 @@ pub fn DashboardPage() -> impl IntoView {
 fn Profile(
     /// The signed-in person.
     user: User,
-    /// Set while signing out, so the page does not bounce to sign-in on the way.
-    signing_out: RwSignal<bool>,
 ) -> impl IntoView {
     let auth = Auth::get();
-    let navigate = use_navigate();
-    let sign_out = Action::new_local(move |_: &()| {
-        let navigate = navigate.clone();
-        async move {
-            signing_out.set(true);
-            let result = api::logout().await;
-            if result.is_ok() {
-                auth.0.set(AuthState::SignedOut);
-                navigate(
-                    "/",
-                    NavigateOptions {
-                        replace: true,
-                        ..Default::default()
-                    },
-                );
-            }
-            signing_out.set(false);
-            result
+    let sign_out = Action::new_local(move |_: &()| async move {
+        let result = api::logout().await;
+        if result.is_ok() {
+            auth.signed_out(SignedOutBy::ThisTab);
         }
+        result
     });
     let display_name = user.name.clone().unwrap_or_else(|| user.login.clone());
     let avatar_alt = format!("Avatar of {}", user.login);
@@ -95,7 +101,7 @@ fn Profile(
                 {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
             </button>
             {move || sign_out.value().get().and_then(Result::err).map(|error| view! {
-                <ErrorPanel error on_retry=Callback::new(move |_| { sign_out.dispatch(()); })/>
+                <ErrorPanel error on_retry=move |_| { sign_out.dispatch(()); }/>
             })}
         </section>
     }
@@ -106,14 +112,10 @@ fn Profile(
 fn Repos() -> impl IntoView {
     let auth = Auth::get();
     let repos = LocalResource::new(api::repos);
-    // The provider no longer honours our token (revoked on GitHub): that session is over.
+    // A 401 here means the session is over (ended elsewhere, or the grant was revoked).
     Effect::new(move |_| {
-        if let Some(Err(ApiError::Api {
-            code: ErrorCode::Unauthenticated,
-            ..
-        })) = repos.get()
-        {
-            auth.0.set(AuthState::SignedOut);
+        if let Some(Err(error)) = repos.get() {
+            auth.notice(&error);
         }
     });
     view! {
@@ -121,7 +123,7 @@ fn Repos() -> impl IntoView {
             <h2>"Repositories"</h2>
             {move || match repos.get() {
                 None => view! { <Spinner label="Loading your repositories…"/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorPanel error on_retry=Callback::new(move |_| repos.refetch())/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorPanel error on_retry=move |_| repos.refetch()/> }.into_any(),
                 Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"No repositories yet."</p> }.into_any(),
                 Some(Ok(list)) => view! {
                     <ul class="repos">{list.into_iter().map(|repo| view! { <RepoItem repo/> }).collect_view()}</ul>

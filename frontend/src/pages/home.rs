@@ -5,6 +5,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use shared::api::LoginRequest;
 use shared::pkce::{CodeVerifier, S256};
+use shared::return_to;
 
 use crate::api::{self, ApiError};
 use crate::auth::{Auth, AuthState};
@@ -38,18 +39,20 @@ async fn start_sign_in(provider: String, return_to: String) -> Result<(), ApiErr
 pub fn HomePage() -> impl IntoView {
     let auth = Auth::get();
     let query = use_query_map();
+    // A value from the address bar: anyone can craft it, so it goes through the one
+    // sanitizer. Refused values (and `/`, this page) mean the dashboard.
     let return_to = move || {
-        query
-            .read()
-            .get("return_to")
-            .filter(|r| r.starts_with('/') && !r.starts_with("//"))
-            .unwrap_or_else(|| DEFAULT_RETURN_TO.to_owned())
+        let asked = query.read().get("return_to");
+        match return_to::sanitize(asked.as_deref()) {
+            path if path == return_to::DEFAULT_RETURN_TO => DEFAULT_RETURN_TO.to_owned(),
+            path => path,
+        }
     };
 
     // Already signed in (say, after a reload): carry on to where they were going.
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let AuthState::SignedIn(_) = auth.0.get() {
+        if let AuthState::SignedIn(_) = auth.state() {
             navigate(
                 &return_to(),
                 NavigateOptions {
@@ -73,7 +76,7 @@ pub fn HomePage() -> impl IntoView {
             {move || match providers.get() {
                 None => view! { <Spinner label="Loading sign-in options…"/> }.into_any(),
                 Some(Err(error)) => view! {
-                    <ErrorPanel error on_retry=Callback::new(move |_| providers.refetch())/>
+                    <ErrorPanel error on_retry=move |_| providers.refetch()/>
                 }.into_any(),
                 Some(Ok(list)) => view! {
                     {list.dev_mode.then(|| view! {
@@ -101,7 +104,7 @@ pub fn HomePage() -> impl IntoView {
                 }.into_any(),
             }}
             {move || start.value().get().and_then(Result::err).map(|error| view! {
-                <ErrorPanel error on_retry=Callback::new(move |_| start.value().set(None))/>
+                <ErrorPanel error on_retry=move |_| start.value().set(None)/>
             })}
         </section>
     }

@@ -1,25 +1,16 @@
 //! With no GitHub credentials the BFF starts its own emulator and says so.
 
-use backend::config::Settings;
 use backend::startup::Application;
 
-use crate::helpers::{logs, Browser};
+use crate::helpers::{logs, test_settings, Browser};
 
 #[tokio::test]
 async fn without_credentials_the_embedded_emulator_is_used_end_to_end() {
     logs();
     let parent = tempfile::tempdir().unwrap();
     let data_dir = parent.path().join("data");
-    let mut settings = Settings::defaults();
-    settings.host = "127.0.0.1".into();
-    settings.port = 0;
-    settings.public_url = Some(crate::helpers::PUBLIC_URL.parse().unwrap());
-    settings.data_dir = data_dir.clone();
-    settings.github_client_id = None;
-    settings.github_client_secret = None;
-    settings.token_keys = None;
-    settings.database_url = None;
-    settings.workers = Some(1);
+    let mut settings = test_settings(&data_dir, crate::helpers::PUBLIC_URL, 0);
+    settings.stores.token_keys = None;
     let app = Application::build(settings).await.unwrap();
     assert!(app.dev_mode());
     let emulator_url = app.emulator().unwrap().base_url().to_owned();

@@ -9,14 +9,15 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use backend::clock::Clock;
 use backend::config::Settings;
-use backend::crypto::KeyRing;
-use backend::startup::Application;
+use backend::startup::{Application, Sweeper};
 use emulator::{AppRegistration, Emulator};
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use shared::pkce::CodeVerifier;
 use tracing_subscriber::fmt::MakeWriter;
+
+pub use crate::common::{test_settings, use_emulator};
 
 /// The public URL the BFF believes it has. Tests talk to 127.0.0.1:<port> directly and
 /// read redirects instead of following them, so this origin only has to be consistent.
@@ -75,20 +76,25 @@ pub struct TestApp {
     pub clock: Clock,
     pub settings: Settings,
     pub browser: Browser,
+    pub sweeper: Sweeper,
     handle: ServerHandle,
     _data_dir: tempfile::TempDir,
 }
 
 /// Knobs a test may turn before the app starts.
 pub struct Options {
+    pub public_url: &'static str,
     pub rate_limit_per_min: u32,
+    pub preauth_sessions_per_client: u32,
     pub provider_timeout_ms: u64,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
+            public_url: PUBLIC_URL,
             rate_limit_per_min: 10_000,
+            preauth_sessions_per_client: 10_000,
             provider_timeout_ms: 1_000,
         }
     }
@@ -101,32 +107,19 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: Options) -> TestApp {
     logs();
     let registration = AppRegistration::random("Test app", CALLBACK_URL);
-    let emulator = Emulator::start(
-        registration.clone(),
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-        1,
-    )
-    .unwrap();
+    let emulator =
+        Emulator::start(registration, TcpListener::bind("127.0.0.1:0").unwrap(), 1).unwrap();
     let data_dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::defaults();
-    settings.host = "127.0.0.1".into();
-    settings.port = 0;
-    settings.public_url = Some(PUBLIC_URL.parse().unwrap());
-    settings.data_dir = data_dir.path().to_path_buf();
-    settings.database_url = None;
-    settings.static_dir = None;
-    settings.github_client_id = Some(registration.client_id.clone());
-    settings.github_client_secret = Some(registration.client_secret.clone().into());
-    settings.github_oauth_url = emulator.base_url().parse().unwrap();
-    settings.github_api_url = emulator.api_url().parse().unwrap();
-    settings.token_keys = Some(KeyRing::generate_key().into());
-    settings.auth_rate_limit_per_min = options.rate_limit_per_min;
-    settings.provider_timeout_ms = options.provider_timeout_ms;
-    settings.workers = Some(1);
+    let mut settings = test_settings(data_dir.path(), options.public_url, 0);
+    use_emulator(&mut settings, &emulator);
+    settings.limits.auth_per_min = options.rate_limit_per_min;
+    settings.limits.preauth_sessions_per_client = options.preauth_sessions_per_client;
+    settings.provider_timeout = Duration::from_millis(options.provider_timeout_ms);
     let clock = Clock::default();
-    let (address, handle) = start(&settings, &clock).await;
+    let (address, handle, sweeper) = start(&settings, &clock).await;
     TestApp {
         browser: Browser::new(&address),
+        sweeper,
         address,
         emulator,
         clock,
@@ -136,14 +129,15 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
 }
 
-async fn start(settings: &Settings, clock: &Clock) -> (String, ServerHandle) {
+async fn start(settings: &Settings, clock: &Clock) -> (String, ServerHandle, Sweeper) {
     let app = Application::build_with_clock(settings.clone(), clock.clone())
         .await
         .expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
+    let sweeper = app.sweeper();
     tokio::spawn(app.run_until_stopped());
-    (address, handle)
+    (address, handle, sweeper)
 }
 
 impl TestApp {
@@ -156,14 +150,29 @@ impl TestApp {
     /// emulator keeps running, as github.com would). The default browser keeps its cookies.
     pub async fn restart(&mut self) {
         self.handle.stop(true).await;
-        let (address, handle) = start(&self.settings, &self.clock).await;
+        let (address, handle, sweeper) = start(&self.settings, &self.clock).await;
         self.address = address.clone();
         self.browser.base = address;
         self.handle = handle;
+        self.sweeper = sweeper;
     }
 
     pub fn control(&self) -> &emulator::Control {
         self.emulator.control()
+    }
+
+    /// The loopback port the BFF listens on.
+    pub fn port(&self) -> &str {
+        self.address.rsplit(':').next().unwrap()
+    }
+
+    /// A connection to the BFF's SQLite database, for tests that inspect or damage rows.
+    pub async fn database(&self) -> sqlx::SqlitePool {
+        let url = format!(
+            "sqlite://{}",
+            self.settings.server.data_dir.join("bff.sqlite3").display()
+        );
+        sqlx::SqlitePool::connect(&url).await.unwrap()
     }
 }
 
@@ -212,7 +221,7 @@ impl Browser {
     }
 
     pub fn session_cookie(&self) -> Option<String> {
-        self.cookie("__Host-session")
+        self.cookie(backend::session::COOKIE_NAME)
     }
 
     /// Keeps cookies from `Set-Cookie` (a removal empties the slot), like a browser on
@@ -352,4 +361,78 @@ pub async fn assert_error(response: Response, status: u16, code: &str) -> Value 
         "{body}"
     );
     body
+}
+
+/// Sends raw bytes and returns whatever comes back until the server closes.
+pub async fn raw_http(port: &str, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    // The server may answer and close before reading everything; that is fine.
+    let _ = stream.write_all(request).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut out),
+    )
+    .await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Sends every request at the same instant: each on its own connection, all but the last
+/// byte written first, then the last bytes together. The server then has all of them in
+/// hand before it finishes any, which is how races are provoked reliably. Returns each
+/// raw answer, in order.
+pub async fn simultaneous(port: &str, requests: &[String]) -> Vec<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut streams = Vec::new();
+    for request in requests {
+        let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        stream.set_nodelay(true).unwrap();
+        let bytes = request.as_bytes();
+        stream.write_all(&bytes[..bytes.len() - 1]).await.unwrap();
+        streams.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for (stream, request) in streams.iter_mut().zip(requests) {
+        stream
+            .write_all(&request.as_bytes()[request.len() - 1..])
+            .await
+            .unwrap();
+    }
+    let mut answers = Vec::new();
+    for mut stream in streams {
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut out))
+            .await
+            .expect("an answer within 10 s")
+            .unwrap();
+        answers.push(String::from_utf8_lossy(&out).into_owned());
+    }
+    answers
+}
+
+/// A raw HTTP/1.1 API write with the SPA's headers, a cookie and a JSON body; the
+/// connection closes after the answer.
+pub fn raw_api_post(path: &str, cookie: &str, body: &Value) -> String {
+    let body = body.to_string();
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-CSRF: 1\r\nOrigin: {PUBLIC_URL}\r\n\
+         Content-Type: application/json\r\nCookie: {}={cookie}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        backend::session::COOKIE_NAME,
+        body.len()
+    )
+}
+
+/// The status code of a raw HTTP answer.
+pub fn status_of(answer: &str) -> u16 {
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {answer:?}"))
 }

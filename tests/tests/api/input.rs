@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, raw_http, spawn_app, spawn_app_with, Options};
 
 fn login_body() -> serde_json::Value {
     let (verifier, challenge) = crate::helpers::pkce_pair();
@@ -129,7 +129,7 @@ async fn an_oversized_body_is_payload_too_large() {
     assert_error(response, 413, "payload_too_large").await;
 
     // Chunked, with no Content-Length to refuse up front.
-    let port = app.address.rsplit(':').next().unwrap();
+    let port = app.port();
     let mut request = String::from(
         "POST /api/auth/callback HTTP/1.1\r\nHost: 127.0.0.1\r\nX-CSRF: 1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     );
@@ -143,23 +143,6 @@ async fn an_oversized_body_is_payload_too_large() {
         answer.contains("\"error\":\"payload_too_large\""),
         "{answer}"
     );
-}
-
-/// Sends raw bytes and returns whatever comes back until the server closes.
-async fn raw_http(port: &str, request: &[u8]) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
-        .await
-        .unwrap();
-    // The server may answer and close before reading everything; that is fine.
-    let _ = stream.write_all(request).await;
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        stream.read_to_end(&mut out),
-    )
-    .await;
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[tokio::test]
@@ -186,4 +169,24 @@ async fn api_responses_carry_protective_headers() {
         !h.contains_key("access-control-allow-origin"),
         "no CORS, ever"
     );
+}
+
+#[tokio::test]
+async fn an_https_origin_gets_strict_transport_security() {
+    let plain = spawn_app().await;
+    let response = plain.browser.get("/api/auth/providers").await;
+    assert!(!response.headers().contains_key("strict-transport-security"));
+
+    let app = spawn_app_with(Options {
+        public_url: "https://app.example.com",
+        ..Options::default()
+    })
+    .await;
+    for path in ["/api/auth/providers", "/api/me", "/healthz"] {
+        let response = app.browser.get(path).await;
+        let hsts = response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap();
+        assert!(hsts.starts_with("max-age=63072000"), "{path}: {hsts}");
+    }
 }

@@ -1,6 +1,10 @@
 //! HTTP-level end-to-end tests: the BFF and the GitHub emulator over real loopback sockets.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod callback;
+mod csrf;
 mod dev_mode;
 mod emulator_contract;
 mod helpers;

@@ -136,3 +136,15 @@ async fn a_hanging_revoke_is_bounded() {
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_error(app.browser.get("/api/me").await, 401, "unauthenticated").await;
 }
+
+#[tokio::test]
+async fn an_endless_provider_answer_is_cut_off_at_its_size_cap() {
+    // A body that never ends: reading stops at 1 MiB and answers at once, instead of
+    // buffering until the provider timeout (which would be a 504 after a second).
+    let app = spawn_app().await;
+    let response = callback_despite(&app, Endpoint::Token, Fault::EndlessBody).await;
+    assert_error(response, 503, "provider_unavailable").await;
+
+    let response = callback_despite(&app, Endpoint::User, Fault::EndlessBody).await;
+    assert_error(response, 503, "provider_unavailable").await;
+}

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::helpers::{logs, pkce_pair, spawn_app};
+use backend::session::COOKIE_NAME;
 
 #[tokio::test]
 async fn the_session_cookie_has_every_protective_attribute() {
@@ -22,7 +23,7 @@ async fn the_session_cookie_has_every_protective_attribute() {
         let done = app.browser.callback(&redirect).await;
         done.headers()["set-cookie"].to_str().unwrap().to_owned()
     }] {
-        assert!(cookie.starts_with("__Host-session="), "{cookie}");
+        assert!(cookie.starts_with(&format!("{COOKIE_NAME}=")), "{cookie}");
         let attrs: Vec<String> = cookie
             .split(';')
             .skip(1)
@@ -30,7 +31,7 @@ async fn the_session_cookie_has_every_protective_attribute() {
             .collect();
         assert!(attrs.contains(&"httponly".to_owned()), "{cookie}");
         assert!(attrs.contains(&"secure".to_owned()), "{cookie}");
-        assert!(attrs.contains(&"samesite=lax".to_owned()), "{cookie}");
+        assert!(attrs.contains(&"samesite=strict".to_owned()), "{cookie}");
         assert!(attrs.contains(&"path=/".to_owned()), "{cookie}");
         assert!(!attrs.iter().any(|a| a.starts_with("domain")), "{cookie}");
         let value = cookie.split(';').next().unwrap().split_once('=').unwrap().1;
@@ -128,7 +129,7 @@ async fn tokens_are_not_stored_in_plaintext() {
     let token = app.control().issued_tokens().pop().unwrap();
     let cookie = app.browser.session_cookie().unwrap();
     let mut everything = Vec::new();
-    for entry in std::fs::read_dir(&app.settings.data_dir).unwrap() {
+    for entry in std::fs::read_dir(&app.settings.server.data_dir).unwrap() {
         everything.extend(std::fs::read(entry.unwrap().path()).unwrap());
     }
     let haystack = String::from_utf8_lossy(&everything);
@@ -141,4 +142,52 @@ async fn tokens_are_not_stored_in_plaintext() {
         !haystack.contains(&cookie),
         "only a hash of the session id is stored"
     );
+}
+
+#[tokio::test]
+async fn an_unreadable_stored_session_is_logged_without_quoting_it() {
+    let app = spawn_app().await;
+    app.browser.sign_in_as("octocat").await;
+    // Damage the stored session so that parsing it fails on a value that is personal data.
+    let db = app.database().await;
+    // (Bound, not inlined: the query text itself is logged at debug level.)
+    sqlx::query("UPDATE sessions SET data = ?1")
+        .bind(r#"{"user":{"id":"mona.private@example.com"}}"#)
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+
+    assert_eq!(app.browser.get("/api/me").await.status(), 401);
+    let log = logs().text();
+    assert!(log.contains("discarding an unreadable session"), "{log}");
+    assert!(
+        !log.contains("mona.private@example.com"),
+        "a stored value was quoted in the log"
+    );
+}
+
+#[tokio::test]
+async fn the_database_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    app.browser.sign_in_as("octocat").await;
+    for name in ["bff.sqlite3", "bff.sqlite3-wal", "bff.sqlite3-shm"] {
+        let path = app.settings.server.data_dir.join(name);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name} has mode {mode:o}");
+    }
+}
+
+#[tokio::test]
+async fn a_data_dir_open_to_others_is_reported_at_start_up() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut app = spawn_app().await;
+    std::fs::set_permissions(
+        &app.settings.server.data_dir,
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    app.restart().await;
+    assert!(logs().text().contains("DATA_DIR is open to other users"));
 }

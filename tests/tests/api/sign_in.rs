@@ -4,6 +4,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::{assert_error, spawn_app};
+use backend::session::COOKIE_NAME;
 
 #[tokio::test]
 async fn a_person_signs_in_reads_their_data_and_signs_out() {
@@ -78,7 +79,7 @@ async fn a_person_signs_in_reads_their_data_and_signs_out() {
             browser
                 .raw()
                 .get(format!("{}/api/me", app.address))
-                .header("cookie", format!("__Host-session={session_cookie}")),
+                .header("cookie", format!("{COOKIE_NAME}={session_cookie}")),
         )
         .await;
     assert_error(replay, 401, "unauthenticated").await;

@@ -7,12 +7,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use backend::clock::Clock;
-use backend::config::Settings;
-use backend::crypto::KeyRing;
 use backend::startup::Application;
 use emulator::{AppRegistration, Emulator};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+
+use crate::common::{test_settings, use_emulator};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -106,33 +106,16 @@ async fn launch(name: &'static str, dev_mode: bool) -> Session {
     let port = listener.local_addr().unwrap().port();
     let base = format!("http://localhost:{port}");
     let data = tempfile::tempdir().unwrap();
-    let mut settings = Settings::defaults();
-    settings.host = "127.0.0.1".into();
-    settings.port = port;
-    settings.public_url = Some(base.parse().unwrap());
-    settings.data_dir = data.path().to_path_buf();
-    settings.database_url = None;
-    settings.static_dir = Some(dist_dir());
-    settings.github_client_id = None;
-    settings.github_client_secret = None;
+    let mut settings = test_settings(data.path(), &base, port);
+    settings.server.static_dir = Some(dist_dir());
+    settings.provider_timeout = Duration::from_secs(2);
     let emulator = (!dev_mode).then(|| {
         let registration = AppRegistration::random("Repo Desk (test)", &format!("{base}/callback"));
-        let emulator = Emulator::start(
-            registration.clone(),
-            TcpListener::bind("127.0.0.1:0").unwrap(),
-            1,
-        )
-        .unwrap();
-        settings.github_client_id = Some(registration.client_id);
-        settings.github_client_secret = Some(registration.client_secret.into());
-        settings.github_oauth_url = emulator.base_url().parse().unwrap();
-        settings.github_api_url = emulator.api_url().parse().unwrap();
+        let emulator =
+            Emulator::start(registration, TcpListener::bind("127.0.0.1:0").unwrap(), 1).unwrap();
+        use_emulator(&mut settings, &emulator);
         emulator
     });
-    settings.token_keys = Some(KeyRing::generate_key().into());
-    settings.auth_rate_limit_per_min = 1000;
-    settings.provider_timeout_ms = 2000;
-    settings.workers = Some(1);
     let app = Application::build_on(settings, listener, Clock::default())
         .await
         .expect("the app starts");

@@ -1,6 +1,8 @@
 //! The SPA in real headless Chromium: sign-in, errors, reloads, sign-out, storage, CSP.
 //! Each test leaves a screenshot of its last page in `target/e2e-screenshots/`.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod harness;
 
 use emulator::{Endpoint, Fault};
@@ -179,5 +181,35 @@ async fn a_provider_outage_shows_a_readable_error() {
     s.wait_for_text("h2", "GitHub isn't answering right now")
         .await;
     s.wait_for_text("button", "Try again").await;
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_hostile_return_to_never_leaves_our_origin() {
+    let s = start("open_redirect").await;
+    s.open("/").await;
+    s.sign_in("octocat").await;
+    let ours = s.url().await.host_str().unwrap().to_owned();
+    for hostile in [
+        "/%5Cevil.example",
+        "/%09/evil.example",
+        "//evil.example",
+        "https://evil.example",
+        "/%2F%2Fevil.example",
+        "/%252F%252Fevil.example",
+        "/%255Cevil.example",
+    ] {
+        // Signed in, the start page carries on to `return_to`: it must go to the
+        // dashboard instead, on this origin.
+        s.open(&format!("/?return_to={hostile}")).await;
+        s.wait_for_path("/dashboard").await;
+        s.wait_for_text("h1", "The Octocat").await;
+        let url = s.url().await;
+        assert_eq!(
+            url.host_str(),
+            Some(ours.as_str()),
+            "{hostile} led to {url}"
+        );
+    }
     s.finish().await;
 }

@@ -1,4 +1,4 @@
-//! Settings: defaults in code, overridden by environment variables and flags (clap).
+//! Environment variables and flags (clap), turned into [`Settings`].
 //!
 //! Every flag's value name equals its environment variable, so clap's one-line error
 //! ("invalid value 'x' for '--port <PORT>'") names the variable to fix.
@@ -11,6 +11,11 @@ use clap::Parser;
 use secrecy::SecretString;
 use url::Url;
 
+use super::{
+    ClientCredentials, GitHubSettings, LimitSettings, ServerSettings, SessionSettings, Settings,
+    StoreSettings,
+};
+
 /// Configuration of the BFF. All optional: with nothing set it runs in dev mode against
 /// the embedded GitHub emulator.
 #[derive(Parser, Clone, Debug)]
@@ -18,7 +23,7 @@ use url::Url;
     name = "backend",
     about = "GitHub sign-in backend-for-frontend for a Leptos SPA"
 )]
-pub struct Settings {
+pub struct Args {
     /// Interface to listen on.
     #[arg(long, env = "HOST", value_name = "HOST", default_value = "127.0.0.1")]
     pub host: String,
@@ -90,6 +95,10 @@ pub struct Settings {
     /// Requests per minute per client IP on each of login and callback.
     #[arg(long, env = "AUTH_RATE_LIMIT_PER_MIN", value_name = "AUTH_RATE_LIMIT_PER_MIN", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub auth_rate_limit_per_min: u32,
+    /// Pre-auth sessions (cookieless sign-in starts) one client may open at once; one more
+    /// is allowed every 30 s. Each lives ten minutes.
+    #[arg(long, env = "PREAUTH_SESSIONS_PER_CLIENT", value_name = "PREAUTH_SESSIONS_PER_CLIENT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub preauth_sessions_per_client: u32,
     /// Proxies whose X-Forwarded-For is believed, comma separated. Empty: the socket address is the client.
     #[arg(
         long,
@@ -116,89 +125,84 @@ pub struct Settings {
     /// Total time allowed for one request to GitHub, in milliseconds.
     #[arg(long, env = "PROVIDER_TIMEOUT_MS", value_name = "PROVIDER_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
     pub provider_timeout_ms: u64,
+    /// Allow dev mode (the embedded development provider, which signs anyone in as a
+    /// fixture account) on a non-loopback HOST or PUBLIC_URL. Set it to 1 on purpose only.
+    #[arg(long, env = "DEV_MODE", value_name = "DEV_MODE", default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub dev_mode: bool,
     /// HTTP worker threads; default one per core.
     #[arg(long, env = "WORKERS", value_name = "WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
 }
 
-impl Settings {
-    /// Parses flags and environment; on a bad value prints one line naming the variable
-    /// and exits with status 2.
-    pub fn from_env_and_args() -> Self {
-        match Self::try_parse() {
-            Ok(settings) => match settings.check() {
-                Ok(()) => settings,
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    std::process::exit(2);
-                }
-            },
+impl Args {
+    /// Parses flags and environment into checked [`Settings`]; on a bad value prints one
+    /// line naming the variable and exits with status 2.
+    pub fn settings_from_env() -> Settings {
+        let settings = match Self::try_parse() {
+            Ok(args) => args.into_settings(),
             Err(e) if !e.use_stderr() => e.exit(),
-            Err(e) => {
-                let rendered = e.render().to_string();
-                eprintln!(
-                    "{}",
-                    rendered
-                        .lines()
-                        .next()
-                        .unwrap_or("error: bad configuration")
-                );
+            Err(e) => Err(e
+                .render()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("error: bad configuration")
+                .trim_start_matches("error: ")
+                .to_owned()),
+        };
+        match settings.and_then(|s| s.check().map(|()| s)) {
+            Ok(settings) => settings,
+            Err(message) => {
+                eprintln!("error: {message}");
                 std::process::exit(2);
             }
         }
     }
 
-    /// Defaults with no flags (still reads the environment), for tests and tools.
-    pub fn defaults() -> Self {
-        Self::try_parse_from(["backend"]).expect("default settings parse")
-    }
-
-    /// Rules that span several variables.
-    pub fn check(&self) -> Result<(), String> {
-        match (&self.github_client_id, &self.github_client_secret) {
+    /// The tree, with the rules that need two variables at once.
+    pub fn into_settings(self) -> Result<Settings, String> {
+        let client = match (self.github_client_id, self.github_client_secret) {
+            (Some(id), Some(secret)) => Some(ClientCredentials { id, secret }),
+            (None, None) => None,
             (Some(_), None) => {
-                Err("GITHUB_CLIENT_SECRET must be set when GITHUB_CLIENT_ID is".into())
+                return Err("GITHUB_CLIENT_SECRET must be set when GITHUB_CLIENT_ID is".into())
             }
             (None, Some(_)) => {
-                Err("GITHUB_CLIENT_ID must be set when GITHUB_CLIENT_SECRET is".into())
+                return Err("GITHUB_CLIENT_ID must be set when GITHUB_CLIENT_SECRET is".into())
             }
-            (Some(id), Some(_)) if id.trim().is_empty() => Err("GITHUB_CLIENT_ID is empty".into()),
-            _ if self.github_scopes.chars().any(|c| c.is_control()) => {
-                Err("GITHUB_SCOPES contains control characters".into())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Dev mode: no GitHub credentials, so the embedded emulator is the provider.
-    pub fn dev_mode(&self) -> bool {
-        self.github_client_id.is_none()
-    }
-
-    pub fn public_url(&self) -> Url {
-        self.public_url.clone().unwrap_or_else(|| {
-            Url::parse(&format!("http://localhost:{}", self.port)).expect("valid default URL")
+        };
+        Ok(Settings {
+            server: ServerSettings {
+                host: self.host,
+                port: self.port,
+                public_url: self.public_url,
+                workers: self.workers,
+                static_dir: self.static_dir,
+                data_dir: self.data_dir,
+            },
+            github: GitHubSettings {
+                client,
+                scopes: self.github_scopes,
+                oauth_url: self.github_oauth_url,
+                api_url: self.github_api_url,
+            },
+            stores: StoreSettings {
+                database_url: self.database_url,
+                token_keys: self.token_keys,
+            },
+            sessions: SessionSettings {
+                idle_secs: self.session_idle_secs,
+                absolute_secs: self.session_absolute_secs,
+                cache_entries: self.session_cache_entries,
+            },
+            limits: LimitSettings {
+                auth_per_min: self.auth_rate_limit_per_min,
+                preauth_sessions_per_client: self.preauth_sessions_per_client,
+                trusted_proxies: self.trusted_proxies,
+            },
+            provider_timeout: Duration::from_millis(self.provider_timeout_ms),
+            allow_dev_mode_on_network: self.dev_mode,
         })
-    }
-
-    /// `scheme://host[:port]` of the public URL: what a same-origin `Origin` header says.
-    pub fn public_origin(&self) -> String {
-        self.public_url().origin().ascii_serialization()
-    }
-
-    pub fn redirect_uri(&self) -> String {
-        let base = self.public_url();
-        format!("{}/callback", base.as_str().trim_end_matches('/'))
-    }
-
-    pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("bff.sqlite3").display()))
-    }
-
-    pub fn provider_timeout(&self) -> Duration {
-        Duration::from_millis(self.provider_timeout_ms)
     }
 }
 
@@ -228,7 +232,9 @@ mod tests {
     fn parse(args: &[&str]) -> Result<Settings, String> {
         let mut all = vec!["backend"];
         all.extend_from_slice(args);
-        Settings::try_parse_from(all).map_err(|e| e.render().to_string())
+        Args::try_parse_from(all)
+            .map_err(|e| e.render().to_string())?
+            .into_settings()
     }
 
     #[test]
@@ -254,9 +260,16 @@ mod tests {
     }
 
     #[test]
+    fn flags_and_code_defaults_agree() {
+        let parsed = parse(&[]).unwrap();
+        let coded = Settings::defaults();
+        assert_eq!(format!("{parsed:?}"), format!("{coded:?}"));
+    }
+
+    #[test]
     fn a_client_id_without_secret_is_refused() {
-        let s = parse(&["--github-client-id", "abc"]).unwrap();
-        assert!(s.check().unwrap_err().contains("GITHUB_CLIENT_SECRET"));
+        let err = parse(&["--github-client-id", "abc"]).unwrap_err();
+        assert!(err.contains("GITHUB_CLIENT_SECRET"));
     }
 
     #[test]
@@ -268,5 +281,13 @@ mod tests {
     fn only_sqlite_database_urls_are_accepted() {
         let err = parse(&["--database-url", "postgres://x"]).unwrap_err();
         assert!(err.contains("DATABASE_URL"));
+    }
+
+    #[test]
+    fn dev_mode_on_purpose_is_a_flag() {
+        let s = parse(&["--dev-mode", "1", "--host", "0.0.0.0"]).unwrap();
+        assert_eq!(s.check(), Ok(()));
+        let s = parse(&["--host", "0.0.0.0"]).unwrap();
+        assert!(s.check().is_err());
     }
 }

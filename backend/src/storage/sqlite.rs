@@ -6,6 +6,7 @@
 //! under concurrent sign-ins cost more than the writes themselves; one writer connection
 //! queues them in memory instead. WAL mode lets the readers go on beside it.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -25,7 +26,9 @@ pub struct Db {
 /// Opens (creating if needed) the database and applies the migrations in `migrations/`.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
     let options = SqliteConnectOptions::from_str(url)
-        .with_context(|| "DATABASE_URL is not a valid sqlite URL")?
+        .with_context(|| "DATABASE_URL is not a valid sqlite URL")?;
+    create_private_file(options.get_filename())?;
+    let options = options
         .create_if_missing(true)
         // NORMAL sync in WAL mode is durable across process crashes, which is what a
         // session table needs.
@@ -47,4 +50,28 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .await
         .context("Failed to open the database for reading")?;
     Ok(Db { read, write })
+}
+
+/// Creates the database file readable by its owner only, before SQLite opens it. SQLite
+/// gives the `-wal` and `-shm` files it makes later the permissions of the database file,
+/// so all three end up private whatever the process umask is. An existing file keeps its
+/// permissions (start-up warns about a DATA_DIR open to others).
+fn create_private_file(path: &Path) -> anyhow::Result<()> {
+    if path.as_os_str().is_empty() || path == Path::new(":memory:") || path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => {
+            Err(e).with_context(|| format!("Failed to create the database {}", path.display()))
+        }
+    }
 }

@@ -1,0 +1,288 @@
+//! Settings: a plain tree of structs with defaults in code. `args` fills it from
+//! environment variables and flags (clap); tests build it directly. Nothing here reads
+//! the environment on its own.
+
+pub mod args;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::{Host, Url};
+
+/// The whole configuration of the BFF.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub github: GitHubSettings,
+    pub stores: StoreSettings,
+    pub sessions: SessionSettings,
+    pub limits: LimitSettings,
+    /// Total time allowed for one request to a provider.
+    pub provider_timeout: Duration,
+    /// `DEV_MODE=1`: run the development provider even on a non-loopback address.
+    pub allow_dev_mode_on_network: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    pub host: String,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// The origin the browser uses; default `http://localhost:$PORT`.
+    pub public_url: Option<Url>,
+    /// HTTP worker threads; `None` is one per core.
+    pub workers: Option<u16>,
+    /// Trunk's `dist/`; `None` serves the API only.
+    pub static_dir: Option<PathBuf>,
+    /// The SQLite database and the dev-mode key file.
+    pub data_dir: PathBuf,
+}
+
+/// A confidential OAuth client: who we are to a provider.
+#[derive(Clone, Debug)]
+pub struct ClientCredentials {
+    pub id: String,
+    pub secret: SecretString,
+}
+
+#[derive(Clone, Debug)]
+pub struct GitHubSettings {
+    /// `None` is dev mode: the embedded emulator is the provider.
+    pub client: Option<ClientCredentials>,
+    pub scopes: String,
+    pub oauth_url: Url,
+    pub api_url: Url,
+}
+
+#[derive(Clone, Debug)]
+pub struct StoreSettings {
+    /// Default `sqlite://$DATA_DIR/bff.sqlite3`.
+    pub database_url: Option<String>,
+    /// Base64 32-byte keys, comma separated; `None` generates a key file in DATA_DIR.
+    pub token_keys: Option<SecretString>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionSettings {
+    pub idle_secs: u64,
+    pub absolute_secs: u64,
+    /// Sessions kept parsed in memory; 0 turns the cache off.
+    pub cache_entries: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct LimitSettings {
+    /// Per client IP, on each of login and callback.
+    pub auth_per_min: u32,
+    /// Pre-auth sessions one client may open at once.
+    pub preauth_sessions_per_client: u32,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings {
+                host: "127.0.0.1".into(),
+                port: 3000,
+                public_url: None,
+                workers: None,
+                static_dir: None,
+                data_dir: PathBuf::from("./data"),
+            },
+            github: GitHubSettings {
+                client: None,
+                scopes: "read:user user:email".into(),
+                oauth_url: Url::parse("https://github.com").expect("valid URL"),
+                api_url: Url::parse("https://api.github.com").expect("valid URL"),
+            },
+            stores: StoreSettings {
+                database_url: None,
+                token_keys: None,
+            },
+            sessions: SessionSettings {
+                idle_secs: 8 * 3600,
+                absolute_secs: 7 * 24 * 3600,
+                cache_entries: 10_000,
+            },
+            limits: LimitSettings {
+                auth_per_min: 10,
+                preauth_sessions_per_client: 20,
+                trusted_proxies: Vec::new(),
+            },
+            provider_timeout: Duration::from_secs(10),
+            allow_dev_mode_on_network: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults only: never reads the environment.
+    pub fn defaults() -> Self {
+        Self::default()
+    }
+
+    /// Dev mode: no GitHub credentials, so the embedded emulator is the provider.
+    pub fn dev_mode(&self) -> bool {
+        self.github.client.is_none()
+    }
+
+    pub fn public_url(&self) -> Url {
+        self.server.public_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://localhost:{}", self.server.port))
+                .expect("valid default URL")
+        })
+    }
+
+    /// `scheme://host[:port]` of the public URL: what a same-origin `Origin` header says.
+    pub fn public_origin(&self) -> String {
+        self.public_url().origin().ascii_serialization()
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        let base = self.public_url();
+        format!("{}/callback", base.as_str().trim_end_matches('/'))
+    }
+
+    pub fn database_url(&self) -> String {
+        self.stores.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.server.data_dir.join("bff.sqlite3").display()
+            )
+        })
+    }
+
+    /// Rules that span several settings, and configurations refused as unsafe. Each
+    /// message is one line naming the variable to fix.
+    pub fn check(&self) -> Result<(), String> {
+        if self.github.scopes.chars().any(|c| c.is_control()) {
+            return Err("GITHUB_SCOPES contains control characters".into());
+        }
+        if let Some(client) = &self.github.client {
+            if client.id.trim().is_empty() {
+                return Err("GITHUB_CLIENT_ID is empty".into());
+            }
+        }
+        if self.dev_mode() && !self.allow_dev_mode_on_network {
+            // The development provider signs anyone in as a fixture account: it must never
+            // face a network by accident.
+            if !is_loopback_host(&self.server.host) {
+                return Err(format!(
+                    "HOST={} is not a loopback address, but no GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET are set (dev mode); set them, or DEV_MODE=1 to expose the development provider on purpose",
+                    self.server.host
+                ));
+            }
+            if !self.public_url().host().is_some_and(|h| is_loopback(&h)) {
+                return Err(format!(
+                    "PUBLIC_URL={} is not a loopback origin, but no GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET are set (dev mode); set them, or DEV_MODE=1 to expose the development provider on purpose",
+                    self.public_origin()
+                ));
+            }
+        }
+        if !self.dev_mode() {
+            for (name, url) in [
+                ("GITHUB_OAUTH_URL", &self.github.oauth_url),
+                ("GITHUB_API_URL", &self.github.api_url),
+            ] {
+                check_provider_url(name, url)?;
+            }
+        }
+        if self.sessions.absolute_secs < self.sessions.idle_secs {
+            return Err("SESSION_ABSOLUTE_SECS must not be shorter than SESSION_IDLE_SECS".into());
+        }
+        Ok(())
+    }
+}
+
+/// Provider URLs carry the client secret and tokens: plain `http://` only on loopback.
+pub fn check_provider_url(name: &str, url: &Url) -> Result<(), String> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if url.host().is_some_and(|h| is_loopback(&h)) => Ok(()),
+        _ => Err(format!(
+            "{name}={url} must be https:// (plain http:// is allowed for loopback addresses only)"
+        )),
+    }
+}
+
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => bare.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_github() -> Settings {
+        let mut s = Settings::defaults();
+        s.github.client = Some(ClientCredentials {
+            id: "abc".into(),
+            secret: SecretString::from("s"),
+        });
+        s
+    }
+
+    #[test]
+    fn defaults_are_dev_mode_on_loopback_and_pass() {
+        let s = Settings::defaults();
+        assert!(s.dev_mode());
+        assert_eq!(s.redirect_uri(), "http://localhost:3000/callback");
+        assert_eq!(s.check(), Ok(()));
+    }
+
+    #[test]
+    fn dev_mode_is_refused_on_a_network_address() {
+        let mut s = Settings::defaults();
+        s.server.host = "0.0.0.0".into();
+        assert!(s.check().unwrap_err().starts_with("HOST=0.0.0.0"));
+        let mut s = Settings::defaults();
+        s.server.public_url = Some(Url::parse("https://app.example.com").unwrap());
+        let err = s.check().unwrap_err();
+        assert!(err.starts_with("PUBLIC_URL="), "{err}");
+        // ...unless asked for on purpose.
+        s.allow_dev_mode_on_network = true;
+        assert_eq!(s.check(), Ok(()));
+        // ...or real credentials are set.
+        let mut s = with_github();
+        s.server.host = "0.0.0.0".into();
+        assert_eq!(s.check(), Ok(()));
+    }
+
+    #[test]
+    fn plain_http_provider_urls_are_refused_unless_loopback() {
+        let mut s = with_github();
+        s.github.oauth_url = Url::parse("http://github.example.com").unwrap();
+        assert!(s.check().unwrap_err().starts_with("GITHUB_OAUTH_URL="));
+        let mut s = with_github();
+        s.github.api_url = Url::parse("http://127.0.0.1:9000/api/v3").unwrap();
+        assert_eq!(s.check(), Ok(()));
+        s.github.api_url = Url::parse("http://[::1]:9000/").unwrap();
+        assert_eq!(s.check(), Ok(()));
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for host in ["127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in ["0.0.0.0", "::", "10.0.0.1", "example.com"] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The behaviour every [`SessionStore`] must show, as one test suite that each store's
+//! tests run against a real instance (memory and SQLite in unit tests, Redis in the
+//! end-to-end tests, which start a real server).
+
+use std::sync::Arc;
+
+use super::id::SessionKey;
+use super::store::{Record, SessionStore};
+
+fn key(n: u8) -> SessionKey {
+    SessionKey([n; 32])
+}
+
+fn record(public_id: &str, user_id: Option<i64>, version: i64) -> Record {
+    Record {
+        public_id: public_id.to_owned(),
+        user_id,
+        data: format!("{{\"v\":{version}}}"),
+        version,
+        created_at: 1_000,
+        last_seen: 1_000,
+        expires_at: 10_000,
+    }
+}
+
+/// Runs every check against `store`, which must be empty.
+pub async fn run(store: &dyn SessionStore) {
+    inserted_records_load_back(store).await;
+    updates_are_conditional_on_the_version(store).await;
+    a_deleted_session_is_never_resurrected(store).await;
+    touch_moves_last_seen_forward_only(store).await;
+    sessions_are_listed_per_user(store).await;
+    expired_sessions_are_removed_and_returned(store).await;
+    a_lease_has_one_holder_until_it_expires(store).await;
+    store.ping().await.unwrap();
+}
+
+async fn inserted_records_load_back(store: &dyn SessionStore) {
+    let r = record("p1", None, 1);
+    store.insert(&key(1), &r).await.unwrap();
+    assert_eq!(store.load(&key(1)).await.unwrap(), Some(r));
+    assert_eq!(store.load(&key(2)).await.unwrap(), None);
+    assert!(store.delete(&key(1)).await.unwrap());
+    assert!(!store.delete(&key(1)).await.unwrap());
+}
+
+async fn updates_are_conditional_on_the_version(store: &dyn SessionStore) {
+    store.insert(&key(3), &record("p3", None, 1)).await.unwrap();
+    let next = record("p3", Some(7), 2);
+    assert!(store.update(&key(3), &next, 1).await.unwrap());
+    // A writer that read version 1 loses: its change would overwrite someone else's.
+    assert!(!store
+        .update(&key(3), &record("p3", None, 2), 1)
+        .await
+        .unwrap());
+    assert_eq!(store.load(&key(3)).await.unwrap(), Some(next));
+    store.delete(&key(3)).await.unwrap();
+}
+
+async fn a_deleted_session_is_never_resurrected(store: &dyn SessionStore) {
+    store
+        .insert(&key(4), &record("p4", Some(1), 1))
+        .await
+        .unwrap();
+    store.delete(&key(4)).await.unwrap();
+    assert!(!store
+        .update(&key(4), &record("p4", Some(1), 2), 1)
+        .await
+        .unwrap());
+    store.touch(&key(4), 2_000).await.unwrap();
+    assert_eq!(store.load(&key(4)).await.unwrap(), None);
+}
+
+async fn touch_moves_last_seen_forward_only(store: &dyn SessionStore) {
+    store.insert(&key(5), &record("p5", None, 1)).await.unwrap();
+    store.touch(&key(5), 3_000).await.unwrap();
+    store.touch(&key(5), 2_000).await.unwrap();
+    let loaded = store.load(&key(5)).await.unwrap().unwrap();
+    assert_eq!(loaded.last_seen, 3_000);
+    assert_eq!(loaded.version, 1, "touch is not a change of the session");
+    store.delete(&key(5)).await.unwrap();
+}
+
+async fn sessions_are_listed_per_user(store: &dyn SessionStore) {
+    store
+        .insert(&key(6), &record("p6", Some(42), 1))
+        .await
+        .unwrap();
+    store
+        .insert(&key(7), &record("p7", Some(42), 1))
+        .await
+        .unwrap();
+    store
+        .insert(&key(8), &record("p8", Some(43), 1))
+        .await
+        .unwrap();
+    store.insert(&key(9), &record("p9", None, 1)).await.unwrap();
+    let mut mine: Vec<String> = store
+        .list_for_user(42)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, r)| r.public_id)
+        .collect();
+    mine.sort();
+    assert_eq!(mine, ["p6", "p7"]);
+    // Signing in (an update that sets the user) adds to the list.
+    assert!(store
+        .update(&key(9), &record("p9", Some(42), 2), 1)
+        .await
+        .unwrap());
+    assert_eq!(store.list_for_user(42).await.unwrap().len(), 3);
+    store.delete(&key(6)).await.unwrap();
+    assert_eq!(store.list_for_user(42).await.unwrap().len(), 2);
+    for n in [7, 8, 9] {
+        store.delete(&key(n)).await.unwrap();
+    }
+    assert!(store.list_for_user(42).await.unwrap().is_empty());
+}
+
+async fn expired_sessions_are_removed_and_returned(store: &dyn SessionStore) {
+    let mut past_deadline = record("p10", Some(1), 1);
+    past_deadline.expires_at = 5_000;
+    let mut idle = record("p11", Some(1), 1);
+    idle.last_seen = 1_500;
+    let mut live = record("p12", Some(1), 1);
+    live.last_seen = 4_000;
+    store.insert(&key(10), &past_deadline).await.unwrap();
+    store.insert(&key(11), &idle).await.unwrap();
+    store.insert(&key(12), &live).await.unwrap();
+    // At 5000, with sessions idle since before 2000 expired.
+    let first = store.delete_expired(5_000, 2_000, 1).await.unwrap();
+    assert_eq!(first.len(), 1, "the limit is respected");
+    let rest = store.delete_expired(5_000, 2_000, 10).await.unwrap();
+    let mut removed: Vec<String> = first
+        .into_iter()
+        .chain(rest)
+        .map(|r| r.record.public_id)
+        .collect();
+    removed.sort();
+    assert_eq!(removed, ["p10", "p11"]);
+    assert!(store.load(&key(12)).await.unwrap().is_some());
+    assert_eq!(store.list_for_user(1).await.unwrap().len(), 1);
+    store.delete(&key(12)).await.unwrap();
+}
+
+async fn a_lease_has_one_holder_until_it_expires(store: &dyn SessionStore) {
+    assert!(
+        !store.try_lease(&key(13), "a", 0, 1_000).await.unwrap(),
+        "no lease on a session that does not exist"
+    );
+    store
+        .insert(&key(13), &record("p13", Some(1), 1))
+        .await
+        .unwrap();
+    assert!(store.try_lease(&key(13), "a", 0, 1_000).await.unwrap());
+    assert!(!store.try_lease(&key(13), "b", 500, 1_500).await.unwrap());
+    // Releasing someone else's lease does nothing.
+    store.release_lease(&key(13), "b").await.unwrap();
+    assert!(!store.try_lease(&key(13), "b", 600, 1_600).await.unwrap());
+    // An expired lease can be taken over.
+    assert!(store.try_lease(&key(13), "b", 1_000, 2_000).await.unwrap());
+    store.release_lease(&key(13), "b").await.unwrap();
+    assert!(store.try_lease(&key(13), "a", 1_100, 2_100).await.unwrap());
+    store.delete(&key(13)).await.unwrap();
+}
+
+/// Many tasks race to update one session from the same version: exactly one wins.
+pub async fn one_of_many_concurrent_updates_wins(store: Arc<dyn SessionStore>) {
+    store
+        .insert(&key(20), &record("p20", None, 1))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut next = record("p20", Some(n), 2);
+                next.data = format!("{{\"writer\":{n}}}");
+                store.update(&key(20), &next, 1).await.unwrap()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        wins += usize::from(task.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+    store.delete(&key(20)).await.unwrap();
+}

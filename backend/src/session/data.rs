@@ -1,0 +1,66 @@
+//! What a session holds: pending sign-ins before, the person and their sealed provider
+//! tokens after. Serialized as JSON into the store's `data` field.
+
+use serde::{Deserialize, Serialize};
+use shared::api::User;
+
+/// A sign-in started with `POST /api/auth/login` and not yet finished.
+#[derive(Serialize, Deserialize, Clone)]
+pub struct PendingLogin {
+    pub state: String,
+    /// The PKCE verifier, sealed and bound to this session and this state.
+    pub sealed_verifier: String,
+    /// Which configured provider the sign-in went to. The callback uses this, never
+    /// anything the request claims (mix-up defence, RFC 9700 §4.4).
+    pub provider: String,
+    /// OpenID Connect `nonce`, for providers that issue ID tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    pub return_to: String,
+    pub created_at: i64,
+}
+
+/// The provider tokens of a signed-in session, each sealed and bound to the session.
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq)]
+pub struct StoredTokens {
+    pub access: String,
+    /// Unix seconds; `None` for tokens that do not expire (classic OAuth Apps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_expires_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_at: Option<i64>,
+    /// The OpenID Connect ID token, kept as the `id_token_hint` of RP-initiated logout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// Everything a session holds.
+#[derive(Serialize, Deserialize, Default, Clone)]
+pub struct SessionData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<StoredTokens>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<PendingLogin>,
+    /// "Chrome on Linux": made once at sign-in from the User-Agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// The provider's session id (OIDC `sid`), for back-channel logout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_sid: Option<String>,
+    /// When an allow-list membership was last confirmed (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership_checked_at: Option<i64>,
+}
+
+impl std::fmt::Debug for SessionData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionData")
+            .field("user", &self.user.as_ref().map(|u| u.id))
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,168 @@
+//! Pending sign-ins: started by `POST /api/auth/login`, consumed exactly once by the
+//! callback. The PKCE verifier is sealed and bound to the session and the state.
+
+use actix_web::cookie::Cookie;
+use shared::pkce::CodeVerifier;
+
+use super::{random_token, Modified, Session, SessionData, SessionKey, Sessions};
+use crate::crypto::KeyRing;
+use crate::error::ApiError;
+use crate::storage::StoreError;
+
+/// At most this many sign-ins may be pending in one browser (several tabs).
+pub const MAX_PENDING: usize = 5;
+/// A pending sign-in lives this long (GitHub's codes live ten minutes too).
+pub const PENDING_TTL_SECS: i64 = 600;
+const VERIFIER: &str = "code_verifier";
+
+/// What `POST /api/auth/login` asks to remember.
+pub struct NewLogin {
+    pub provider: String,
+    pub verifier: CodeVerifier,
+    pub nonce: Option<String>,
+    pub return_to: String,
+}
+
+/// A pending sign-in taken out of its session by the callback.
+pub struct TakenLogin {
+    /// The session it was taken from (already without it).
+    pub session: Session,
+    pub provider: String,
+    pub verifier: CodeVerifier,
+    pub nonce: Option<String>,
+    pub return_to: String,
+}
+
+impl super::PendingLogin {
+    /// The owner a verifier is sealed to: the session and the state it was made for.
+    fn owner(public_id: &str, state: &str) -> String {
+        format!("{public_id}/{state}")
+    }
+
+    /// The same pending sign-in, its verifier sealed for another session.
+    pub(super) fn resealed(mut self, keys: &KeyRing, public_id: &str, verifier: &str) -> Self {
+        self.sealed_verifier = keys.seal(VERIFIER, &Self::owner(public_id, &self.state), verifier);
+        self
+    }
+}
+
+/// Constant-time string equality, so timing says nothing about how much of a guessed
+/// state matched.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl Sessions {
+    /// Remembers a new sign-in in `existing` (the browser's session), or in a new
+    /// pre-auth session when there is none. Returns the `state` to send to the provider
+    /// and, for a new session, its cookie. The oldest pending sign-in makes room when
+    /// there are too many.
+    pub async fn start_login(
+        &self,
+        existing: Option<&Session>,
+        login: NewLogin,
+    ) -> Result<(String, Option<Cookie<'static>>), StoreError> {
+        let state = random_token();
+        let now = self.now();
+        let pending = |public_id: &str| super::PendingLogin {
+            state: state.clone(),
+            sealed_verifier: self.keys.seal(
+                VERIFIER,
+                &super::PendingLogin::owner(public_id, &state),
+                login.verifier.secret(),
+            ),
+            provider: login.provider.clone(),
+            nonce: login.nonce.clone(),
+            return_to: login.return_to.clone(),
+            created_at: now,
+        };
+        if let Some(session) = existing {
+            let added = self
+                .modify(&session.key, |data, public_id| {
+                    data.pending
+                        .retain(|p| now - p.created_at <= PENDING_TTL_SECS);
+                    data.pending.push(pending(public_id));
+                    // Oldest first, so the oldest attempt makes room.
+                    let excess = data.pending.len().saturating_sub(MAX_PENDING);
+                    data.pending.drain(..excess);
+                    Some(())
+                })
+                .await?;
+            if let Modified::Done(..) = added {
+                return Ok((state, None));
+            }
+            // The session ended meanwhile: start a fresh one below.
+        }
+        let (_, cookie) = self
+            .create_with(|public_id| SessionData {
+                pending: vec![pending(public_id)],
+                ..SessionData::default()
+            })
+            .await?;
+        Ok((state, Some(cookie)))
+    }
+
+    /// Takes the pending sign-in with `state` out of the session named by `key`, in one
+    /// conditional write: of two concurrent callbacks with the same state, exactly one
+    /// gets it. The state is spent even when it turns out to be expired.
+    pub async fn take_pending(
+        &self,
+        key: Option<SessionKey>,
+        state: &str,
+    ) -> Result<TakenLogin, ApiError> {
+        let key = key.ok_or(ApiError::InvalidState)?;
+        let outcome = self
+            .modify(&key, |data, _| {
+                let index = data.pending.iter().position(|p| same(&p.state, state))?;
+                Some(data.pending.remove(index))
+            })
+            .await?;
+        let (session, pending) = match outcome {
+            Modified::Done(session, pending) => (session, pending),
+            Modified::Gone | Modified::Unchanged => return Err(ApiError::InvalidState),
+        };
+        if self.now() - pending.created_at > PENDING_TTL_SECS {
+            return Err(ApiError::StateExpired);
+        }
+        let verifier = self
+            .keys
+            .open(
+                VERIFIER,
+                &super::PendingLogin::owner(&session.public_id, &pending.state),
+                &pending.sealed_verifier,
+            )
+            .map_err(|_| ApiError::InvalidState)
+            .and_then(|v| CodeVerifier::parse(v.to_string()).map_err(|_| ApiError::InvalidState))?;
+        Ok(TakenLogin {
+            session,
+            provider: pending.provider,
+            verifier,
+            nonce: pending.nonce,
+            return_to: pending.return_to,
+        })
+    }
+
+    /// The still-valid pending sign-ins of `session` with their verifiers opened (for
+    /// carrying them into the session that replaces it).
+    pub(super) fn open_pending(
+        &self,
+        session: &Session,
+    ) -> Vec<(super::PendingLogin, zeroize::Zeroizing<String>)> {
+        let now = self.now();
+        session
+            .data
+            .pending
+            .iter()
+            .filter(|p| now - p.created_at <= PENDING_TTL_SECS)
+            .filter_map(|p| {
+                let owner = super::PendingLogin::owner(&session.public_id, &p.state);
+                let verifier = self.keys.open(VERIFIER, &owner, &p.sealed_verifier).ok()?;
+                Some((p.clone(), verifier))
+            })
+            .collect()
+    }
+}

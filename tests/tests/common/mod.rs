@@ -1,0 +1,36 @@
+//! What the API and browser test binaries share: the settings every test app starts from.
+
+use std::path::Path;
+use std::time::Duration;
+
+use backend::config::{ClientCredentials, Settings};
+use backend::crypto::KeyRing;
+use emulator::Emulator;
+
+/// Settings for a BFF under test: loopback, a random port unless `port` is given, one
+/// worker, a fresh key, data in `data_dir`, and no provider (dev mode) until
+/// [`use_emulator`] points it at one.
+pub fn test_settings(data_dir: &Path, public_url: &str, port: u16) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.server.host = "127.0.0.1".into();
+    settings.server.port = port;
+    settings.server.public_url = Some(public_url.parse().unwrap());
+    settings.server.data_dir = data_dir.to_path_buf();
+    settings.server.workers = Some(1);
+    settings.stores.token_keys = Some(KeyRing::generate_key().into());
+    settings.limits.auth_per_min = 10_000;
+    settings.limits.preauth_sessions_per_client = 10_000;
+    settings.provider_timeout = Duration::from_secs(1);
+    settings
+}
+
+/// Makes `emulator` the GitHub of `settings`.
+pub fn use_emulator(settings: &mut Settings, emulator: &Emulator) {
+    let app = emulator.control().app();
+    settings.github.client = Some(ClientCredentials {
+        id: app.client_id.clone(),
+        secret: app.client_secret.clone().into(),
+    });
+    settings.github.oauth_url = emulator.base_url().parse().unwrap();
+    settings.github.api_url = emulator.api_url().parse().unwrap();
+}
