@@ -21,6 +21,15 @@ impl Clock {
         real + self.offset_secs.load(Ordering::Relaxed)
     }
 
+    /// Milliseconds since the Unix epoch, plus any offset (refresh leases).
+    pub fn now_ms(&self) -> i64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        real + self.offset_secs.load(Ordering::Relaxed) * 1000
+    }
+
     /// Moves this clock (and every clone) forward.
     pub fn advance(&self, by: Duration) {
         self.offset_secs

@@ -34,6 +34,8 @@ pub enum ApiError {
     },
     #[error("not signed in")]
     Unauthenticated,
+    #[error("the provider refused to renew the sign-in")]
+    SessionExpired,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("payload too large")]
@@ -64,6 +66,7 @@ impl ApiError {
             Self::ProviderError(_) => ErrorCode::ProviderError,
             Self::ProviderUnavailable { .. } => ErrorCode::ProviderUnavailable,
             Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::SessionExpired => ErrorCode::SessionExpired,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             Self::NotFound => ErrorCode::NotFound,
@@ -87,6 +90,9 @@ impl ApiError {
                 "The sign-in provider is not answering right now. Please try again shortly.".into()
             }
             Self::Unauthenticated => "You are not signed in.".into(),
+            Self::SessionExpired => {
+                "Your sign-in with the provider expired. Please sign in again.".into()
+            }
             Self::RateLimited { .. } => "Too many attempts. Please wait a moment.".into(),
             Self::PayloadTooLarge => "The request body is too large.".into(),
             Self::NotFound => "There is nothing here.".into(),
@@ -124,7 +130,7 @@ impl ResponseError for ApiError {
                 timed_out: true, ..
             } => StatusCode::GATEWAY_TIMEOUT,
             Self::ProviderUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated | Self::SessionExpired => StatusCode::UNAUTHORIZED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,

@@ -16,4 +16,5 @@ pub mod static_assets;
 pub mod storage;
 pub mod sweep;
 pub mod telemetry;
+pub mod tokens;
 pub mod users;

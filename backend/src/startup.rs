@@ -17,12 +17,13 @@ use crate::config::{ClientCredentials, Settings};
 use crate::crypto::{load_or_create_key_file, KeyRing};
 use crate::dev_provider::DevProvider;
 use crate::oauth::github::GitHubConfig;
-use crate::oauth::GitHub;
+use crate::oauth::{GitHub, Provider, Providers};
 use crate::security::rate_limit::IpRateLimiter;
 use crate::session::{Lifetimes, Sessions, SqliteStore};
 use crate::state::AppState;
 use crate::static_assets::StaticAssets;
 use crate::storage::sqlite;
+use crate::tokens::TokenService;
 use crate::users::UserStore;
 use crate::{middleware, routes, sweep};
 
@@ -85,21 +86,34 @@ impl Application {
             }
             None => None,
         };
+        let github = Arc::new(GitHub::new(github_config, clock.clone())?);
+        let providers = Providers::new(vec![github.clone() as Arc<dyn Provider>]);
+        let sessions = Sessions::new(
+            Arc::new(SqliteStore::new(db.clone())),
+            Arc::new(keys),
+            clock,
+            Lifetimes {
+                idle_secs: settings.sessions.idle_secs,
+                absolute_secs: settings.sessions.absolute_secs,
+                cache_entries: settings.sessions.cache_entries,
+            },
+        );
+        let tokens = TokenService::new(
+            sessions.clone(),
+            providers.clone(),
+            settings.sessions.token_refresh_skew_secs,
+            settings.provider_timeout,
+        );
         let state = web::Data::new(AppState {
             public_origin: settings.public_origin(),
             dev_mode,
-            github: GitHub::new(github_config)?,
-            sessions: Sessions::new(
-                Arc::new(SqliteStore::new(db.clone())),
-                Arc::new(keys),
-                clock,
-                Lifetimes {
-                    idle_secs: settings.sessions.idle_secs,
-                    absolute_secs: settings.sessions.absolute_secs,
-                    cache_entries: settings.sessions.cache_entries,
-                },
-            ),
+            providers,
+            github: Some(github),
+            sessions,
+            tokens,
             users: UserStore::new(db.write),
+            webhook_secret: settings.github.webhook_secret.clone(),
+            proxy_allow: settings.github.proxy_allow.clone(),
             preauth_limiter: IpRateLimiter::new(
                 PREAUTH_EVERY,
                 settings.limits.preauth_sessions_per_client,

@@ -1,11 +1,12 @@
 //! The periodic clean-up: expired sessions removed (their provider tokens revoked,
 //! best effort and bounded) and idle rate-limit entries forgotten.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
-use futures_util::StreamExt as _;
 
+use crate::oauth::{Provider, TokenSet};
 use crate::state::AppState;
 
 /// How often the sweep runs.
@@ -34,26 +35,23 @@ pub async fn sweep_once(state: &AppState) {
             if !removed.is_empty() {
                 tracing::info!(removed = removed.len(), "expired sessions removed");
             }
-            let tokens: Vec<_> = removed
+            let tokens: Vec<(Arc<dyn Provider>, TokenSet)> = removed
                 .iter()
-                .filter_map(|s| state.sessions.open_tokens(s))
-                .collect();
-            let revoked = futures_util::stream::iter(tokens)
-                .map(|t| async move {
-                    matches!(
-                        tokio::time::timeout(REVOKE_TIMEOUT, state.github.revoke(&t.access)).await,
-                        Ok(Ok(()))
-                    )
+                .filter_map(|s| {
+                    let provider = state.providers.get(&s.user()?.provider)?.clone();
+                    Some((provider, state.sessions.open_tokens(s)?))
                 })
-                .buffer_unordered(REVOKE_CONCURRENCY)
-                .filter(|ok| std::future::ready(!ok))
-                .count()
+                .collect();
+            let mut failed = 0;
+            for batch in tokens.chunks(REVOKE_CONCURRENCY) {
+                let results = futures_util::future::join_all(
+                    batch.iter().map(|(p, t)| revoke(p.as_ref(), t)),
+                )
                 .await;
-            if revoked > 0 {
-                tracing::warn!(
-                    failed = revoked,
-                    "some expired sessions' tokens could not be revoked"
-                );
+                failed += results.into_iter().filter(|ok| !ok).count();
+            }
+            if failed > 0 {
+                tracing::warn!(failed, "some expired sessions' tokens could not be revoked");
             }
         }
         Err(e) => tracing::warn!(error = ?e, "expired-session sweep failed"),
@@ -61,4 +59,12 @@ pub async fn sweep_once(state: &AppState) {
     state.login_limiter.forget_idle_clients();
     state.callback_limiter.forget_idle_clients();
     state.preauth_limiter.forget_idle_clients();
+}
+
+/// Revokes one expired session's tokens, bounded in time; true when it worked.
+async fn revoke(provider: &dyn Provider, tokens: &TokenSet) -> bool {
+    matches!(
+        tokio::time::timeout(REVOKE_TIMEOUT, provider.revoke(tokens)).await,
+        Ok(Ok(()))
+    )
 }

@@ -2,7 +2,6 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use std::time::Instant;
 
 use crate::fixtures;
 use crate::html::{consent_page, error_page, ConsentForm};
@@ -130,7 +129,7 @@ pub async fn decide(
                 code_challenge: checked.challenge,
                 login: user.login,
                 scope: p.scope.clone(),
-                issued_at: Instant::now(),
+                issued_at: state.now(),
             });
             target
                 .query_pairs_mut()

@@ -10,7 +10,10 @@ use serde_json::json;
 /// The endpoints that can be made to misbehave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
+    /// The code exchange at the token endpoint.
     Token,
+    /// The refresh grant at the token endpoint.
+    Refresh,
     User,
     Emails,
     Repos,
@@ -28,6 +31,9 @@ pub enum Fault {
     Garbage,
     /// Token endpoint only: answer HTTP 200 with this OAuth `error` code.
     TokenError(String),
+    /// Like `TokenError`, with another HTTP status (GitHub's refresh errors reach some
+    /// clients as 400).
+    TokenErrorStatus(String, u16),
     /// Answer like GitHub's exhausted rate limit: 403, `x-ratelimit-remaining: 0`.
     RateLimited,
     /// Answer 200 with a JSON-looking body that never ends (chunked, no length), like a
@@ -52,11 +58,11 @@ pub async fn apply(fault: Option<Fault>) -> Option<HttpResponse> {
                 .content_type("application/json")
                 .body("<html><body>upstream hiccup {\"access_token\": </body>"),
         ),
-        Fault::TokenError(code) => Some(HttpResponse::Ok().json(json!({
-            "error": code,
-            "error_description": "Injected by the emulator.",
-            "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors",
-        }))),
+        Fault::TokenError(code) => Some(token_error(&code, StatusCode::OK)),
+        Fault::TokenErrorStatus(code, status) => Some(token_error(
+            &code,
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        )),
         Fault::EndlessBody => {
             let chunk = web::Bytes::from(vec![b'x'; 64 * 1024]);
             let open = futures_util::stream::once(async {
@@ -81,4 +87,12 @@ pub async fn apply(fault: Option<Fault>) -> Option<HttpResponse> {
                 })),
         ),
     }
+}
+
+fn token_error(code: &str, status: StatusCode) -> HttpResponse {
+    HttpResponse::build(status).json(json!({
+        "error": code,
+        "error_description": "Injected by the emulator.",
+        "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors",
+    }))
 }

@@ -114,25 +114,38 @@ pub fn emails_json(user: &FixtureUser) -> Value {
     )
 }
 
-pub fn repos_json(user: &FixtureUser, base_url: &str, per_page: usize) -> Value {
+/// One page of `/user/repos` (pages count from 1).
+pub fn repos_json(user: &FixtureUser, base_url: &str, per_page: usize, page: usize) -> Value {
     Value::Array(
         user.repos
             .iter()
+            .skip(per_page * page.saturating_sub(1))
             .take(per_page)
-            .map(|r| {
-                json!({
-                    "id": r.id,
-                    "name": r.name,
-                    "full_name": format!("{}/{}", user.login, r.name),
-                    "html_url": format!("{base_url}/{}/{}", user.login, r.name),
-                    "description": r.description,
-                    "private": r.private,
-                    "fork": false,
-                    "stargazers_count": r.stars,
-                    "updated_at": r.updated_at,
-                    "owner": {"login": user.login, "id": user.id},
-                })
-            })
+            .map(|r| repo_json(user, r, base_url))
             .collect(),
     )
+}
+
+pub fn repo_json(user: &FixtureUser, r: &FixtureRepo, base_url: &str) -> Value {
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "full_name": format!("{}/{}", user.login, r.name),
+        "html_url": format!("{base_url}/{}/{}", user.login, r.name),
+        "description": r.description,
+        "private": r.private,
+        "fork": false,
+        "stargazers_count": r.stars,
+        "updated_at": r.updated_at,
+        "owner": {"login": user.login, "id": user.id},
+    })
+}
+
+/// The repository `owner/name`, if a fixture user has it.
+pub fn find_repo(owner: &str, name: &str) -> Option<(&'static FixtureUser, &'static FixtureRepo)> {
+    let user = find(owner)?;
+    user.repos
+        .iter()
+        .find(|r| r.name == name)
+        .map(|r| (user, r))
 }

@@ -11,6 +11,7 @@ mod html;
 mod rest;
 mod state;
 mod token;
+mod webhooks;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub use faults::{Endpoint, Fault};
 pub use fixtures::{FixtureUser, FIXTURE_USERS};
 pub use html::hidden_fields;
 pub use state::Control;
+pub use webhooks::{signature as webhook_signature, Delivery};
 
 /// The OAuth app the emulator knows, as registered on github.com.
 #[derive(Clone)]
@@ -30,6 +32,9 @@ pub struct AppRegistration {
     pub client_secret: String,
     /// The only `redirect_uri` accepted (GitHub also accepts sub-paths; we are stricter).
     pub callback_url: String,
+    /// GitHub App style: eight-hour access tokens with single-use refresh tokens. False
+    /// is a classic OAuth App: tokens that never expire.
+    pub expiring_tokens: bool,
 }
 
 impl std::fmt::Debug for AppRegistration {
@@ -39,6 +44,7 @@ impl std::fmt::Debug for AppRegistration {
             .field("client_id", &self.client_id)
             .field("client_secret", &"[redacted]")
             .field("callback_url", &self.callback_url)
+            .field("expiring_tokens", &self.expiring_tokens)
             .finish()
     }
 }
@@ -51,7 +57,14 @@ impl AppRegistration {
             client_id: format!("Iv1.{}", state::random_hex(8)),
             client_secret: state::random_hex(20),
             callback_url: callback_url.to_owned(),
+            expiring_tokens: false,
         }
+    }
+
+    /// The same app, registered with expiring tokens (GitHub App style).
+    pub fn with_expiring_tokens(mut self) -> Self {
+        self.expiring_tokens = true;
+        self
     }
 }
 
@@ -126,10 +139,16 @@ fn routes(cfg: &mut web::ServiceConfig) {
             .route("/user", web::get().to(rest::user))
             .route("/user/emails", web::get().to(rest::emails))
             .route("/user/repos", web::get().to(rest::repos))
+            .route("/repos/{owner}/{repo}", web::get().to(rest::repo))
             .route(
                 "/applications/{client_id}/token",
                 web::delete().to(rest::revoke),
-            ),
+            )
+            .route(
+                "/applications/{client_id}/grant",
+                web::delete().to(rest::revoke_grant),
+            )
+            .default_service(web::to(rest::unknown)),
     )
     .route("/avatars/{file}", web::get().to(html::avatar))
     .route("/", web::get().to(html::index));

@@ -33,6 +33,7 @@ async fn authenticate(
     state: &EmulatorState,
     endpoint: Endpoint,
 ) -> Result<&'static FixtureUser, HttpResponse> {
+    state.count_api_request(req.headers().contains_key(header::COOKIE));
     if let Some(response) = faults::apply(state.fault(endpoint)).await {
         return Err(response);
     }
@@ -79,22 +80,86 @@ pub async fn emails(req: HttpRequest, state: web::Data<EmulatorState>) -> HttpRe
 #[derive(Deserialize)]
 pub struct ReposQuery {
     per_page: Option<usize>,
+    page: Option<usize>,
 }
 
+/// `/user/repos`, paginated like GitHub: `per_page`, `page`, and a `Link` header with
+/// `next`/`last` (absolute URLs on the API base) when there are more pages.
 pub async fn repos(
     req: HttpRequest,
     state: web::Data<EmulatorState>,
     query: Option<web::Query<ReposQuery>>,
 ) -> HttpResponse {
-    let per_page = query.and_then(|q| q.per_page).unwrap_or(30).clamp(1, 100);
-    match authenticate(&req, &state, Endpoint::Repos).await {
-        Ok(user) => with_rate_headers(HttpResponse::Ok()).json(fixtures::repos_json(
-            user,
-            &state.base_url,
-            per_page,
-        )),
-        Err(response) => response,
+    let per_page = query
+        .as_ref()
+        .and_then(|q| q.per_page)
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page = query.as_ref().and_then(|q| q.page).unwrap_or(1).max(1);
+    let user = match authenticate(&req, &state, Endpoint::Repos).await {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    let pages = user.repos.len().div_ceil(per_page).max(1);
+    let mut response = with_rate_headers(HttpResponse::Ok());
+    if page < pages {
+        let link = |n: usize, rel: &str| {
+            format!(
+                "<{}/api/v3/user/repos?per_page={per_page}&page={n}>; rel=\"{rel}\"",
+                state.base_url
+            )
+        };
+        response.insert_header((
+            "link",
+            format!("{}, {}", link(page + 1, "next"), link(pages, "last")),
+        ));
     }
+    let etag = format!("\"repos-{}-{per_page}-{page}\"", user.login);
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return response
+            .status(actix_web::http::StatusCode::NOT_MODIFIED)
+            .finish();
+    }
+    response
+        .insert_header((header::ETAG, etag))
+        .json(fixtures::repos_json(user, &state.base_url, per_page, page))
+}
+
+/// `GET /repos/{owner}/{repo}`: a fixture repository, visible to any signed-in user
+/// unless it is private to someone else.
+pub async fn repo(
+    req: HttpRequest,
+    state: web::Data<EmulatorState>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let viewer = match authenticate(&req, &state, Endpoint::Repos).await {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    let (owner, name) = path.into_inner();
+    match fixtures::find_repo(&owner, &name) {
+        Some((user, repo)) if !repo.private || user.login == viewer.login => with_rate_headers(
+            HttpResponse::Ok(),
+        )
+        .json(fixtures::repo_json(user, repo, &state.base_url)),
+        _ => not_found().await,
+    }
+}
+
+/// Anything the emulator does not serve, in GitHub's words (and counted, so tests can
+/// tell that a request reached the provider at all).
+pub async fn unknown(req: HttpRequest, state: web::Data<EmulatorState>) -> HttpResponse {
+    state.count_api_request(req.headers().contains_key(header::COOKIE));
+    not_found().await
+}
+
+/// GitHub's 404.
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({"message": "Not Found", "documentation_url": DOCS}))
 }
 
 #[derive(Deserialize)]
@@ -109,8 +174,48 @@ pub async fn revoke(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
+    let body = match application_request(&req, &state, path, &body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    if state.revoke(&body.access_token) {
+        HttpResponse::NoContent().finish()
+    } else {
+        not_found().await
+    }
+}
+
+/// `DELETE /applications/{client_id}/grant`: the person's whole authorization of the app
+/// ends; every token and refresh token of theirs dies.
+pub async fn revoke_grant(
+    req: HttpRequest,
+    state: web::Data<EmulatorState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let body = match application_request(&req, &state, path, &body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    match state.token_owner(&body.access_token) {
+        Some(login) => {
+            state.revoke_grant_of(login);
+            HttpResponse::NoContent().finish()
+        }
+        None => not_found().await,
+    }
+}
+
+/// The common part of the `/applications/{client_id}/…` endpoints: fault, Basic auth
+/// with the app's credentials, the body naming the token.
+async fn application_request(
+    req: &HttpRequest,
+    state: &EmulatorState,
+    path: web::Path<String>,
+    body: &[u8],
+) -> Result<RevokeBody, HttpResponse> {
     if let Some(response) = faults::apply(state.fault(Endpoint::Revoke)).await {
-        return response;
+        return Err(response);
     }
     let app = &state.app;
     let expected = format!("{}:{}", app.client_id, app.client_secret);
@@ -122,16 +227,10 @@ pub async fn revoke(
         .and_then(|b| STANDARD.decode(b).ok())
         .is_some_and(|raw| raw == expected.as_bytes());
     if !authorized || path.into_inner() != app.client_id {
-        return HttpResponse::NotFound()
-            .json(json!({"message": "Not Found", "documentation_url": DOCS}));
+        return Err(not_found().await);
     }
-    let Ok(body) = serde_json::from_slice::<RevokeBody>(&body) else {
-        return HttpResponse::UnprocessableEntity()
-            .json(json!({"message": "Invalid request.", "documentation_url": DOCS}));
-    };
-    if state.revoke(&body.access_token) {
-        HttpResponse::NoContent().finish()
-    } else {
-        HttpResponse::NotFound().json(json!({"message": "Not Found", "documentation_url": DOCS}))
-    }
+    serde_json::from_slice::<RevokeBody>(body).map_err(|_| {
+        HttpResponse::UnprocessableEntity()
+            .json(json!({"message": "Invalid request.", "documentation_url": DOCS}))
+    })
 }

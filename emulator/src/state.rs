@@ -1,4 +1,5 @@
-//! The emulator's memory: registered app, issued codes and tokens, injected faults.
+//! The emulator's memory: registered app, issued codes, access and refresh tokens,
+//! injected faults, and its own clock (tests move it forward instead of sleeping).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,6 +10,10 @@ use crate::AppRegistration;
 
 /// GitHub's authorization codes live ten minutes.
 pub const CODE_TTL: Duration = Duration::from_secs(600);
+/// GitHub App user tokens: eight hours.
+pub const ACCESS_TTL: Duration = Duration::from_secs(28_800);
+/// GitHub App refresh tokens: about six months.
+pub const REFRESH_TTL: Duration = Duration::from_secs(15_811_200);
 
 /// An authorization code waiting for its exchange.
 pub struct IssuedCode {
@@ -17,26 +22,50 @@ pub struct IssuedCode {
     pub code_challenge: Option<String>,
     pub login: &'static str,
     pub scope: String,
-    pub issued_at: Instant,
+    /// On the emulator's clock.
+    pub issued_at: Duration,
 }
 
 /// An access token handed out by the token endpoint.
 pub struct IssuedToken {
     pub login: &'static str,
     pub revoked: bool,
+    /// On the emulator's clock; `None` for tokens that never expire (OAuth Apps).
+    pub expires_at: Option<Duration>,
+}
+
+/// A refresh token (GitHub App style): single use; using it also kills `access`.
+pub struct IssuedRefresh {
+    pub login: &'static str,
+    pub access: String,
+    pub expires_at: Duration,
+    pub used: bool,
+}
+
+/// A fresh access token, and its refresh token when the app's tokens expire.
+pub struct Grant {
+    pub access: String,
+    pub refresh: Option<String>,
 }
 
 #[derive(Default)]
 struct Inner {
     codes: HashMap<String, IssuedCode>,
     tokens: HashMap<String, IssuedToken>,
+    refreshes: HashMap<String, IssuedRefresh>,
     faults: HashMap<Endpoint, Fault>,
-    code_age: Duration,
+    /// How far tests moved the clock.
+    offset: Duration,
+    refresh_grants: usize,
+    /// REST API requests received, and how many carried a `Cookie` header.
+    api_requests: usize,
+    api_requests_with_cookies: usize,
 }
 
 pub struct EmulatorState {
     pub app: AppRegistration,
     pub base_url: String,
+    started: Instant,
     inner: Mutex<Inner>,
 }
 
@@ -45,6 +74,7 @@ impl EmulatorState {
         Self {
             app,
             base_url,
+            started: Instant::now(),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -55,11 +85,21 @@ impl EmulatorState {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The emulator's clock: time since start, plus what tests added.
+    pub fn now(&self) -> Duration {
+        self.started.elapsed() + self.lock().offset
+    }
+
+    fn now_locked(&self, inner: &Inner) -> Duration {
+        self.started.elapsed() + inner.offset
+    }
+
     pub fn issue_code(&self, code: IssuedCode) -> String {
         let value = random_hex(10);
         let mut inner = self.lock();
+        let now = self.now_locked(&inner);
         // Codes nobody exchanged would otherwise pile up forever.
-        inner.codes.retain(|_, c| c.issued_at.elapsed() < CODE_TTL);
+        inner.codes.retain(|_, c| now - c.issued_at < CODE_TTL);
         inner.codes.insert(value.clone(), code);
         value
     }
@@ -68,29 +108,79 @@ impl EmulatorState {
     /// it has not expired.
     pub fn take_code(&self, code: &str) -> Option<IssuedCode> {
         let mut inner = self.lock();
-        let age = inner.code_age;
+        let now = self.now_locked(&inner);
         let issued = inner.codes.remove(code)?;
-        (issued.issued_at.elapsed() + age < CODE_TTL).then_some(issued)
+        (now.saturating_sub(issued.issued_at) < CODE_TTL).then_some(issued)
     }
 
-    pub fn issue_token(&self, login: &'static str) -> String {
-        let value = format!("gho_{}", random_alnum(36));
-        self.lock().tokens.insert(
-            value.clone(),
+    /// Issues tokens for `login`: a never-expiring `gho_` token for a classic OAuth App,
+    /// an eight-hour `ghu_` token with a `ghr_` refresh token when the app's tokens expire.
+    pub fn issue_grant(&self, login: &'static str) -> Grant {
+        let mut inner = self.lock();
+        self.issue_locked(&mut inner, login)
+    }
+
+    fn issue_locked(&self, inner: &mut Inner, login: &'static str) -> Grant {
+        let now = self.now_locked(inner);
+        let expiring = self.app.expiring_tokens;
+        let access = format!(
+            "{}_{}",
+            if expiring { "ghu" } else { "gho" },
+            random_alnum(36)
+        );
+        inner.tokens.insert(
+            access.clone(),
             IssuedToken {
                 login,
                 revoked: false,
+                expires_at: expiring.then_some(now + ACCESS_TTL),
             },
         );
-        value
+        let refresh = expiring.then(|| {
+            let refresh = format!("ghr_{}", random_alnum(76));
+            inner.refreshes.insert(
+                refresh.clone(),
+                IssuedRefresh {
+                    login,
+                    access: access.clone(),
+                    expires_at: now + REFRESH_TTL,
+                    used: false,
+                },
+            );
+            refresh
+        });
+        Grant { access, refresh }
     }
 
-    /// The user a live token belongs to.
+    /// Uses a refresh token: the token and its access token die at once, and a new pair
+    /// is issued. `None` for an unknown, used, expired or revoked refresh token (GitHub
+    /// gives one answer for all of them).
+    pub fn use_refresh(&self, refresh: &str) -> Option<Grant> {
+        let mut inner = self.lock();
+        let now = self.now_locked(&inner);
+        let (login, access) = {
+            let entry = inner.refreshes.get_mut(refresh)?;
+            if entry.used || entry.expires_at <= now {
+                return None;
+            }
+            entry.used = true;
+            (entry.login, entry.access.clone())
+        };
+        if let Some(old) = inner.tokens.get_mut(&access) {
+            old.revoked = true;
+        }
+        inner.refresh_grants += 1;
+        Some(self.issue_locked(&mut inner, login))
+    }
+
+    /// The user a live (issued, unrevoked, unexpired) token belongs to.
     pub fn token_owner(&self, token: &str) -> Option<&'static str> {
-        self.lock()
+        let inner = self.lock();
+        let now = self.now_locked(&inner);
+        inner
             .tokens
             .get(token)
-            .filter(|t| !t.revoked)
+            .filter(|t| !t.revoked && t.expires_at.is_none_or(|e| e > now))
             .map(|t| t.login)
     }
 
@@ -103,6 +193,24 @@ impl EmulatorState {
             }
             _ => false,
         }
+    }
+
+    /// Revokes every token and refresh token of `login` (the whole grant).
+    pub fn revoke_grant_of(&self, login: &str) {
+        let mut inner = self.lock();
+        for token in inner.tokens.values_mut().filter(|t| t.login == login) {
+            token.revoked = true;
+        }
+        for refresh in inner.refreshes.values_mut().filter(|r| r.login == login) {
+            refresh.used = true;
+        }
+    }
+
+    /// Counts a REST API request (tests check what reached the provider).
+    pub fn count_api_request(&self, had_cookie: bool) {
+        let mut inner = self.lock();
+        inner.api_requests += 1;
+        inner.api_requests_with_cookies += usize::from(had_cookie);
     }
 
     pub fn fault(&self, endpoint: Endpoint) -> Option<Fault> {
@@ -140,6 +248,11 @@ impl Control {
         self.state.lock().tokens.keys().cloned().collect()
     }
 
+    /// Every refresh token issued so far.
+    pub fn issued_refresh_tokens(&self) -> Vec<String> {
+        self.state.lock().refreshes.keys().cloned().collect()
+    }
+
     /// True if `token` was issued and has been revoked.
     pub fn is_revoked(&self, token: &str) -> bool {
         self.state
@@ -149,16 +262,45 @@ impl Control {
             .is_some_and(|t| t.revoked)
     }
 
+    /// True if `login` has no live token left (their grant was revoked or every token
+    /// expired).
+    pub fn has_no_live_token(&self, login: &str) -> bool {
+        let tokens: Vec<String> = self
+            .state
+            .lock()
+            .tokens
+            .iter()
+            .filter(|(_, t)| t.login == login)
+            .map(|(k, _)| k.clone())
+            .collect();
+        tokens.iter().all(|t| self.state.token_owner(t).is_none())
+    }
+
     /// Revokes every token, like a user removing the app's grant on github.com.
     pub fn revoke_all_tokens(&self) {
-        for token in self.state.lock().tokens.values_mut() {
+        let mut inner = self.state.lock();
+        for token in inner.tokens.values_mut() {
             token.revoked = true;
+        }
+        for refresh in inner.refreshes.values_mut() {
+            refresh.used = true;
         }
     }
 
-    /// Ages every outstanding and future code by `by`, so expiry can be tested without sleeping.
-    pub fn age_codes(&self, by: Duration) {
-        self.state.lock().code_age += by;
+    /// Moves the emulator's clock forward: codes and tokens age without sleeping.
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.lock().offset += by;
+    }
+
+    /// REST API requests received so far, and how many of them carried a cookie.
+    pub fn api_requests(&self) -> (usize, usize) {
+        let inner = self.state.lock();
+        (inner.api_requests, inner.api_requests_with_cookies)
+    }
+
+    /// Refresh grants served successfully so far.
+    pub fn refresh_grants(&self) -> usize {
+        self.state.lock().refresh_grants
     }
 }
 

@@ -6,21 +6,29 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::faults::{self, Endpoint};
-use crate::state::EmulatorState;
+use crate::state::{EmulatorState, Grant, ACCESS_TTL, REFRESH_TTL};
 
 #[derive(Deserialize, Default)]
 struct TokenRequest {
     client_id: Option<String>,
     client_secret: Option<String>,
+    grant_type: Option<String>,
     code: Option<String>,
     redirect_uri: Option<String>,
     code_verifier: Option<String>,
+    refresh_token: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct TokenAnswer<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     access_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token_expires_in: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     token_type: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -35,11 +43,27 @@ fn error(req: &HttpRequest, code: &str, description: &str) -> HttpResponse {
     answer(
         req,
         &TokenAnswer {
-            access_token: None,
-            token_type: None,
-            scope: None,
             error: Some(code),
             error_description: Some(description),
+            ..TokenAnswer::default()
+        },
+    )
+}
+
+/// The success answer for `grant`: with `expires_in` and a refresh token when the app's
+/// tokens expire, without both otherwise (the two shapes GitHub answers with).
+fn granted(req: &HttpRequest, grant: &Grant, scope: &str) -> HttpResponse {
+    let expiring = grant.refresh.is_some();
+    answer(
+        req,
+        &TokenAnswer {
+            access_token: Some(&grant.access),
+            expires_in: expiring.then_some(ACCESS_TTL.as_secs()),
+            refresh_token: grant.refresh.as_deref(),
+            refresh_token_expires_in: expiring.then_some(REFRESH_TTL.as_secs()),
+            token_type: Some("bearer"),
+            scope: Some(scope),
+            ..TokenAnswer::default()
         },
     )
 }
@@ -75,15 +99,27 @@ fn parse(req: &HttpRequest, body: &[u8]) -> Option<TokenRequest> {
     }
 }
 
+/// `POST /login/oauth/access_token`: the code exchange, or with
+/// `grant_type=refresh_token` the refresh grant (rotation: the refresh token and its
+/// access token die, a new pair is issued).
 pub async fn exchange(
     req: HttpRequest,
     state: web::Data<EmulatorState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if let Some(response) = faults::apply(state.fault(Endpoint::Token)).await {
+    let form = parse(&req, &body);
+    let refreshing = form
+        .as_ref()
+        .is_some_and(|f| f.grant_type.as_deref() == Some("refresh_token"));
+    let endpoint = if refreshing {
+        Endpoint::Refresh
+    } else {
+        Endpoint::Token
+    };
+    if let Some(response) = faults::apply(state.fault(endpoint)).await {
         return response;
     }
-    let Some(form) = parse(&req, &body) else {
+    let Some(form) = form else {
         return HttpResponse::BadRequest().json(json!({"message": "Problems parsing request"}));
     };
     let app = &state.app;
@@ -94,6 +130,20 @@ pub async fn exchange(
             "incorrect_client_credentials",
             "The client_id and/or client_secret passed are incorrect.",
         );
+    }
+    if refreshing {
+        return match form
+            .refresh_token
+            .as_deref()
+            .and_then(|r| state.use_refresh(r))
+        {
+            Some(grant) => granted(&req, &grant, ""),
+            None => error(
+                &req,
+                "bad_refresh_token",
+                "The refresh token passed is incorrect or expired.",
+            ),
+        };
     }
     let bad_code = || {
         error(
@@ -125,16 +175,12 @@ pub async fn exchange(
             return bad_code();
         }
     }
-    let token = state.issue_token(issued.login);
-    let scope = issued.scope.replace(' ', ",");
-    answer(
-        &req,
-        &TokenAnswer {
-            access_token: Some(&token),
-            token_type: Some("bearer"),
-            scope: Some(&scope),
-            error: None,
-            error_description: None,
-        },
-    )
+    let grant = state.issue_grant(issued.login);
+    // GitHub Apps answer an empty scope; OAuth Apps the granted scopes, comma separated.
+    let scope = if app.expiring_tokens {
+        String::new()
+    } else {
+        issued.scope.replace(' ', ",")
+    };
+    granted(&req, &grant, &scope)
 }

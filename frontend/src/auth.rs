@@ -16,6 +16,8 @@ pub enum SignedOutBy {
     ThisTab,
     /// The BFF ended the session (signed out elsewhere, expired, revoked).
     Server,
+    /// The provider refused to renew the sign-in: sign in again.
+    Expiry,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -71,6 +73,7 @@ impl Auth {
     pub fn notice(self, error: &ApiError) {
         let by = match error.code() {
             Some(shared::ErrorCode::Unauthenticated) => SignedOutBy::Server,
+            Some(shared::ErrorCode::SessionExpired) => SignedOutBy::Expiry,
             _ => return,
         };
         if matches!(self.0.get_untracked(), AuthState::SignedIn(_)) {

@@ -52,6 +52,10 @@ pub fn for_error(error: &ApiError) -> Message {
             title: "Too many attempts",
             detail: "Please wait a minute before trying again.",
         },
+        ErrorCode::SessionExpired => Message {
+            title: "Your GitHub sign-in expired. Sign in again.",
+            detail: "GitHub asks you to confirm it's you from time to time.",
+        },
         ErrorCode::Unauthenticated => Message {
             title: "You're signed out",
             detail: "Your session has ended. Please sign in again.",

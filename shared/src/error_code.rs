@@ -16,6 +16,9 @@ pub enum ErrorCode {
     ProviderError,
     ProviderUnavailable,
     Unauthenticated,
+    /// The provider refused to renew the sign-in (its refresh token expired or was
+    /// revoked): sign in again.
+    SessionExpired,
     RateLimited,
     PayloadTooLarge,
     NotFound,
@@ -37,6 +40,7 @@ impl ErrorCode {
             Self::ProviderError => "provider_error",
             Self::ProviderUnavailable => "provider_unavailable",
             Self::Unauthenticated => "unauthenticated",
+            Self::SessionExpired => "session_expired",
             Self::RateLimited => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",
             Self::NotFound => "not_found",
@@ -62,6 +66,7 @@ mod tests {
             ErrorCode::ProviderError,
             ErrorCode::ProviderUnavailable,
             ErrorCode::Unauthenticated,
+            ErrorCode::SessionExpired,
             ErrorCode::RateLimited,
             ErrorCode::PayloadTooLarge,
             ErrorCode::NotFound,

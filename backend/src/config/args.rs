@@ -80,6 +80,18 @@ pub struct Args {
         default_value = "https://api.github.com"
     )]
     pub github_api_url: Url,
+    /// Secret that signs GitHub's webhook deliveries to POST /api/webhooks/github; unset
+    /// turns the endpoint off.
+    #[arg(
+        long,
+        env = "GITHUB_WEBHOOK_SECRET",
+        value_name = "GITHUB_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub github_webhook_secret: Option<SecretString>,
+    /// Paths GET /api/github/{path} may forward, comma separated; `*` is one segment.
+    #[arg(long, env = "GITHUB_PROXY_ALLOW", value_name = "GITHUB_PROXY_ALLOW", value_delimiter = ',', default_values_t = super::DEFAULT_PROXY_ALLOW.iter().map(|s| s.to_string()))]
+    pub github_proxy_allow: Vec<String>,
     /// Database for users and sessions; default `sqlite://$DATA_DIR/bff.sqlite3`.
     #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", hide_env_values = true, value_parser = parse_database_url)]
     pub database_url: Option<String>,
@@ -122,6 +134,9 @@ pub struct Args {
         default_value_t = 10_000
     )]
     pub session_cache_entries: usize,
+    /// Refresh a provider token this many seconds before it expires.
+    #[arg(long, env = "TOKEN_REFRESH_SKEW_SECS", value_name = "TOKEN_REFRESH_SKEW_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub token_refresh_skew_secs: u64,
     /// Total time allowed for one request to GitHub, in milliseconds.
     #[arg(long, env = "PROVIDER_TIMEOUT_MS", value_name = "PROVIDER_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
     pub provider_timeout_ms: u64,
@@ -185,6 +200,8 @@ impl Args {
                 scopes: self.github_scopes,
                 oauth_url: self.github_oauth_url,
                 api_url: self.github_api_url,
+                webhook_secret: self.github_webhook_secret,
+                proxy_allow: self.github_proxy_allow,
             },
             stores: StoreSettings {
                 database_url: self.database_url,
@@ -194,6 +211,7 @@ impl Args {
                 idle_secs: self.session_idle_secs,
                 absolute_secs: self.session_absolute_secs,
                 cache_entries: self.session_cache_entries,
+                token_refresh_skew_secs: self.token_refresh_skew_secs,
             },
             limits: LimitSettings {
                 auth_per_min: self.auth_rate_limit_per_min,

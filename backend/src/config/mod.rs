@@ -54,7 +54,22 @@ pub struct GitHubSettings {
     pub scopes: String,
     pub oauth_url: Url,
     pub api_url: Url,
+    /// Secret of `POST /api/webhooks/github`; `None` turns the endpoint off (404).
+    pub webhook_secret: Option<SecretString>,
+    /// `GET /api/github/{path}` allow-list: paths with `*` standing for one segment.
+    pub proxy_allow: Vec<String>,
 }
+
+/// The proxy's default allow-list: the signed-in person, their repositories and
+/// organisations, and reading a repository with its issues and pull requests.
+pub const DEFAULT_PROXY_ALLOW: &[&str] = &[
+    "user",
+    "user/repos",
+    "user/orgs",
+    "repos/*/*",
+    "repos/*/*/issues",
+    "repos/*/*/pulls",
+];
 
 #[derive(Clone, Debug)]
 pub struct StoreSettings {
@@ -70,6 +85,8 @@ pub struct SessionSettings {
     pub absolute_secs: u64,
     /// Sessions kept parsed in memory; 0 turns the cache off.
     pub cache_entries: usize,
+    /// Refresh a provider token this long before it expires.
+    pub token_refresh_skew_secs: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -98,6 +115,8 @@ impl Default for Settings {
                 scopes: "read:user user:email".into(),
                 oauth_url: Url::parse("https://github.com").expect("valid URL"),
                 api_url: Url::parse("https://api.github.com").expect("valid URL"),
+                webhook_secret: None,
+                proxy_allow: DEFAULT_PROXY_ALLOW.iter().map(|p| p.to_string()).collect(),
             },
             stores: StoreSettings {
                 database_url: None,
@@ -107,6 +126,7 @@ impl Default for Settings {
                 idle_secs: 8 * 3600,
                 absolute_secs: 7 * 24 * 3600,
                 cache_entries: 10_000,
+                token_refresh_skew_secs: 300,
             },
             limits: LimitSettings {
                 auth_per_min: 10,
@@ -191,6 +211,9 @@ impl Settings {
                 check_provider_url(name, url)?;
             }
         }
+        for pattern in &self.github.proxy_allow {
+            check_proxy_pattern(pattern)?;
+        }
         if self.sessions.absolute_secs < self.sessions.idle_secs {
             return Err("SESSION_ABSOLUTE_SECS must not be shorter than SESSION_IDLE_SECS".into());
         }
@@ -206,6 +229,28 @@ pub fn check_provider_url(name: &str, url: &Url) -> Result<(), String> {
         _ => Err(format!(
             "{name}={url} must be https:// (plain http:// is allowed for loopback addresses only)"
         )),
+    }
+}
+
+/// A proxy allow-list entry: `/`-separated segments of letters, digits, `-`, `_`, `.`,
+/// or `*` (exactly one segment); no empty or dot segments.
+fn check_proxy_pattern(pattern: &str) -> Result<(), String> {
+    let ok = !pattern.is_empty()
+        && pattern.split('/').all(|segment| {
+            segment == "*"
+                || (!segment.is_empty()
+                    && segment != "."
+                    && segment != ".."
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "GITHUB_PROXY_ALLOW entry {pattern:?} must be path segments (letters, digits, - _ .) or * for one segment"
+        ))
     }
 }
 
@@ -274,6 +319,24 @@ mod tests {
         assert_eq!(s.check(), Ok(()));
         s.github.api_url = Url::parse("http://[::1]:9000/").unwrap();
         assert_eq!(s.check(), Ok(()));
+    }
+
+    #[test]
+    fn proxy_patterns_are_plain_segments() {
+        for ok in DEFAULT_PROXY_ALLOW {
+            assert_eq!(check_proxy_pattern(ok), Ok(()));
+        }
+        for bad in [
+            "",
+            "/user",
+            "user/",
+            "repos/../admin",
+            "a//b",
+            "repos/*x",
+            "user?x=1",
+        ] {
+            assert!(check_proxy_pattern(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

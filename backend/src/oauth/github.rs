@@ -1,10 +1,14 @@
-//! The GitHub client: authorize URL, code exchange, profile, repositories, revocation.
+//! The GitHub client: authorize URL, code exchange and refresh, profile, repositories,
+//! revocation of a token or of the whole grant, and raw API reads for the proxy.
 //!
 //! GitHub reports token errors as HTTP 200 with an `error` field; those are errors here.
+//! Both token shapes are handled whatever the app type: with `expires_in` and a refresh
+//! token (GitHub Apps, OAuth Apps that opted in) and without (classic OAuth Apps).
 
 use std::time::Duration;
 
 use anyhow::anyhow;
+use async_trait::async_trait;
 use reqwest::{header, Client, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -13,9 +17,12 @@ use shared::api::{Repo, GITHUB};
 use shared::pkce::CodeVerifier;
 use url::Url;
 
-use super::error::{ProviderError, TokenErrorCode};
+use super::error::ProviderError;
 use super::http::{self, is_rate_limited, read_json, transport};
-use super::{AccessToken, AuthorizationCode};
+use super::provider::{AuthorizeRequest, Provider, SignIn};
+use super::token_endpoint::{self, ClientAuth};
+use super::{AccessToken, AuthorizationCode, RefreshToken, TokenSet};
+use crate::clock::Clock;
 use crate::users::Profile;
 
 const API_VERSION: &str = "2022-11-28";
@@ -34,13 +41,29 @@ pub struct GitHubConfig {
 pub struct GitHub {
     http: Client,
     config: GitHubConfig,
+    clock: Clock,
 }
 
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: Option<String>,
-    error: Option<String>,
+/// A raw answer of the REST API, for the proxy: status, the headers worth passing on,
+/// and the body.
+pub struct ApiAnswer {
+    pub status: StatusCode,
+    pub headers: Vec<(header::HeaderName, header::HeaderValue)>,
+    pub body: Vec<u8>,
 }
+
+/// Response headers the proxy passes back; everything else stays here.
+const PASSED_HEADERS: &[&str] = &[
+    "content-type",
+    "etag",
+    "last-modified",
+    "link",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+    "x-ratelimit-used",
+    "x-ratelimit-resource",
+];
 
 #[derive(Deserialize)]
 struct GitHubUser {
@@ -74,7 +97,7 @@ struct GitHubRepo {
 }
 
 impl GitHub {
-    pub fn new(config: GitHubConfig) -> anyhow::Result<Self> {
+    pub fn new(config: GitHubConfig, clock: Clock) -> anyhow::Result<Self> {
         let mut headers = header::HeaderMap::new();
         headers.insert(
             header::ACCEPT,
@@ -85,25 +108,20 @@ impl GitHub {
             header::HeaderValue::from_static(API_VERSION),
         );
         let http = http::client(config.timeout, headers)?;
-        Ok(Self { http, config })
+        Ok(Self {
+            http,
+            config,
+            clock,
+        })
     }
 
     pub fn client_id(&self) -> &str {
         &self.config.client_id
     }
 
-    /// The URL the browser is sent to (RFC 6749 §4.1.1 with RFC 7636 §4.3).
-    pub fn authorize_url(&self, state: &str, code_challenge: &str) -> String {
-        let mut url = self.endpoint(&self.config.oauth_url, "login/oauth/authorize");
-        url.query_pairs_mut()
-            .append_pair("client_id", &self.config.client_id)
-            .append_pair("redirect_uri", &self.config.redirect_uri)
-            .append_pair("scope", &self.config.scopes)
-            .append_pair("state", state)
-            .append_pair("code_challenge", code_challenge)
-            .append_pair("code_challenge_method", "S256")
-            .append_pair("allow_signup", "true");
-        url.into()
+    /// The REST API's base URL (the proxy rewrites `Link` headers that point at it).
+    pub fn api_url(&self) -> &Url {
+        &self.config.api_url
     }
 
     fn endpoint(&self, base: &Url, path: &str) -> Url {
@@ -113,35 +131,15 @@ impl GitHub {
         url
     }
 
-    /// Exchanges the code (with our secret and the PKCE verifier) for an access token.
-    pub async fn exchange(
-        &self,
-        code: AuthorizationCode,
-        verifier: CodeVerifier,
-    ) -> Result<AccessToken, ProviderError> {
-        let url = self.endpoint(&self.config.oauth_url, "login/oauth/access_token");
-        let form = [
-            ("client_id", self.config.client_id.as_str()),
-            ("client_secret", self.config.client_secret.expose_secret()),
-            ("code", code.secret()),
-            ("redirect_uri", self.config.redirect_uri.as_str()),
-            ("code_verifier", verifier.secret()),
-        ];
-        let response = self
-            .http
-            .post(url)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| transport(e, "exchange the code"))?;
-        let answer: TokenAnswer = read_json(response, "the token request").await?;
-        match (answer.access_token, answer.error) {
-            (_, Some(error)) => Err(ProviderError::TokenRefused(TokenErrorCode::parse(&error))),
-            (Some(token), None) if !token.is_empty() => Ok(AccessToken::new(token)),
-            _ => Err(ProviderError::BadAnswer(anyhow!(
-                "the token answer has no access_token and no error"
-            ))),
+    fn client_auth(&self) -> ClientAuth<'_> {
+        ClientAuth::Form {
+            id: &self.config.client_id,
+            secret: self.config.client_secret.expose_secret(),
         }
+    }
+
+    fn token_url(&self) -> Url {
+        self.endpoint(&self.config.oauth_url, "login/oauth/access_token")
     }
 
     /// The profile, with the primary verified email when the public one is hidden.
@@ -201,11 +199,16 @@ impl GitHub {
             .collect())
     }
 
-    /// Revokes the token at GitHub (`DELETE /applications/{client_id}/token`).
-    pub async fn revoke(&self, token: &AccessToken) -> Result<(), ProviderError> {
+    /// `DELETE /applications/{client_id}/{what}` with Basic auth: `token` revokes one
+    /// token, `grant` the person's whole authorization of the app (every token).
+    async fn delete_application(
+        &self,
+        what: &str,
+        token: &AccessToken,
+    ) -> Result<(), ProviderError> {
         let url = self.endpoint(
             &self.config.api_url,
-            &format!("applications/{}/token", self.config.client_id),
+            &format!("applications/{}/{what}", self.config.client_id),
         );
         let response = self
             .http
@@ -217,7 +220,7 @@ impl GitHub {
             .json(&serde_json::json!({ "access_token": token.secret() }))
             .send()
             .await
-            .map_err(|e| transport(e, "revoke a token"))?;
+            .map_err(|e| transport(e, "revoke at GitHub"))?;
         match response.status() {
             // 404: already revoked or unknown, which is what we wanted.
             StatusCode::NO_CONTENT | StatusCode::NOT_FOUND => Ok(()),
@@ -226,6 +229,53 @@ impl GitHub {
             ))),
             status => Err(ProviderError::Refused(format!("the revocation ({status})"))),
         }
+    }
+
+    /// A GET on the REST API for the proxy: `path_and_query` is relative to the API base
+    /// and already checked against the allow-list. Only the passed headers come back.
+    pub async fn api_get(
+        &self,
+        token: &AccessToken,
+        path_and_query: &str,
+        if_none_match: Option<&[u8]>,
+    ) -> Result<ApiAnswer, ProviderError> {
+        let url = format!(
+            "{}/{path_and_query}",
+            self.config.api_url.as_str().trim_end_matches('/')
+        );
+        let mut request = self
+            .http
+            .get(url)
+            .bearer_auth(token.secret())
+            .header(header::ACCEPT, "application/vnd.github+json");
+        if let Some(etag) = if_none_match.and_then(|v| header::HeaderValue::from_bytes(v).ok()) {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport(e, "call the GitHub API"))?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(ProviderError::Revoked);
+        }
+        if status.is_server_error() {
+            return Err(ProviderError::unavailable(anyhow!(
+                "GitHub answered {status} to a proxied request"
+            )));
+        }
+        let headers = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| PASSED_HEADERS.contains(&name.as_str()))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        let body = http::read_body(response, "a proxied request").await?;
+        Ok(ApiAnswer {
+            status,
+            headers,
+            body,
+        })
     }
 
     async fn get<T: DeserializeOwned>(
@@ -251,5 +301,84 @@ impl GitHub {
             _ if is_rate_limited(&response) => Err(ProviderError::RateLimited(what.to_owned())),
             _ => read_json(response, what).await,
         }
+    }
+}
+
+#[async_trait]
+impl Provider for GitHub {
+    fn id(&self) -> &str {
+        GITHUB
+    }
+
+    fn name(&self) -> &str {
+        "GitHub"
+    }
+
+    fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> String {
+        let mut url = self.endpoint(&self.config.oauth_url, "login/oauth/authorize");
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.config.client_id)
+            .append_pair("redirect_uri", &self.config.redirect_uri)
+            .append_pair("scope", &self.config.scopes)
+            .append_pair("state", request.state)
+            .append_pair("code_challenge", request.code_challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("allow_signup", "true");
+        url.into()
+    }
+
+    async fn exchange(
+        &self,
+        code: AuthorizationCode,
+        verifier: CodeVerifier,
+        _nonce: Option<&str>,
+    ) -> Result<SignIn, ProviderError> {
+        let tokens = token_endpoint::request(
+            &self.http,
+            self.token_url(),
+            self.client_auth(),
+            &[
+                ("code", code.secret()),
+                ("redirect_uri", self.config.redirect_uri.as_str()),
+                ("code_verifier", verifier.secret()),
+            ],
+            self.clock.now(),
+            "the token request",
+        )
+        .await?;
+        let profile = self.profile(&tokens.access).await.map_err(|e| match e {
+            ProviderError::Revoked => {
+                ProviderError::Refused("the profile request with a token just issued".into())
+            }
+            other => other,
+        })?;
+        Ok(SignIn {
+            tokens,
+            profile,
+            provider_sid: None,
+        })
+    }
+
+    async fn refresh(&self, refresh: &RefreshToken) -> Result<TokenSet, ProviderError> {
+        token_endpoint::request(
+            &self.http,
+            self.token_url(),
+            self.client_auth(),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.secret()),
+            ],
+            self.clock.now(),
+            "the refresh request",
+        )
+        .await
+    }
+
+    async fn revoke(&self, tokens: &TokenSet) -> Result<(), ProviderError> {
+        self.delete_application("token", &tokens.access).await
+    }
+
+    async fn revoke_grant(&self, tokens: &TokenSet) -> Result<(), ProviderError> {
+        self.delete_application("grant", &tokens.access).await
     }
 }

@@ -1,10 +1,14 @@
-//! Talking to identity providers: GitHub's OAuth endpoints and REST API.
+//! Talking to identity providers: the provider trait, GitHub's OAuth endpoints and REST
+//! API, token endpoints in general.
 
 pub mod error;
 pub mod github;
 pub mod http;
+pub mod provider;
 pub mod secrets;
+pub mod token_endpoint;
 
 pub use error::{ProviderError, TokenErrorCode};
 pub use github::GitHub;
+pub use provider::{AuthorizeRequest, Provider, Providers, SignIn};
 pub use secrets::{AccessToken, AuthorizationCode, IdToken, RefreshToken, TokenSet};

@@ -4,16 +4,15 @@ use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use shared::api::{
-    CallbackRequest, CallbackResponse, LoginRequest, LoginResponse, ProviderInfo,
-    ProvidersResponse, GITHUB,
+    CallbackRequest, CallbackResponse, LoginRequest, LoginResponse, ProviderInfo, ProvidersResponse,
 };
 use shared::pkce;
 use shared::return_to;
 
 use super::json::read_json;
 use crate::error::ApiError;
-use crate::oauth::{AuthorizationCode, ProviderError, TokenSet};
-use crate::session::{removal_cookie, session_cookie, NewLogin, SessionKey};
+use crate::oauth::{AuthorizationCode, AuthorizeRequest};
+use crate::session::{random_token, removal_cookie, session_cookie, NewLogin, SessionKey};
 use crate::state::AppState;
 
 /// Logout waits at most this long for GitHub to revoke the token; the user is signed out
@@ -24,10 +23,14 @@ const MAX_PARAM_LEN: usize = 512;
 
 pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(ProvidersResponse {
-        providers: vec![ProviderInfo {
-            id: GITHUB.to_owned(),
-            name: "GitHub".to_owned(),
-        }],
+        providers: state
+            .providers
+            .iter()
+            .map(|p| ProviderInfo {
+                id: p.id().to_owned(),
+                name: p.name().to_owned(),
+            })
+            .collect(),
         dev_mode: state.dev_mode,
     })
 }
@@ -40,9 +43,11 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     state.login_limiter.check(&req)?;
     let body: LoginRequest = read_json(&req, payload).await?;
-    if body.provider != GITHUB {
-        return Err(ApiError::UnknownProvider);
-    }
+    let provider = state
+        .providers
+        .get(&body.provider)
+        .ok_or(ApiError::UnknownProvider)?
+        .clone();
     if body.code_challenge_method != pkce::S256 {
         return Err(ApiError::InvalidRequest(
             "code_challenge_method must be S256.".into(),
@@ -61,14 +66,15 @@ pub async fn login(
         // client can make.
         state.preauth_limiter.check(&req)?;
     }
+    let nonce = provider.wants_nonce().then(random_token);
     let (oauth_state, cookie) = state
         .sessions
         .start_login(
             existing.as_ref(),
             NewLogin {
-                provider: GITHUB.to_owned(),
+                provider: provider.id().to_owned(),
                 verifier: body.code_verifier,
-                nonce: None,
+                nonce: nonce.clone(),
                 return_to: return_to::sanitize(body.return_to.as_deref()),
             },
         )
@@ -79,9 +85,11 @@ pub async fn login(
     }
     tracing::info!("sign-in started");
     Ok(response.json(LoginResponse {
-        authorize_url: state
-            .github
-            .authorize_url(&oauth_state, &body.code_challenge),
+        authorize_url: provider.authorize_url(&AuthorizeRequest {
+            state: &oauth_state,
+            code_challenge: &body.code_challenge,
+            nonce: nonce.as_deref(),
+        }),
     }))
 }
 
@@ -133,22 +141,27 @@ pub async fn callback(
         }
     };
 
-    let token = state.github.exchange(code, taken.verifier).await?;
-    let profile = state.github.profile(&token).await.map_err(|e| match e {
-        ProviderError::Revoked => {
-            ApiError::ProviderError("GitHub rejected a token it just issued".into())
-        }
-        other => other.into(),
-    })?;
-    let user = state.users.upsert(&profile, state.sessions.now()).await?;
+    // The provider the sign-in was started with, never one the request names (mix-up
+    // defence, RFC 9700 §4.4).
+    let provider = state
+        .providers
+        .get(&taken.provider)
+        .ok_or(ApiError::InvalidState)?;
+    let signed = provider
+        .exchange(code, taken.verifier, taken.nonce.as_deref())
+        .await?;
+    let user = state
+        .users
+        .upsert(&signed.profile, state.sessions.now())
+        .await?;
     let (_, cookie) = state
         .sessions
         .sign_in(
             Some(taken.session),
             user.clone(),
-            &TokenSet::access_only(token),
+            &signed.tokens,
             None,
-            None,
+            signed.provider_sid,
         )
         .await?;
     tracing::info!(user_id = user.id, "signed in");
@@ -164,8 +177,11 @@ pub async fn logout(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(session) = state.sessions.load(&req).await? {
-        if let Some(tokens) = state.sessions.open_tokens(&session) {
-            match tokio::time::timeout(REVOKE_TIMEOUT, state.github.revoke(&tokens.access)).await {
+        let provider = session
+            .user()
+            .and_then(|u| state.providers.get(&u.provider));
+        if let (Some(provider), Some(tokens)) = (provider, state.sessions.open_tokens(&session)) {
+            match tokio::time::timeout(REVOKE_TIMEOUT, provider.revoke(&tokens)).await {
                 Ok(Ok(())) => tracing::info!("token revoked at the provider"),
                 Ok(Err(e)) => {
                     tracing::warn!(error = ?e, "token revocation failed; signing out anyway")

@@ -3,7 +3,6 @@
 use actix_web::{web, HttpResponse, ResponseError};
 
 use crate::error::ApiError;
-use crate::oauth::ProviderError;
 use crate::session::{removal_cookie, SignedIn};
 use crate::state::AppState;
 
@@ -17,24 +16,24 @@ pub async fn repos(
     signed_in: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = signed_in.session;
-    let result = match state.sessions.open_tokens(&session) {
-        Some(tokens) => state.github.repos(&tokens.access).await,
-        // The key that sealed it is gone from TOKEN_KEYS: the session is unusable.
-        None => Err(ProviderError::Revoked),
-    };
+    let github = state.github.as_ref().ok_or(ApiError::NotFound)?;
+    let result = state
+        .tokens
+        .with_token(&signed_in.session, |token| async move {
+            github.repos(&token).await
+        })
+        .await;
     match result {
         Ok(repos) => Ok(HttpResponse::Ok().json(repos)),
-        Err(ProviderError::Revoked) => {
-            // The grant was revoked at GitHub: this session can do nothing any more.
-            tracing::info!("provider token rejected; ending the session");
-            state.sessions.delete(&session.key).await?;
-            let mut response = ApiError::Unauthenticated.error_response();
+        // The session ended (grant revoked at GitHub, or renewal refused): tell the
+        // browser to drop the cookie as well.
+        Err(e @ (ApiError::Unauthenticated | ApiError::SessionExpired)) => {
+            let mut response = e.error_response();
             response
                 .add_cookie(&removal_cookie())
                 .map_err(anyhow::Error::from)?;
             Ok(response)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }

@@ -1,10 +1,12 @@
 //! HTTP routes: the JSON API under `/api`, health checks.
 
 pub mod auth;
+pub mod github_proxy;
 pub mod health;
 pub mod json;
 pub mod me;
 pub mod spa;
+pub mod webhooks;
 
 use actix_web::{web, HttpResponse};
 
@@ -19,6 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/auth/logout", web::post().to(auth::logout))
             .route("/me", web::get().to(me::me))
             .route("/me/repos", web::get().to(me::repos))
+            .route("/github/{path:.*}", web::get().to(github_proxy::get))
+            .route("/webhooks/github", web::post().to(webhooks::github))
             .default_service(web::to(api_not_found)),
     )
     .route("/healthz", web::get().to(health::live))

@@ -32,7 +32,24 @@ pub async fn run(store: &dyn SessionStore) {
     sessions_are_listed_per_user(store).await;
     expired_sessions_are_removed_and_returned(store).await;
     a_lease_has_one_holder_until_it_expires(store).await;
+    an_id_is_seen_for_the_first_time_once(store).await;
     store.ping().await.unwrap();
+}
+
+async fn an_id_is_seen_for_the_first_time_once(store: &dyn SessionStore) {
+    assert!(store.first_sighting("delivery", "a", 100).await.unwrap());
+    assert!(!store.first_sighting("delivery", "a", 100).await.unwrap());
+    assert!(
+        store.first_sighting("jti", "a", 100).await.unwrap(),
+        "kinds are apart"
+    );
+    store.forget_sightings(50).await.unwrap();
+    assert!(
+        !store.first_sighting("delivery", "a", 100).await.unwrap(),
+        "not expired yet"
+    );
+    store.forget_sightings(101).await.unwrap();
+    assert!(store.first_sighting("delivery", "a", 200).await.unwrap());
 }
 
 async fn inserted_records_load_back(store: &dyn SessionStore) {

@@ -13,6 +13,7 @@ use crate::storage::StoreError;
 struct Inner {
     records: HashMap<SessionKey, Record>,
     leases: HashMap<SessionKey, (String, i64)>,
+    seen: HashMap<(String, String), i64>,
 }
 
 #[derive(Default)]
@@ -137,6 +138,26 @@ impl SessionStore for MemoryStore {
         {
             inner.leases.remove(key);
         }
+        Ok(())
+    }
+
+    async fn first_sighting(
+        &self,
+        kind: &str,
+        id: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let key = (kind.to_owned(), id.to_owned());
+        if inner.seen.contains_key(&key) {
+            return Ok(false);
+        }
+        inner.seen.insert(key, expires_at);
+        Ok(true)
+    }
+
+    async fn forget_sightings(&self, now: i64) -> Result<(), StoreError> {
+        self.lock().seen.retain(|_, expires_at| *expires_at >= now);
         Ok(())
     }
 

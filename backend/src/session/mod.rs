@@ -62,6 +62,11 @@ impl Session {
         self.data.user.as_ref()
     }
 
+    /// Which refresh of the provider tokens this session holds (0 before the first).
+    pub fn token_generation(&self) -> u64 {
+        self.data.tokens.as_ref().map_or(0, |t| t.generation)
+    }
+
     fn from_record(key: SessionKey, record: Record) -> Result<Self, serde_json::Error> {
         let data: SessionData = serde_json::from_str(&record.data)?;
         Ok(Self {
@@ -194,6 +199,14 @@ impl Sessions {
             self.cache.touched(key, now);
         }
         Ok(Some(session))
+    }
+
+    /// The session as the store has it now (not the cache), if it has not expired. For
+    /// decisions another instance may have changed the ground under (token refresh).
+    pub async fn load_fresh(&self, key: &SessionKey) -> Result<Option<Session>, StoreError> {
+        let session = self.read_store(key).await?;
+        let now = self.now();
+        Ok(session.filter(|s| !self.expired(now, s)))
     }
 
     /// Reads the store, bypassing the cache and the expiry check. An unreadable record
@@ -347,7 +360,28 @@ impl Sessions {
         .await
     }
 
-    /// Seals `tokens` for the session with `public_id`.
+    /// Stores `successor` in place of the tokens of generation `from`, unless the session
+    /// is gone or holds other tokens by now (then nothing is written: `Unchanged`).
+    pub async fn replace_tokens(
+        &self,
+        key: &SessionKey,
+        from: u64,
+        successor: &TokenSet,
+    ) -> Result<Modified<()>, StoreError> {
+        self.modify(key, |data, public_id| {
+            let current = data.tokens.as_ref()?;
+            if current.generation != from {
+                return None;
+            }
+            let mut sealed = self.seal_tokens(public_id, successor);
+            sealed.generation = from + 1;
+            data.tokens = Some(sealed);
+            Some(())
+        })
+        .await
+    }
+
+    /// Seals `tokens` for the session with `public_id` (generation 0).
     pub fn seal_tokens(&self, public_id: &str, tokens: &TokenSet) -> StoredTokens {
         StoredTokens {
             access: self
@@ -363,6 +397,7 @@ impl Sessions {
                 .id_token
                 .as_ref()
                 .map(|t| self.keys.seal(ID_TOKEN, public_id, t.secret())),
+            generation: 0,
         }
     }
 
@@ -403,6 +438,32 @@ impl Sessions {
         Ok(sessions)
     }
 
+    /// Ends every session of a person (sign out everywhere, a revoked grant) and returns
+    /// them, so their tokens can be revoked.
+    pub async fn delete_for_user(&self, user_id: i64) -> Result<Vec<Session>, StoreError> {
+        let mut ended = Vec::new();
+        for (key, record) in self.store.list_for_user(user_id).await? {
+            if self.delete(&key).await? {
+                if let Ok(session) = Session::from_record(key, record) {
+                    ended.push(session);
+                }
+            }
+        }
+        Ok(ended)
+    }
+
+    /// True the first time `id` of `kind` is seen; remembered for `keep_secs`.
+    pub async fn first_sighting(
+        &self,
+        kind: &str,
+        id: &str,
+        keep_secs: i64,
+    ) -> Result<bool, StoreError> {
+        self.store
+            .first_sighting(kind, id, self.now() + keep_secs)
+            .await
+    }
+
     /// Removes sessions past either timeout (at most `limit`), and returns them parsed so
     /// the caller can revoke their provider tokens.
     pub async fn delete_expired(&self, limit: usize) -> Result<Vec<Session>, StoreError> {
@@ -411,6 +472,7 @@ impl Sessions {
             .store
             .delete_expired(now, now - self.idle_secs, limit)
             .await?;
+        self.store.forget_sightings(now).await?;
         self.cache.retain(|s| !self.expired(now, s));
         for r in &removed {
             self.cache.invalidate(&r.key);

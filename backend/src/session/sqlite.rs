@@ -190,6 +190,33 @@ impl SessionStore for SqliteStore {
         Ok(())
     }
 
+    async fn first_sighting(
+        &self,
+        kind: &str,
+        id: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO seen_ids (kind, id, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        )
+        .bind(kind)
+        .bind(id)
+        .bind(expires_at)
+        .execute(&self.db.write)
+        .await
+        .store("Failed to record a sighting")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn forget_sightings(&self, now: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM seen_ids WHERE expires_at < ?1")
+            .bind(now)
+            .execute(&self.db.write)
+            .await
+            .store("Failed to forget old sightings")?;
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1 FROM sessions LIMIT 1")
             .execute(&self.db.read)

@@ -75,6 +75,16 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Gives the claim back, only if `owner` still holds it.
     async fn release_lease(&self, key: &SessionKey, owner: &str) -> Result<(), StoreError>;
+    /// Records `id` of `kind` until `expires_at` (Unix seconds) and says whether this was
+    /// its first sighting: true exactly once per id, however many instances ask at once.
+    async fn first_sighting(
+        &self,
+        kind: &str,
+        id: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError>;
+    /// Forgets sightings that expired before `now`.
+    async fn forget_sightings(&self, now: i64) -> Result<(), StoreError>;
     /// Readiness: can the store answer at all?
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -63,6 +63,20 @@ impl UserStore {
         })
     }
 
+    /// Our id of the person a provider knows as `provider_user_id`, if they ever signed in.
+    pub async fn find_id(
+        &self,
+        provider: &str,
+        provider_user_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT id FROM users WHERE provider = ?1 AND provider_user_id = ?2")
+            .bind(provider)
+            .bind(provider_user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .store("Failed to look a user up")
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

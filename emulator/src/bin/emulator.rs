@@ -32,6 +32,10 @@ struct Args {
         default_value = "http://localhost:3000/callback"
     )]
     callback_url: String,
+    /// Issue expiring tokens with refresh tokens (GitHub App style) instead of tokens
+    /// that never expire (classic OAuth App).
+    #[arg(long, env = "EMULATOR_EXPIRING_TOKENS")]
+    expiring_tokens: bool,
     /// Worker threads.
     #[arg(long, default_value_t = 1)]
     workers: usize,
@@ -47,6 +51,7 @@ async fn main() -> anyhow::Result<()> {
             client_id: args.client_id,
             client_secret: args.client_secret,
             callback_url: args.callback_url,
+            expiring_tokens: args.expiring_tokens,
         },
         listener,
         args.workers,

@@ -35,7 +35,7 @@ pub fn DashboardPage() -> impl IntoView {
             view! { <section class="card"><Spinner label="Checking your session…"/></section> }
                 .into_any()
         }
-        AuthState::SignedOut(SignedOutBy::Server) => view! { <SignedOutNotice/> }.into_any(),
+        AuthState::SignedOut(by) => view! { <SignedOutNotice by/> }.into_any(),
         AuthState::Unknown(error) => view! {
             <section class="card"><ErrorPanel error on_retry=move |_| auth.refresh()/></section>
         }
@@ -50,12 +50,26 @@ pub fn DashboardPage() -> impl IntoView {
 
 /// Shown in place of the dashboard when the session ended while the page was open.
 #[component]
-fn SignedOutNotice() -> impl IntoView {
+fn SignedOutNotice(
+    /// Who ended it.
+    by: SignedOutBy,
+) -> impl IntoView {
     let navigate = use_navigate();
+    let (title, detail) = if by == SignedOutBy::Expiry {
+        (
+            "Your GitHub sign-in expired. Sign in again.",
+            "GitHub asks you to confirm it's you from time to time. You'll come back to this page.",
+        )
+    } else {
+        (
+            "You were signed out",
+            "Your session ended, perhaps from another device or after a long pause.",
+        )
+    };
     view! {
         <section class="card error" role="alert">
-            <h2>"You were signed out"</h2>
-            <p>"Your session ended, perhaps from another device or after a long pause."</p>
+            <h2>{title}</h2>
+            <p>{detail}</p>
             <button class="btn primary" on:click=move |_| {
                 navigate("/?return_to=/dashboard", NavigateOptions { replace: true, ..Default::default() })
             }>"Sign in again"</button>

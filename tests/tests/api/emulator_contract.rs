@@ -92,7 +92,8 @@ async fn codes_are_single_use_bound_to_the_client_and_expire() {
     assert_eq!(again["error"], "bad_verification_code");
 
     let (redirect, verifier) = approved(&e).await;
-    e.control().age_codes(std::time::Duration::from_secs(601));
+    e.control()
+        .advance_clock(std::time::Duration::from_secs(601));
     let expired = exchange(&e, &app.client_secret, redirect.get("code"), &verifier).await;
     assert_eq!(expired["error"], "bad_verification_code");
 }

@@ -87,6 +87,13 @@ pub struct Options {
     pub rate_limit_per_min: u32,
     pub preauth_sessions_per_client: u32,
     pub provider_timeout_ms: u64,
+    /// GitHub App style tokens: eight hours, with single-use refresh tokens.
+    pub expiring_tokens: bool,
+    pub webhook_secret: Option<&'static str>,
+    /// Sessions kept parsed in memory; 0 for instances that share a store.
+    pub session_cache_entries: usize,
+    pub session_idle_secs: u64,
+    pub session_absolute_secs: u64,
 }
 
 impl Default for Options {
@@ -96,6 +103,11 @@ impl Default for Options {
             rate_limit_per_min: 10_000,
             preauth_sessions_per_client: 10_000,
             provider_timeout_ms: 1_000,
+            expiring_tokens: false,
+            webhook_secret: None,
+            session_cache_entries: 10_000,
+            session_idle_secs: 8 * 3600,
+            session_absolute_secs: 7 * 24 * 3600,
         }
     }
 }
@@ -106,7 +118,8 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
     logs();
-    let registration = AppRegistration::random("Test app", CALLBACK_URL);
+    let mut registration = AppRegistration::random("Test app", CALLBACK_URL);
+    registration.expiring_tokens = options.expiring_tokens;
     let emulator =
         Emulator::start(registration, TcpListener::bind("127.0.0.1:0").unwrap(), 1).unwrap();
     let data_dir = tempfile::tempdir().unwrap();
@@ -115,6 +128,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.limits.auth_per_min = options.rate_limit_per_min;
     settings.limits.preauth_sessions_per_client = options.preauth_sessions_per_client;
     settings.provider_timeout = Duration::from_millis(options.provider_timeout_ms);
+    settings.github.webhook_secret = options.webhook_secret.map(Into::into);
+    settings.sessions.cache_entries = options.session_cache_entries;
+    settings.sessions.idle_secs = options.session_idle_secs;
+    settings.sessions.absolute_secs = options.session_absolute_secs;
     let clock = Clock::default();
     let (address, handle, sweeper) = start(&settings, &clock).await;
     TestApp {
@@ -159,6 +176,25 @@ impl TestApp {
 
     pub fn control(&self) -> &emulator::Control {
         self.emulator.control()
+    }
+
+    /// Another BFF instance on the same store, keys and provider, as a second process
+    /// behind the same origin would be (start the app with `session_cache_entries: 0`).
+    /// Returns a browser on it that shares nothing with the others.
+    pub async fn second_instance(&self) -> Browser {
+        let (address, _handle, _sweeper) = start(&self.settings, &self.clock).await;
+        Browser::new(&address)
+    }
+
+    /// Moves the BFF's and the provider's clocks forward together.
+    pub fn advance_clocks(&self, by: Duration) {
+        self.clock.advance(by);
+        self.control().advance_clock(by);
+    }
+
+    /// The URL of a path on this BFF.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
     }
 
     /// The loopback port the BFF listens on.
@@ -218,6 +254,13 @@ impl Browser {
 
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    /// Makes this browser hold the same cookies as `other` (one person, two instances of
+    /// the BFF behind one origin).
+    pub fn copy_cookies_from(&self, other: &Browser) {
+        let theirs = other.cookies.lock().unwrap().clone();
+        *self.cookies.lock().unwrap() = theirs;
     }
 
     pub fn session_cookie(&self) -> Option<String> {
@@ -425,6 +468,14 @@ pub fn raw_api_post(path: &str, cookie: &str, body: &Value) -> String {
          Connection: close\r\n\r\n{body}",
         backend::session::COOKIE_NAME,
         body.len()
+    )
+}
+
+/// A raw HTTP/1.1 GET with a cookie; the connection closes after the answer.
+pub fn raw_api_get(path: &str, cookie: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}={cookie}\r\nConnection: close\r\n\r\n",
+        backend::session::COOKIE_NAME
     )
 }
 

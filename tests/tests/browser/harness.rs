@@ -82,6 +82,8 @@ impl Drop for Driver {
 pub struct Session {
     pub client: Client,
     pub base: String,
+    /// The BFF's clock (tests move it forward instead of sleeping).
+    pub clock: Clock,
     /// The emulator the test controls; `None` in dev mode, where the BFF runs its own.
     emulator: Option<Emulator>,
     driver: Driver,
@@ -90,17 +92,38 @@ pub struct Session {
     name: &'static str,
 }
 
+/// How the product under test is set up.
+#[derive(Default, Clone, Copy)]
+pub struct Setup {
+    /// No credentials: the BFF starts its own emulator.
+    pub dev_mode: bool,
+    /// The emulated app issues expiring tokens with refresh tokens (GitHub App style).
+    pub expiring_tokens: bool,
+}
+
 /// Product with a test-controlled emulator configured as "GitHub".
 pub async fn start(name: &'static str) -> Session {
-    launch(name, false).await
+    launch(name, Setup::default()).await
 }
 
 /// Product in dev mode: no credentials, the BFF starts its own emulator.
 pub async fn start_dev_mode(name: &'static str) -> Session {
-    launch(name, true).await
+    launch(
+        name,
+        Setup {
+            dev_mode: true,
+            ..Setup::default()
+        },
+    )
+    .await
 }
 
-async fn launch(name: &'static str, dev_mode: bool) -> Session {
+/// Product set up as `setup` says.
+pub async fn start_with(name: &'static str, setup: Setup) -> Session {
+    launch(name, setup).await
+}
+
+async fn launch(name: &'static str, setup: Setup) -> Session {
     // The BFF's port must be known before the emulator registers the callback URL.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -109,14 +132,17 @@ async fn launch(name: &'static str, dev_mode: bool) -> Session {
     let mut settings = test_settings(data.path(), &base, port);
     settings.server.static_dir = Some(dist_dir());
     settings.provider_timeout = Duration::from_secs(2);
-    let emulator = (!dev_mode).then(|| {
-        let registration = AppRegistration::random("Repo Desk (test)", &format!("{base}/callback"));
+    let emulator = (!setup.dev_mode).then(|| {
+        let mut registration =
+            AppRegistration::random("Repo Desk (test)", &format!("{base}/callback"));
+        registration.expiring_tokens = setup.expiring_tokens;
         let emulator =
             Emulator::start(registration, TcpListener::bind("127.0.0.1:0").unwrap(), 1).unwrap();
         use_emulator(&mut settings, &emulator);
         emulator
     });
-    let app = Application::build_on(settings, listener, Clock::default())
+    let clock = Clock::default();
+    let app = Application::build_on(settings, listener, clock.clone())
         .await
         .expect("the app starts");
     tokio::spawn(app.run_until_stopped());
@@ -147,6 +173,7 @@ async fn launch(name: &'static str, dev_mode: bool) -> Session {
     Session {
         client,
         base,
+        clock,
         emulator,
         driver,
         _profile: profile,
@@ -173,6 +200,12 @@ impl Session {
     /// The test-controlled emulator (not available in dev mode).
     pub fn control(&self) -> &emulator::Control {
         self.emulator.as_ref().expect("not in dev mode").control()
+    }
+
+    /// Moves the BFF's and the provider's clocks forward together.
+    pub fn advance_clocks(&self, by: Duration) {
+        self.clock.advance(by);
+        self.control().advance_clock(by);
     }
 
     pub async fn open(&self, path: &str) {

@@ -8,7 +8,7 @@ mod harness;
 use emulator::{Endpoint, Fault};
 use serde_json::Value;
 
-use harness::{start, start_dev_mode};
+use harness::{start, start_dev_mode, start_with, Setup};
 
 #[tokio::test]
 async fn signing_in_and_approving_shows_the_dashboard() {
@@ -211,5 +211,57 @@ async fn a_hostile_return_to_never_leaves_our_origin() {
             "{hostile} led to {url}"
         );
     }
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_token_that_expires_while_the_dashboard_is_open_is_renewed_on_reload() {
+    let s = start_with(
+        "token_renewed",
+        Setup {
+            expiring_tokens: true,
+            ..Setup::default()
+        },
+    )
+    .await;
+    s.open("/").await;
+    s.sign_in("octocat").await;
+    s.wait_for_text("a", "octocat/Hello-World").await;
+    // Eight hours later (minus a few minutes, inside the idle limit) the token is due.
+    s.advance_clocks(std::time::Duration::from_secs(8 * 3600 - 120));
+    s.client.refresh().await.unwrap();
+    s.wait_for_text("h1", "The Octocat").await;
+    s.wait_for_text("a", "octocat/Hello-World").await;
+    assert_eq!(s.control().refresh_grants(), 1);
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_refused_renewal_says_so_and_offers_the_way_back() {
+    let s = start_with(
+        "session_expired",
+        Setup {
+            expiring_tokens: true,
+            ..Setup::default()
+        },
+    )
+    .await;
+    s.open("/").await;
+    s.sign_in("octocat").await;
+    s.advance_clocks(std::time::Duration::from_secs(8 * 3600 - 120));
+    s.control().set_fault(
+        Endpoint::Refresh,
+        Fault::TokenError("bad_refresh_token".into()),
+    );
+    s.client.refresh().await.unwrap();
+    s.wait_for_text("h2", "Your GitHub sign-in expired. Sign in again.")
+        .await;
+    s.screenshot("session_expired_notice").await;
+    s.control().clear_faults();
+    s.click_button("Sign in again").await;
+    s.wait_for_path("/").await;
+    assert_eq!(s.url().await.query(), Some("return_to=/dashboard"));
+    s.sign_in("octocat").await;
+    assert_eq!(s.url().await.path(), "/dashboard");
     s.finish().await;
 }
