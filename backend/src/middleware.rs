@@ -71,6 +71,13 @@ pub async fn layer(
     } else {
         tracing::info!(%method, path, status = status.as_u16(), ms, "request finished");
     }
+    if crate::metrics::enabled() {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "other".to_owned());
+        crate::metrics::request(route, status.as_u16(), started.elapsed());
+    }
     let out = response.headers_mut();
     headers::apply(out, https);
     if let Ok(value) = HeaderValue::from_str(&id) {

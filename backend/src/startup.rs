@@ -19,10 +19,11 @@ use crate::dev_provider::DevProvider;
 use crate::oauth::github::GitHubConfig;
 use crate::oauth::{GitHub, Provider, Providers};
 use crate::security::rate_limit::IpRateLimiter;
-use crate::session::{Lifetimes, Sessions, SqliteStore};
-use crate::state::AppState;
+use crate::session::{Lifetimes, RedisStore, SessionStore, Sessions, SqliteStore};
+use crate::state::{AppState, StoreKinds};
 use crate::static_assets::StaticAssets;
-use crate::storage::sqlite;
+use crate::storage::redis::Redis;
+use crate::storage::{postgres, sqlite, Database};
 use crate::tokens::TokenService;
 use crate::users::UserStore;
 use crate::{middleware, routes, sweep};
@@ -34,10 +35,12 @@ const PREAUTH_EVERY: Duration = Duration::from_secs(30);
 
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     state: web::Data<AppState>,
     dev_provider: Option<DevProvider>,
-    sweeper: tokio::task::JoinHandle<()>,
+    /// Background tasks that end with the server.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -71,7 +74,7 @@ impl Application {
         }
         settings.check().map_err(anyhow::Error::msg)?;
         create_private_dir(&settings.server.data_dir)?;
-        let db = sqlite::connect(&settings.database_url()).await?;
+        let stores = open_stores(&settings).await?;
         let keys = match &settings.stores.token_keys {
             Some(value) => KeyRing::parse(value.expose_secret())?,
             None => load_or_create_key_file(&settings.server.data_dir)?,
@@ -89,7 +92,7 @@ impl Application {
         let github = Arc::new(GitHub::new(github_config, clock.clone())?);
         let providers = Providers::new(vec![github.clone() as Arc<dyn Provider>]);
         let sessions = Sessions::new(
-            Arc::new(SqliteStore::new(db.clone())),
+            stores.sessions.clone(),
             Arc::new(keys),
             clock,
             Lifetimes {
@@ -98,6 +101,12 @@ impl Application {
                 cache_entries: settings.sessions.cache_entries,
             },
         );
+        let invalidations = match &stores.redis {
+            Some(redis) if settings.sessions.cache_entries > 0 => {
+                Some(sessions.follow_invalidations(redis.clone()))
+            }
+            _ => None,
+        };
         let tokens = TokenService::new(
             sessions.clone(),
             providers.clone(),
@@ -111,24 +120,48 @@ impl Application {
             github: Some(github),
             sessions,
             tokens,
-            users: UserStore::new(db.write),
+            users: stores.users.clone(),
+            store_kinds: stores.kinds,
             webhook_secret: settings.github.webhook_secret.clone(),
             proxy_allow: settings.github.proxy_allow.clone(),
             preauth_limiter: IpRateLimiter::new(
+                "preauth",
                 PREAUTH_EVERY,
                 settings.limits.preauth_sessions_per_client,
                 settings.limits.trusted_proxies.clone(),
+                stores.redis.as_ref(),
             ),
             login_limiter: IpRateLimiter::per_minute(
+                "login",
                 settings.limits.auth_per_min,
                 settings.limits.trusted_proxies.clone(),
+                stores.redis.as_ref(),
             ),
             callback_limiter: IpRateLimiter::per_minute(
+                "callback",
                 settings.limits.auth_per_min,
                 settings.limits.trusted_proxies.clone(),
+                stores.redis.as_ref(),
             ),
         });
-        let sweeper = tokio::spawn(sweep::run(state.clone()));
+        let mut background = vec![tokio::spawn(sweep::run(state.clone()))];
+        background.extend(invalidations);
+        let metrics_port = match settings.server.metrics_addr {
+            Some(addr) => {
+                let (server, port) = crate::metrics::serve(addr)?;
+                if !addr.ip().is_loopback() {
+                    tracing::warn!(%addr, "metrics are served on a non-loopback address");
+                }
+                let handle = tokio::spawn(async move {
+                    if let Err(e) = server.await {
+                        tracing::warn!(error = %e, "the metrics listener stopped");
+                    }
+                });
+                background.push(handle);
+                Some(port)
+            }
+            None => None,
+        };
 
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -147,15 +180,21 @@ impl Application {
         tracing::info!(url = %settings.public_url(), dev_mode, "listening");
         Ok(Self {
             port,
+            metrics_port,
             server,
             state,
             dev_provider,
-            sweeper,
+            background,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics listener, when `METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// The embedded emulator in dev mode.
@@ -180,12 +219,64 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.sweeper.abort();
+        for task in &self.background {
+            task.abort();
+        }
         if let Some(dev) = &self.dev_provider {
             dev.stop().await;
         }
         result
     }
+}
+
+/// The stores the settings name, connected: sessions in Redis or the SQLite file, users
+/// in PostgreSQL or the SQLite file. An unreachable one fails start-up with a line naming
+/// its variable.
+struct Stores {
+    sessions: Arc<dyn SessionStore>,
+    users: UserStore,
+    redis: Option<Redis>,
+    kinds: StoreKinds,
+}
+
+async fn open_stores(settings: &Settings) -> anyhow::Result<Stores> {
+    let redis = match &settings.stores.redis_url {
+        Some(url) => Some(
+            Redis::connect(
+                url.expose_secret(),
+                &settings.stores.redis_prefix,
+                "SESSION_STORE/REDIS_URL",
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let database_url = settings.database_url();
+    let users_in_postgres = !database_url.starts_with("sqlite:");
+    let sqlite = if redis.is_none() || !users_in_postgres {
+        Some(sqlite::connect(&settings.sqlite_url()).await?)
+    } else {
+        None
+    };
+    let users = match &sqlite {
+        Some(db) if !users_in_postgres => Database::Sqlite(db.write.clone()),
+        _ => Database::Postgres(postgres::connect(&database_url).await?),
+    };
+    let sessions: Arc<dyn SessionStore> = match (&redis, &sqlite) {
+        (Some(redis), _) => Arc::new(RedisStore::new(redis.clone(), settings.sessions.idle_secs)),
+        (None, Some(db)) => Arc::new(SqliteStore::new(db.clone())),
+        (None, None) => unreachable!("SQLite is opened whenever Redis is not configured"),
+    };
+    let kinds = StoreKinds {
+        sessions: if redis.is_some() { "redis" } else { "sqlite" },
+        users: users.kind(),
+    };
+    Ok(Stores {
+        sessions,
+        users: UserStore::new(users),
+        redis,
+        kinds,
+    })
 }
 
 /// Real GitHub when credentials are set; otherwise the development provider (dev mode).

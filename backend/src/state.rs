@@ -21,6 +21,8 @@ pub struct AppState {
     pub sessions: Sessions,
     pub tokens: TokenService,
     pub users: UserStore,
+    /// Which store holds what, for `/readyz` and the logs.
+    pub store_kinds: StoreKinds,
     pub login_limiter: IpRateLimiter,
     pub callback_limiter: IpRateLimiter,
     /// New pre-auth sessions per client: each is a stored row.
@@ -29,4 +31,11 @@ pub struct AppState {
     pub webhook_secret: Option<SecretString>,
     /// `GITHUB_PROXY_ALLOW`.
     pub proxy_allow: Vec<String>,
+}
+
+/// Which kind of store holds sessions and users.
+#[derive(Clone, Copy, Debug)]
+pub struct StoreKinds {
+    pub sessions: &'static str,
+    pub users: &'static str,
 }

@@ -286,6 +286,7 @@ impl Inner {
                 match written {
                     Modified::Done(session, ()) => {
                         tracing::info!("provider token refreshed");
+                        crate::metrics::token_refresh("succeeded");
                         Ok(session.token_generation())
                     }
                     // Signed out meanwhile: the successor dies with the session.
@@ -310,10 +311,12 @@ impl Inner {
                     }
                 }
                 tracing::info!("the provider refused the refresh token; ending the session");
+                crate::metrics::token_refresh("refused");
                 self.end(key).await
             }
             Err(e) => {
                 tracing::warn!(error = ?e, "token refresh failed; keeping the session");
+                crate::metrics::token_refresh("failed");
                 Err(TokenError::Unavailable(Arc::new(e)))
             }
         }

@@ -5,6 +5,7 @@
 //! and token revocation. Tests steer it into misbehaving through [`Control`].
 
 mod authorize;
+pub mod cli;
 mod faults;
 mod fixtures;
 mod html;

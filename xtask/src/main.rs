@@ -72,10 +72,13 @@ fn run() -> Result<(), String> {
 /// Installs what the tests need, then: fmt check, the SPA build, clippy (host and
 /// wasm32), and every test with nextest (its summary ends the output).
 fn test() -> Result<(), String> {
-    let mut steps = Steps::new(7);
-    steps.start("tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, nextest)");
+    let mut steps = Steps::new(8);
+    steps.start(
+        "tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, Redis, PostgreSQL, nextest)",
+    );
     tools::ensure_frontend_tools()?;
     tools::ensure_browser()?;
+    tools::ensure_stores()?;
     tools::ensure_nextest()?;
     steps.start("cargo fmt --check");
     steps::cargo(&["fmt", "--all", "--", "--check"])?;
@@ -107,6 +110,34 @@ fn test() -> Result<(), String> {
     ])?;
     steps.start("build tests");
     steps::cargo(&["nextest", "run", "--no-run"])?;
-    steps.start("tests (unit, API, browser)");
-    steps::cargo_hermetic(&["nextest", "run", "--no-fail-fast"])
+    steps.start("tests (unit, API, browser; stores: SQLite, and Redis + PostgreSQL where named)");
+    let everything = steps::cargo_hermetic(&["nextest", "run", "--no-fail-fast"], &[]);
+    steps.start("the HTTP suite again, on Redis (sessions) + PostgreSQL (users)");
+    let matrix = steps::cargo_hermetic(
+        &[
+            "nextest",
+            "run",
+            "--no-fail-fast",
+            "--test",
+            "api",
+            "-E",
+            STORE_MATRIX_FILTER,
+        ],
+        &[("BFF_TEST_STORES", "redis-postgres")],
+    );
+    stop_leftover_servers();
+    everything.and(matrix)
+}
+
+/// What the Redis + PostgreSQL run of the HTTP suite leaves out: tests of SQLite files,
+/// and tests that start their own Redis and PostgreSQL whatever the setting.
+const STORE_MATRIX_FILTER: &str =
+    "not (test(/^sqlite_files::/) | test(/^several_instances::/) | test(/^store_contract::/))";
+
+/// Test servers stop when their test ends; a test killed by a timeout cannot stop its
+/// own, so anything still running from a test directory is stopped here.
+fn stop_leftover_servers() {
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", "--", "bff-test-store-"])
+        .status();
 }

@@ -120,13 +120,16 @@ fn passes_to_tests(name: &str) -> bool {
     EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-/// `cargo` with every variable but [`passes_to_tests`]'s removed.
-pub fn cargo_hermetic(args: &[&str]) -> Result<(), String> {
+/// `cargo` with every variable but [`passes_to_tests`]'s removed, then `set` added.
+pub fn cargo_hermetic(args: &[&str], set: &[(&str, &str)]) -> Result<(), String> {
     let mut command = command(&cargo_program(), args);
     for (name, _) in std::env::vars_os() {
         if !name.to_str().is_some_and(passes_to_tests) {
             command.env_remove(&name);
         }
+    }
+    for (name, value) in set {
+        command.env(name, value);
     }
     check(command)
 }

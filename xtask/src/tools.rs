@@ -108,6 +108,18 @@ pub fn ensure_browser() -> Result<(), String> {
     apt_install(&["chromium", "chromium-driver"])
 }
 
+/// Debian's Redis and PostgreSQL servers: the tests start throw-away instances of them.
+pub fn ensure_stores() -> Result<(), String> {
+    let postgres = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|mut versions| versions.any(|v| v.is_ok_and(|v| v.path().join("bin/initdb").exists())))
+        .unwrap_or(false);
+    if Path::new("/usr/bin/redis-server").exists() && postgres {
+        println!("    ok: redis-server and postgresql");
+        return Ok(());
+    }
+    apt_install(&["redis-server", "postgresql"])
+}
+
 /// Debian's wrk, the load generator of the benchmarks.
 pub fn ensure_wrk() -> Result<(), String> {
     if Path::new("/usr/bin/wrk").exists() {

@@ -92,7 +92,23 @@ pub struct Args {
     /// Paths GET /api/github/{path} may forward, comma separated; `*` is one segment.
     #[arg(long, env = "GITHUB_PROXY_ALLOW", value_name = "GITHUB_PROXY_ALLOW", value_delimiter = ',', default_values_t = super::DEFAULT_PROXY_ALLOW.iter().map(|s| s.to_string()))]
     pub github_proxy_allow: Vec<String>,
-    /// Database for users and sessions; default `sqlite://$DATA_DIR/bff.sqlite3`.
+    /// Sessions, pending sign-ins and rate limits in Redis, for several instances
+    /// (`redis://host:6379/0`). Unset: sessions live in the SQLite file.
+    #[arg(long, env = "SESSION_STORE", value_name = "SESSION_STORE", hide_env_values = true, value_parser = parse_redis_url)]
+    pub session_store: Option<SecretString>,
+    /// Same as SESSION_STORE (the conventional name).
+    #[arg(long, env = "REDIS_URL", value_name = "REDIS_URL", hide_env_values = true, value_parser = parse_redis_url)]
+    pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key, so deployments can share one server.
+    #[arg(
+        long,
+        env = "REDIS_KEY_PREFIX",
+        value_name = "REDIS_KEY_PREFIX",
+        default_value = "bff:"
+    )]
+    pub redis_key_prefix: String,
+    /// Database for users (and audit events): sqlite: or postgres:; default
+    /// `sqlite://$DATA_DIR/bff.sqlite3`.
     #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", hide_env_values = true, value_parser = parse_database_url)]
     pub database_url: Option<String>,
     /// Token encryption keys: comma-separated base64 of 32 bytes each; the first encrypts,
@@ -144,6 +160,10 @@ pub struct Args {
     /// fixture account) on a non-loopback HOST or PUBLIC_URL. Set it to 1 on purpose only.
     #[arg(long, env = "DEV_MODE", value_name = "DEV_MODE", default_value_t = false, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub dev_mode: bool,
+    /// Serve Prometheus metrics on this address (`127.0.0.1:9100`, or a bare port for
+    /// loopback); unset: no metrics.
+    #[arg(long, env = "METRICS_ADDR", value_name = "METRICS_ADDR", value_parser = parse_metrics_addr)]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// HTTP worker threads; default one per core.
     #[arg(long, env = "WORKERS", value_name = "WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
@@ -194,6 +214,7 @@ impl Args {
                 workers: self.workers,
                 static_dir: self.static_dir,
                 data_dir: self.data_dir,
+                metrics_addr: self.metrics_addr,
             },
             github: GitHubSettings {
                 client,
@@ -205,6 +226,8 @@ impl Args {
             },
             stores: StoreSettings {
                 database_url: self.database_url,
+                redis_url: self.session_store.or(self.redis_url),
+                redis_prefix: self.redis_key_prefix,
                 token_keys: self.token_keys,
             },
             sessions: SessionSettings {
@@ -236,10 +259,32 @@ fn parse_public_url(value: &str) -> Result<Url, String> {
 }
 
 fn parse_database_url(value: &str) -> Result<String, String> {
-    if value.starts_with("sqlite:") {
+    if ["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|scheme| value.starts_with(scheme))
+    {
         Ok(value.to_owned())
     } else {
-        Err("DATABASE_URL must be a sqlite: URL (PostgreSQL is planned, not yet supported)".into())
+        Err("DATABASE_URL must be a sqlite: or postgres:// URL".into())
+    }
+}
+
+/// `host:port`, or a bare port meaning loopback (metrics are for the operator, not the
+/// network, unless asked).
+fn parse_metrics_addr(value: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(port) = value.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    value
+        .parse()
+        .map_err(|_| "must be host:port (an IP address) or a port".to_owned())
+}
+
+fn parse_redis_url(value: &str) -> Result<SecretString, String> {
+    if value.starts_with("redis://") || value.starts_with("rediss://") {
+        Ok(SecretString::from(value.to_owned()))
+    } else {
+        Err("must be a redis:// or rediss:// URL".into())
     }
 }
 
@@ -296,9 +341,23 @@ mod tests {
     }
 
     #[test]
-    fn only_sqlite_database_urls_are_accepted() {
-        let err = parse(&["--database-url", "postgres://x"]).unwrap_err();
-        assert!(err.contains("DATABASE_URL"));
+    fn database_and_redis_urls_are_checked() {
+        assert!(parse(&["--database-url", "postgres://bff@db/bff"]).is_ok());
+        let err = parse(&["--database-url", "mysql://x"]).unwrap_err();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        let s = parse(&["--redis-url", "redis://127.0.0.1:6379"]).unwrap();
+        assert!(s.stores.redis_url.is_some());
+        let err = parse(&["--session-store", "memcached://x"]).unwrap_err();
+        assert!(err.contains("SESSION_STORE"), "{err}");
+    }
+
+    #[test]
+    fn a_bare_metrics_port_means_loopback() {
+        let s = parse(&["--metrics-addr", "9100"]).unwrap();
+        assert_eq!(s.server.metrics_addr.unwrap().to_string(), "127.0.0.1:9100");
+        let s = parse(&["--metrics-addr", "0.0.0.0:9100"]).unwrap();
+        assert_eq!(s.server.metrics_addr.unwrap().to_string(), "0.0.0.0:9100");
+        assert!(parse(&["--metrics-addr", "metrics.local:9100"]).is_err());
     }
 
     #[test]

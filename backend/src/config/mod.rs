@@ -38,6 +38,8 @@ pub struct ServerSettings {
     pub static_dir: Option<PathBuf>,
     /// The SQLite database and the dev-mode key file.
     pub data_dir: PathBuf,
+    /// Where `/metrics` is served (its own listener); `None` turns metrics off.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// A confidential OAuth client: who we are to a provider.
@@ -73,8 +75,14 @@ pub const DEFAULT_PROXY_ALLOW: &[&str] = &[
 
 #[derive(Clone, Debug)]
 pub struct StoreSettings {
-    /// Default `sqlite://$DATA_DIR/bff.sqlite3`.
+    /// Users (and audit events): `sqlite:` or `postgres:`; default
+    /// `sqlite://$DATA_DIR/bff.sqlite3`.
     pub database_url: Option<String>,
+    /// Sessions, pending sign-ins and rate limits in Redis (several instances); `None`
+    /// keeps sessions in the SQLite file.
+    pub redis_url: Option<SecretString>,
+    /// Put before every Redis key, so deployments can share a server.
+    pub redis_prefix: String,
     /// Base64 32-byte keys, comma separated; `None` generates a key file in DATA_DIR.
     pub token_keys: Option<SecretString>,
 }
@@ -109,6 +117,7 @@ impl Default for Settings {
                 workers: None,
                 static_dir: None,
                 data_dir: PathBuf::from("./data"),
+                metrics_addr: None,
             },
             github: GitHubSettings {
                 client: None,
@@ -120,6 +129,8 @@ impl Default for Settings {
             },
             stores: StoreSettings {
                 database_url: None,
+                redis_url: None,
+                redis_prefix: "bff:".into(),
                 token_keys: None,
             },
             sessions: SessionSettings {
@@ -167,13 +178,23 @@ impl Settings {
         format!("{}/callback", base.as_str().trim_end_matches('/'))
     }
 
+    /// The users database: `DATABASE_URL`, or the SQLite file in DATA_DIR.
     pub fn database_url(&self) -> String {
-        self.stores.database_url.clone().unwrap_or_else(|| {
-            format!(
+        self.stores
+            .database_url
+            .clone()
+            .unwrap_or_else(|| self.sqlite_url())
+    }
+
+    /// The SQLite file in DATA_DIR (sessions live there unless Redis is configured).
+    pub fn sqlite_url(&self) -> String {
+        match &self.stores.database_url {
+            Some(url) if url.starts_with("sqlite:") => url.clone(),
+            _ => format!(
                 "sqlite://{}",
                 self.server.data_dir.join("bff.sqlite3").display()
-            )
-        })
+            ),
+        }
     }
 
     /// Rules that span several settings, and configurations refused as unsafe. Each

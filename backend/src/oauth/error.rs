@@ -67,6 +67,28 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
+    /// A short name of what happened, for metrics.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::TokenRefused(_) | Self::Refused(_) => "refused",
+            Self::RateLimited(_) => "rate_limited",
+            Self::Unavailable {
+                timed_out: true, ..
+            } => "timeout",
+            Self::Unavailable { .. } => "unavailable",
+            Self::BadAnswer(_) => "bad_answer",
+        }
+    }
+
+    /// [`ProviderError::outcome`] of a call's result (`ok` when it worked).
+    pub fn outcome_of<T>(result: &Result<T, Self>) -> &'static str {
+        match result {
+            Ok(_) => "ok",
+            Err(e) => e.outcome(),
+        }
+    }
+
     pub fn unavailable(source: anyhow::Error) -> Self {
         Self::Unavailable {
             timed_out: false,

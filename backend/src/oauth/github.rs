@@ -23,6 +23,7 @@ use super::provider::{AuthorizeRequest, Provider, SignIn};
 use super::token_endpoint::{self, ClientAuth};
 use super::{AccessToken, AuthorizationCode, RefreshToken, TokenSet};
 use crate::clock::Clock;
+use crate::metrics;
 use crate::users::Profile;
 
 const API_VERSION: &str = "2022-11-28";
@@ -144,13 +145,15 @@ impl GitHub {
 
     /// The profile, with the primary verified email when the public one is hidden.
     pub async fn profile(&self, token: &AccessToken) -> Result<Profile, ProviderError> {
-        let user: GitHubUser = self.get(token, "user", "the profile request").await?;
+        let user: GitHubUser = self
+            .get(token, "user", "user", "the profile request")
+            .await?;
         let email = match user.email.filter(|e| !e.is_empty()) {
             Some(email) => Some(email),
             None => self.primary_email(token).await?,
         };
         Ok(Profile {
-            provider: GITHUB,
+            provider: GITHUB.to_owned(),
             provider_user_id: user.id.to_string(),
             login: user.login,
             name: user.name.filter(|n| !n.is_empty()),
@@ -163,7 +166,7 @@ impl GitHub {
     async fn primary_email(&self, token: &AccessToken) -> Result<Option<String>, ProviderError> {
         // Without the user:email scope this answers 403/404: that only means "unknown".
         match self
-            .get::<Vec<GitHubEmail>>(token, "user/emails", "the email request")
+            .get::<Vec<GitHubEmail>>(token, "emails", "user/emails", "the email request")
             .await
         {
             Ok(emails) => Ok(emails
@@ -180,6 +183,7 @@ impl GitHub {
         let repos: Vec<GitHubRepo> = self
             .get(
                 token,
+                "repos",
                 "user/repos?sort=updated&per_page=30",
                 "the repository request",
             )
@@ -239,6 +243,20 @@ impl GitHub {
         path_and_query: &str,
         if_none_match: Option<&[u8]>,
     ) -> Result<ApiAnswer, ProviderError> {
+        metrics::provider_call(
+            "proxy",
+            self.api_get_untimed(token, path_and_query, if_none_match),
+            ProviderError::outcome_of,
+        )
+        .await
+    }
+
+    async fn api_get_untimed(
+        &self,
+        token: &AccessToken,
+        path_and_query: &str,
+        if_none_match: Option<&[u8]>,
+    ) -> Result<ApiAnswer, ProviderError> {
         let url = format!(
             "{}/{path_and_query}",
             self.config.api_url.as_str().trim_end_matches('/')
@@ -278,7 +296,23 @@ impl GitHub {
         })
     }
 
+    /// A GET on the REST API; `endpoint` names it in metrics.
     async fn get<T: DeserializeOwned>(
+        &self,
+        token: &AccessToken,
+        endpoint: &'static str,
+        path: &str,
+        what: &str,
+    ) -> Result<T, ProviderError> {
+        metrics::provider_call(
+            endpoint,
+            self.get_untimed(token, path, what),
+            ProviderError::outcome_of,
+        )
+        .await
+    }
+
+    async fn get_untimed<T: DeserializeOwned>(
         &self,
         token: &AccessToken,
         path: &str,
@@ -333,17 +367,21 @@ impl Provider for GitHub {
         verifier: CodeVerifier,
         _nonce: Option<&str>,
     ) -> Result<SignIn, ProviderError> {
-        let tokens = token_endpoint::request(
-            &self.http,
-            self.token_url(),
-            self.client_auth(),
-            &[
-                ("code", code.secret()),
-                ("redirect_uri", self.config.redirect_uri.as_str()),
-                ("code_verifier", verifier.secret()),
-            ],
-            self.clock.now(),
-            "the token request",
+        let tokens = metrics::provider_call(
+            "token",
+            token_endpoint::request(
+                &self.http,
+                self.token_url(),
+                self.client_auth(),
+                &[
+                    ("code", code.secret()),
+                    ("redirect_uri", self.config.redirect_uri.as_str()),
+                    ("code_verifier", verifier.secret()),
+                ],
+                self.clock.now(),
+                "the token request",
+            ),
+            ProviderError::outcome_of,
         )
         .await?;
         let profile = self.profile(&tokens.access).await.map_err(|e| match e {
@@ -360,16 +398,20 @@ impl Provider for GitHub {
     }
 
     async fn refresh(&self, refresh: &RefreshToken) -> Result<TokenSet, ProviderError> {
-        token_endpoint::request(
-            &self.http,
-            self.token_url(),
-            self.client_auth(),
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh.secret()),
-            ],
-            self.clock.now(),
-            "the refresh request",
+        metrics::provider_call(
+            "refresh",
+            token_endpoint::request(
+                &self.http,
+                self.token_url(),
+                self.client_auth(),
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.secret()),
+                ],
+                self.clock.now(),
+                "the refresh request",
+            ),
+            ProviderError::outcome_of,
         )
         .await
     }

@@ -41,7 +41,7 @@ pub async fn login(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    state.login_limiter.check(&req)?;
+    state.login_limiter.check(&req).await?;
     let body: LoginRequest = read_json(&req, payload).await?;
     let provider = state
         .providers
@@ -64,7 +64,7 @@ pub async fn login(
     if existing.is_none() {
         // Each pre-auth session is a row someone else pays for: bound how many one
         // client can make.
-        state.preauth_limiter.check(&req)?;
+        state.preauth_limiter.check(&req).await?;
     }
     let nonce = provider.wants_nonce().then(random_token);
     let (oauth_state, cookie) = state
@@ -114,7 +114,18 @@ pub async fn callback(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    state.callback_limiter.check(&req)?;
+    let result = finish_sign_in(req, state, payload).await;
+    crate::metrics::sign_in(result.as_ref().map(|_| ()).map_err(|e| e.code().as_str()));
+    result
+}
+
+/// The callback's work: take the pending sign-in, exchange the code, start the session.
+async fn finish_sign_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    state.callback_limiter.check(&req).await?;
     let body: CallbackRequest = read_json(&req, payload).await?;
     let oauth_state = param(body.state, "state")?;
     let outcome = match (body.code, body.error) {

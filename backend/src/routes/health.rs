@@ -1,4 +1,4 @@
-//! `/healthz` (the process answers) and `/readyz` (its stores answer too).
+//! `/healthz` (the process answers) and `/readyz` (each of its stores answers too).
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -9,14 +9,21 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// 200 when every store answers, 503 otherwise; the body says which is which.
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let sessions = state.sessions.ping().await;
-    let users = state.users.ping().await;
-    match (sessions, users) {
-        (Ok(()), Ok(())) => HttpResponse::Ok().json(json!({"status": "ok"})),
-        (s, u) => {
-            tracing::error!(sessions = ?s.err(), users = ?u.err(), "not ready");
-            HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable"}))
-        }
+    let (sessions, users) = tokio::join!(state.sessions.ping(), state.users.ping());
+    let kinds = state.store_kinds;
+    let body = json!({
+        "status": if sessions.is_ok() && users.is_ok() { "ok" } else { "unavailable" },
+        "stores": {
+            "sessions": {"kind": kinds.sessions, "ok": sessions.is_ok()},
+            "users": {"kind": kinds.users, "ok": users.is_ok()},
+        },
+    });
+    if sessions.is_ok() && users.is_ok() {
+        HttpResponse::Ok().json(body)
+    } else {
+        tracing::error!(sessions = ?sessions.err(), users = ?users.err(), "not ready");
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }

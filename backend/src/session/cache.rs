@@ -7,10 +7,12 @@
 //! before reading the store is still current. So a sign-out can never be undone by a slow
 //! concurrent read.
 //!
-//! Only valid while this process is the only writer of the store (the SQLite default).
-//! A store shared by several instances must run with the cache disabled (capacity 0).
+//! Valid while this process is the only writer of the store (the SQLite default), or
+//! while every other writer's changes reach [`SessionCache::invalidate`] (Redis, through
+//! `invalidation.rs`, which switches the cache off whenever that channel is down).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::id::SessionKey;
@@ -26,6 +28,8 @@ struct Inner {
 
 pub struct SessionCache {
     capacity: usize,
+    /// Off while invalidations from other instances cannot be received.
+    active: AtomicBool,
     inner: Mutex<Inner>,
 }
 
@@ -33,6 +37,7 @@ impl SessionCache {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity,
+            active: AtomicBool::new(true),
             inner: Mutex::new(Inner {
                 entries: HashMap::with_capacity(capacity.min(4096)),
                 epoch: 0,
@@ -44,8 +49,17 @@ impl SessionCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Switches the cache on or off (see `invalidation.rs`).
+    pub fn set_active(&self, active: bool) {
+        self.active.store(active, Ordering::SeqCst);
+    }
+
+    fn enabled(&self) -> bool {
+        self.capacity > 0 && self.active.load(Ordering::SeqCst)
+    }
+
     pub fn get(&self, key: &SessionKey) -> Option<Cached> {
-        if self.capacity == 0 {
+        if !self.enabled() {
             return None;
         }
         self.lock().entries.get(key).cloned()
@@ -58,7 +72,7 @@ impl SessionCache {
 
     /// Inserts what the store returned, unless a write happened since `epoch`.
     pub fn fill(&self, key: SessionKey, cached: Cached, epoch: u64) {
-        if self.capacity == 0 {
+        if !self.enabled() {
             return;
         }
         let mut inner = self.lock();

@@ -8,8 +8,10 @@ mod cookie;
 mod data;
 mod extract;
 mod id;
+mod invalidation;
 mod memory;
 mod pending;
+mod redis;
 mod sqlite;
 mod store;
 
@@ -25,6 +27,7 @@ pub use extract::SignedIn;
 pub use id::{public_id, random_token, SessionId, SessionKey};
 pub use memory::MemoryStore;
 pub use pending::{NewLogin, TakenLogin, MAX_PENDING, PENDING_TTL_SECS};
+pub use redis::RedisStore;
 pub use sqlite::SqliteStore;
 pub use store::{Record, Removed, SessionStore};
 
@@ -176,9 +179,16 @@ impl Sessions {
 
     /// Like [`Sessions::load`], by key.
     pub async fn load_key(&self, key: &SessionKey) -> Result<Option<Session>, StoreError> {
+        let now = self.now();
         let session = match self.cache.get(key) {
-            Some(cached) => cached,
-            None => {
+            // A cached copy that looks expired may only be stale (another instance saw
+            // the session since): the store decides.
+            Some(cached) if !self.expired(now, &cached) => {
+                crate::metrics::cache_lookup(true);
+                cached
+            }
+            _ => {
+                crate::metrics::cache_lookup(false);
                 let epoch = self.cache.epoch();
                 match self.read_store(key).await? {
                     Some(session) => {
@@ -189,7 +199,6 @@ impl Sessions {
                 }
             }
         };
-        let now = self.now();
         if self.expired(now, &session) {
             self.delete(key).await?;
             return Ok(None);
@@ -487,14 +496,14 @@ impl Sessions {
         self.store.ping().await
     }
 
-    /// Drops every cached session (another instance may have changed them).
-    pub fn forget_cached(&self) {
-        self.cache.clear();
-    }
-
-    /// Drops one cached session.
-    pub fn forget_cached_key(&self, key: &SessionKey) {
-        self.cache.invalidate(key);
+    /// For a store shared with other instances (Redis): keeps the read cache in step
+    /// with their changes, and off until that works. Returns the listening task.
+    pub fn follow_invalidations(
+        &self,
+        redis: crate::storage::redis::Redis,
+    ) -> tokio::task::JoinHandle<()> {
+        self.cache.set_active(false);
+        tokio::spawn(invalidation::listen(redis, self.cache.clone()))
     }
 }
 

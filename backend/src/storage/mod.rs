@@ -1,6 +1,38 @@
 //! Where state lives: the database connections and the one error every store returns.
 
+pub mod postgres;
+pub mod redis;
 pub mod sqlite;
+
+/// The database of users (and audit events): SQLite by default, PostgreSQL when
+/// `DATABASE_URL` says so. Queries are written once, in SQL both understand (`$n`
+/// placeholders, `ON CONFLICT`, `RETURNING`), and run through [`on_database!`].
+#[derive(Clone)]
+pub enum Database {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Database {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Runs the same expression against whichever pool the [`Database`] holds:
+/// `on_database!(db, pool => sqlx::query(SQL).execute(pool).await)`.
+#[macro_export]
+macro_rules! on_database {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::storage::Database::Sqlite($pool) => $body,
+            $crate::storage::Database::Postgres($pool) => $body,
+        }
+    };
+}
 
 /// A store could not do what was asked. Handlers answer 503 `unavailable` for it: the
 /// request may well succeed once the store is back.
@@ -26,6 +58,9 @@ pub trait StoreResultExt<T> {
 
 impl<T, E: Into<anyhow::Error>> StoreResultExt<T> for Result<T, E> {
     fn store(self, what: &'static str) -> Result<T, StoreError> {
-        self.map_err(|e| StoreError::unavailable(e, what))
+        self.map_err(|e| {
+            crate::metrics::store_error(what);
+            StoreError::unavailable(e, what)
+        })
     }
 }

@@ -40,7 +40,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .connect_with(options.clone())
         .await
         .context("Failed to open the database")?;
-    sqlx::migrate!("./migrations")
+    sqlx::migrate!("./migrations/sqlite")
         .run(&write)
         .await
         .context("Failed to apply database migrations")?;

@@ -1,14 +1,14 @@
 //! The users table: upserted on `(provider, provider_user_id)` at every sign-in.
 
 use shared::api::User;
-use sqlx::SqlitePool;
 
-use crate::storage::{StoreError, StoreResultExt as _};
+use crate::on_database;
+use crate::storage::{Database, StoreError, StoreResultExt as _};
 
 /// What a provider told us about a person.
 #[derive(Debug, Clone)]
 pub struct Profile {
-    pub provider: &'static str,
+    pub provider: String,
     pub provider_user_id: String,
     pub login: String,
     pub name: Option<String>,
@@ -17,43 +17,43 @@ pub struct Profile {
     pub profile_url: Option<String>,
 }
 
-/// Every query here writes (or is a readiness ping), so it takes the writer pool.
+const UPSERT: &str = "INSERT INTO users (provider, provider_user_id, login, name, email, avatar_url, profile_url, created_at, last_login_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+     ON CONFLICT (provider, provider_user_id) DO UPDATE SET
+       login = excluded.login, name = excluded.name, email = excluded.email,
+       avatar_url = excluded.avatar_url, profile_url = excluded.profile_url,
+       last_login_at = excluded.last_login_at
+     RETURNING id";
+
+/// In SQLite every query here takes the writer pool (most of them write).
 #[derive(Clone)]
 pub struct UserStore {
-    pool: SqlitePool,
+    db: Database,
 }
 
 impl UserStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub fn new(db: Database) -> Self {
+        Self { db }
     }
 
     /// Inserts the person or refreshes their profile, and returns them with our own id.
     /// The login can change on GitHub; the numeric id cannot, so it is the key.
     pub async fn upsert(&self, profile: &Profile, now: i64) -> Result<User, StoreError> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (provider, provider_user_id, login, name, email, avatar_url, profile_url, created_at, last_login_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
-             ON CONFLICT (provider, provider_user_id) DO UPDATE SET
-               login = excluded.login, name = excluded.name, email = excluded.email,
-               avatar_url = excluded.avatar_url, profile_url = excluded.profile_url,
-               last_login_at = excluded.last_login_at
-             RETURNING id",
-        )
-        .bind(profile.provider)
-        .bind(&profile.provider_user_id)
-        .bind(&profile.login)
-        .bind(&profile.name)
-        .bind(&profile.email)
-        .bind(&profile.avatar_url)
-        .bind(&profile.profile_url)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await
+        let id: i64 = on_database!(&self.db, pool => sqlx::query_scalar(UPSERT)
+            .bind(&profile.provider)
+            .bind(&profile.provider_user_id)
+            .bind(&profile.login)
+            .bind(&profile.name)
+            .bind(&profile.email)
+            .bind(&profile.avatar_url)
+            .bind(&profile.profile_url)
+            .bind(now)
+            .fetch_one(pool)
+            .await)
         .store("Failed to upsert the user")?;
         Ok(User {
             id,
-            provider: profile.provider.to_owned(),
+            provider: profile.provider.clone(),
             provider_user_id: profile.provider_user_id.clone(),
             login: profile.login.clone(),
             name: profile.name.clone(),
@@ -69,20 +69,22 @@ impl UserStore {
         provider: &str,
         provider_user_id: &str,
     ) -> Result<Option<i64>, StoreError> {
-        sqlx::query_scalar("SELECT id FROM users WHERE provider = ?1 AND provider_user_id = ?2")
-            .bind(provider)
-            .bind(provider_user_id)
-            .fetch_optional(&self.pool)
-            .await
-            .store("Failed to look a user up")
+        on_database!(&self.db, pool => sqlx::query_scalar(
+            "SELECT id FROM users WHERE provider = $1 AND provider_user_id = $2",
+        )
+        .bind(provider)
+        .bind(provider_user_id)
+        .fetch_optional(pool)
+        .await)
+        .store("Failed to look a user up")
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
+        on_database!(&self.db, pool => sqlx::query("SELECT 1 FROM users LIMIT 1")
+            .execute(pool)
             .await
-            .store("The user table is not reachable")?;
-        Ok(())
+            .map(|_| ()))
+        .store("The user table is not reachable")
     }
 }
 
@@ -92,7 +94,7 @@ mod tests {
 
     fn profile(login: &str) -> Profile {
         Profile {
-            provider: "github",
+            provider: "github".into(),
             provider_user_id: "583231".into(),
             login: login.into(),
             name: None,
@@ -107,7 +109,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
         let db = crate::storage::sqlite::connect(&url).await.unwrap();
-        let users = UserStore::new(db.write);
+        let users = UserStore::new(Database::Sqlite(db.write));
         let first = users.upsert(&profile("octocat"), 1).await.unwrap();
         let second = users.upsert(&profile("octocat-renamed"), 2).await.unwrap();
         assert_eq!(first.id, second.id);

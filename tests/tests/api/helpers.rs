@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use shared::pkce::CodeVerifier;
 use tracing_subscriber::fmt::MakeWriter;
 
+pub use crate::common::servers::{PostgresServer, RedisServer};
 pub use crate::common::{test_settings, use_emulator};
 
 /// The public URL the BFF believes it has. Tests talk to 127.0.0.1:<port> directly and
@@ -70,8 +71,37 @@ pub fn logs() -> &'static LogCapture {
     })
 }
 
+/// Which stores a test app runs on. The HTTP suite runs once on the embedded default
+/// (SQLite) and once with `BFF_TEST_STORES=redis-postgres` (sessions in Redis, users in
+/// PostgreSQL, each a throw-away server of the test's own).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum StoreSetup {
+    Sqlite,
+    RedisPostgres,
+}
+
+impl StoreSetup {
+    pub fn from_env() -> Self {
+        match std::env::var("BFF_TEST_STORES").as_deref() {
+            Ok("redis-postgres") => Self::RedisPostgres,
+            Ok("sqlite") | Err(_) => Self::Sqlite,
+            Ok(other) => panic!("BFF_TEST_STORES={other}: use sqlite or redis-postgres"),
+        }
+    }
+}
+
+/// The servers a Redis + PostgreSQL test app runs on (stopped when the app is dropped).
+pub struct StoreServers {
+    pub redis: RedisServer,
+    pub postgres: PostgresServer,
+}
+
 pub struct TestApp {
     pub address: String,
+    /// Where `/metrics` is served, when the app was started with it.
+    pub metrics_port: Option<u16>,
+    pub stores: StoreSetup,
+    pub servers: Option<StoreServers>,
     pub emulator: Emulator,
     pub clock: Clock,
     pub settings: Settings,
@@ -94,6 +124,8 @@ pub struct Options {
     pub session_cache_entries: usize,
     pub session_idle_secs: u64,
     pub session_absolute_secs: u64,
+    /// Serve `/metrics` on a loopback port of its own.
+    pub metrics: bool,
 }
 
 impl Default for Options {
@@ -108,6 +140,7 @@ impl Default for Options {
             session_cache_entries: 10_000,
             session_idle_secs: 8 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
+            metrics: false,
         }
     }
 }
@@ -132,11 +165,30 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.sessions.cache_entries = options.session_cache_entries;
     settings.sessions.idle_secs = options.session_idle_secs;
     settings.sessions.absolute_secs = options.session_absolute_secs;
+    if options.metrics {
+        settings.server.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+    }
+    let stores = StoreSetup::from_env();
+    let servers = match stores {
+        StoreSetup::Sqlite => None,
+        StoreSetup::RedisPostgres => {
+            let servers = StoreServers {
+                redis: RedisServer::start(),
+                postgres: PostgresServer::start(),
+            };
+            settings.stores.redis_url = Some(servers.redis.url().into());
+            settings.stores.database_url = Some(servers.postgres.new_database().await);
+            Some(servers)
+        }
+    };
     let clock = Clock::default();
-    let (address, handle, sweeper) = start(&settings, &clock).await;
+    let (address, handle, sweeper, metrics_port) = start(&settings, &clock).await;
     TestApp {
+        metrics_port,
         browser: Browser::new(&address),
         sweeper,
+        stores,
+        servers,
         address,
         emulator,
         clock,
@@ -146,15 +198,16 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
 }
 
-async fn start(settings: &Settings, clock: &Clock) -> (String, ServerHandle, Sweeper) {
+async fn start(settings: &Settings, clock: &Clock) -> (String, ServerHandle, Sweeper, Option<u16>) {
     let app = Application::build_with_clock(settings.clone(), clock.clone())
         .await
         .expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let sweeper = app.sweeper();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
-    (address, handle, sweeper)
+    (address, handle, sweeper, metrics_port)
 }
 
 impl TestApp {
@@ -167,7 +220,7 @@ impl TestApp {
     /// emulator keeps running, as github.com would). The default browser keeps its cookies.
     pub async fn restart(&mut self) {
         self.handle.stop(true).await;
-        let (address, handle, sweeper) = start(&self.settings, &self.clock).await;
+        let (address, handle, sweeper, _) = start(&self.settings, &self.clock).await;
         self.address = address.clone();
         self.browser.base = address;
         self.handle = handle;
@@ -182,7 +235,7 @@ impl TestApp {
     /// behind the same origin would be (start the app with `session_cache_entries: 0`).
     /// Returns a browser on it that shares nothing with the others.
     pub async fn second_instance(&self) -> Browser {
-        let (address, _handle, _sweeper) = start(&self.settings, &self.clock).await;
+        let (address, _handle, _sweeper, _) = start(&self.settings, &self.clock).await;
         Browser::new(&address)
     }
 
@@ -202,13 +255,107 @@ impl TestApp {
         self.address.rsplit(':').next().unwrap()
     }
 
-    /// A connection to the BFF's SQLite database, for tests that inspect or damage rows.
+    /// A connection to the BFF's SQLite database, for tests that inspect its files.
     pub async fn database(&self) -> sqlx::SqlitePool {
-        let url = format!(
-            "sqlite://{}",
-            self.settings.server.data_dir.join("bff.sqlite3").display()
-        );
-        sqlx::SqlitePool::connect(&url).await.unwrap()
+        sqlx::SqlitePool::connect(&self.settings.sqlite_url())
+            .await
+            .unwrap()
+    }
+
+    fn redis(&self) -> redis::Client {
+        let servers = self.servers.as_ref().expect("a Redis-backed app");
+        redis::Client::open(servers.redis.url()).unwrap()
+    }
+
+    /// The stored sessions' keys and data, whichever store holds them.
+    async fn stored_sessions(&self) -> Vec<(String, String)> {
+        match self.stores {
+            StoreSetup::Sqlite => {
+                let db = self.database().await;
+                let rows: Vec<(Vec<u8>, String)> = sqlx::query_as("SELECT key, data FROM sessions")
+                    .fetch_all(&db)
+                    .await
+                    .unwrap();
+                db.close().await;
+                rows.into_iter()
+                    .map(|(key, data)| (format!("{key:?}"), data))
+                    .collect()
+            }
+            StoreSetup::RedisPostgres => {
+                let mut conn = self
+                    .redis()
+                    .get_multiplexed_async_connection()
+                    .await
+                    .unwrap();
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg("bff:s:*")
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                let mut sessions = Vec::new();
+                for key in keys {
+                    let data: String = redis::cmd("HGET")
+                        .arg(&key)
+                        .arg("d")
+                        .query_async(&mut conn)
+                        .await
+                        .unwrap();
+                    sessions.push((key, data));
+                }
+                sessions
+            }
+        }
+    }
+
+    /// How many sessions the store holds (expired or not).
+    pub async fn session_count(&self) -> usize {
+        self.stored_sessions().await.len()
+    }
+
+    /// Replaces the stored data of every session whose data contains `matching` (as
+    /// someone with write access to the store could). Bound, not inlined: statements are
+    /// logged at debug level.
+    pub async fn overwrite_stored_data(&self, matching: &str, data: &str) {
+        match self.stores {
+            StoreSetup::Sqlite => {
+                let db = self.database().await;
+                sqlx::query("UPDATE sessions SET data = ?1 WHERE instr(data, ?2) > 0")
+                    .bind(data)
+                    .bind(matching)
+                    .execute(&db)
+                    .await
+                    .unwrap();
+                db.close().await;
+            }
+            StoreSetup::RedisPostgres => {
+                let mut conn = self
+                    .redis()
+                    .get_multiplexed_async_connection()
+                    .await
+                    .unwrap();
+                for (key, stored) in self.stored_sessions().await {
+                    if stored.contains(matching) {
+                        redis::cmd("HSET")
+                            .arg(&key)
+                            .arg("d")
+                            .arg(data)
+                            .query_async::<()>(&mut conn)
+                            .await
+                            .unwrap();
+                    }
+                }
+            }
+        }
+    }
+
+    /// The stored data of the first session whose data contains `matching`.
+    pub async fn stored_data(&self, matching: &str) -> String {
+        self.stored_sessions()
+            .await
+            .into_iter()
+            .find(|(_, data)| data.contains(matching))
+            .map(|(_, data)| data)
+            .expect("a stored session matches")
     }
 }
 
@@ -236,7 +383,9 @@ impl Redirect {
 pub struct Browser {
     pub base: String,
     http: reqwest::Client,
-    pub cookies: Mutex<HashMap<String, String>>,
+    pub cookies: Arc<Mutex<HashMap<String, String>>>,
+    /// Sent with every request (`X-Forwarded-For` through a trusted proxy, say).
+    extra_headers: Vec<(&'static str, String)>,
 }
 
 impl Browser {
@@ -248,8 +397,27 @@ impl Browser {
                 .timeout(Duration::from_secs(20))
                 .build()
                 .unwrap(),
-            cookies: Mutex::new(HashMap::new()),
+            cookies: Arc::new(Mutex::new(HashMap::new())),
+            extra_headers: Vec::new(),
         }
+    }
+
+    /// The same browser (the same cookie jar) talking to another instance of the BFF
+    /// behind the same origin.
+    pub fn on(&self, base: &str) -> Browser {
+        Browser {
+            base: base.to_owned(),
+            http: self.http.clone(),
+            cookies: self.cookies.clone(),
+            extra_headers: self.extra_headers.clone(),
+        }
+    }
+
+    /// The same browser, seen by the BFF as coming from `ip` through a trusted proxy.
+    pub fn seen_from(&self, ip: &str) -> Browser {
+        let mut browser = self.on(&self.base);
+        browser.extra_headers = vec![("x-forwarded-for", ip.to_owned())];
+        browser
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -297,7 +465,10 @@ impl Browser {
         request.header("cookie", header)
     }
 
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Response {
+    pub async fn send(&self, mut request: reqwest::RequestBuilder) -> Response {
+        for (name, value) in &self.extra_headers {
+            request = request.header(*name, value);
+        }
         let response = self
             .with_cookies(request)
             .send()

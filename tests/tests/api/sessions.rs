@@ -72,16 +72,6 @@ async fn a_forged_or_unknown_cookie_is_simply_signed_out() {
     }
 }
 
-async fn session_rows(app: &crate::helpers::TestApp) -> i64 {
-    let db = app.database().await;
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    db.close().await;
-    n
-}
-
 #[tokio::test]
 async fn a_pre_auth_session_lives_ten_minutes_after_its_last_sign_in_start() {
     let app = spawn_app().await;
@@ -97,14 +87,14 @@ async fn a_pre_auth_session_lives_ten_minutes_after_its_last_sign_in_start() {
     app.clock.advance(Duration::from_secs(400));
     app.sweeper.run_once().await;
     assert_eq!(
-        session_rows(&app).await,
+        app.session_count().await,
         1,
         "still inside ten minutes of the last start"
     );
     app.clock.advance(Duration::from_secs(201));
     app.sweeper.run_once().await;
     assert_eq!(
-        session_rows(&app).await,
+        app.session_count().await,
         0,
         "ten minutes after the last start it is gone"
     );
@@ -123,10 +113,10 @@ async fn one_client_cannot_pile_up_pre_auth_sessions() {
     assert_eq!(app.browser.login(None).await.status(), 200);
     let refused = app.new_browser().login(None).await;
     assert_error(refused, 429, "rate_limited").await;
-    assert_eq!(session_rows(&app).await, 5);
+    assert_eq!(app.session_count().await, 5);
     // A browser that already has a session can still start sign-ins in it.
     assert_eq!(app.browser.login(None).await.status(), 200);
-    assert_eq!(session_rows(&app).await, 5);
+    assert_eq!(app.session_count().await, 5);
 }
 
 #[tokio::test]
@@ -217,15 +207,9 @@ async fn a_sealed_token_copied_into_another_session_does_not_open() {
     attacker.sign_in_as("hubot").await;
     // Someone with write access to the store copies octocat's session data (and so the
     // sealed token) into hubot's row.
-    let db = app.database().await;
-    sqlx::query(
-        "UPDATE sessions SET data = (SELECT data FROM sessions WHERE data LIKE '%\"login\":\"octocat\"%')
-         WHERE data LIKE '%\"login\":\"hubot\"%'",
-    )
-    .execute(&db)
-    .await
-    .unwrap();
-    db.close().await;
+    let octocats = app.stored_data("\"login\":\"octocat\"").await;
+    app.overwrite_stored_data("\"login\":\"hubot\"", &octocats)
+        .await;
     let repos = attacker.get("/api/me/repos").await;
     assert_error(repos, 401, "unauthenticated").await;
     assert_eq!(victim.get("/api/me/repos").await.status(), 200);
@@ -242,5 +226,5 @@ async fn the_sweep_revokes_the_provider_token_of_an_expired_session() {
         app.control().is_revoked(&token),
         "expired, so revoked at GitHub"
     );
-    assert_eq!(session_rows(&app).await, 0);
+    assert_eq!(app.session_count().await, 0);
 }

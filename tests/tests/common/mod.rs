@@ -1,4 +1,8 @@
-//! What the API and browser test binaries share: the settings every test app starts from.
+//! What the API and browser test binaries share: the settings every test app starts
+//! from, and throw-away Redis and PostgreSQL servers.
+
+#[allow(dead_code)]
+pub mod servers;
 
 use std::path::Path;
 use std::time::Duration;
