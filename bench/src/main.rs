@@ -6,6 +6,9 @@
 
 mod procs;
 mod report;
+#[path = "../../tests/tests/common/servers.rs"]
+#[allow(dead_code)]
+mod servers;
 mod signin;
 mod wrk;
 
@@ -59,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
         token_key: "q2nF0o5V6c8m1Zr3XbJt7kYp9wLs4HdE2uGa6iNe8xM=".into(),
         log: work.join("backend.log"),
         rust_log: None,
+        extra: Vec::new(),
     };
     let product = spawn_backend(&env, port)?;
     wait_healthy(port, Instant::now()).await?;
@@ -105,10 +109,44 @@ async fn main() -> anyhow::Result<()> {
     let quiet = spawn_backend(&quiet_env, quiet_port)?;
     wait_healthy(quiet_port, Instant::now()).await?;
     let quiet_base = format!("http://127.0.0.1:{quiet_port}");
+    // The same product with metrics on (METRICS_ADDR), to measure what recording costs.
+    let metrics_env = BackendEnv {
+        log: work.join("backend-metrics.log"),
+        extra: vec![("METRICS_ADDR".into(), free_port().to_string())],
+        ..env.clone()
+    };
+    let (metrics_proc, metrics_base, metrics_cookie) = signed_in_instance(&metrics_env).await?;
+
+    // Several-instance stores: sessions in Redis, users in PostgreSQL (throw-away
+    // servers of our own), with the session cache following Redis invalidations, and
+    // without any cache.
+    let redis = servers::RedisServer::start();
+    let postgres = servers::PostgresServer::start();
+    let database_url = postgres.new_database().await;
+    let redis_env = BackendEnv {
+        data_dir: work.join("data-redis"),
+        log: work.join("backend-redis.log"),
+        extra: vec![
+            ("SESSION_STORE".into(), redis.url()),
+            ("DATABASE_URL".into(), database_url.clone()),
+        ],
+        ..env.clone()
+    };
+    let (redis_proc, redis_base, redis_cookie) = signed_in_instance(&redis_env).await?;
+    let mut uncached_env = BackendEnv {
+        log: work.join("backend-redis-uncached.log"),
+        ..redis_env.clone()
+    };
+    uncached_env
+        .extra
+        .push(("SESSION_CACHE_ENTRIES".into(), "0".into()));
+    let (uncached_proc, uncached_base, _) = signed_in_instance(&uncached_env).await?;
 
     // HTTP scenarios, alternating product and baseline.
     let cookie_header = format!("Cookie: {cookie}");
-    let scenarios: [(&str, &str, String, String, Vec<&str>); 5] = [
+    let metrics_cookie = format!("Cookie: {metrics_cookie}");
+    let redis_cookie = format!("Cookie: {redis_cookie}");
+    let scenarios: [(&str, &str, String, String, Vec<&str>); 8] = [
         (
             "me",
             "Session read: GET /api/me, signed in",
@@ -122,6 +160,27 @@ async fn main() -> anyhow::Result<()> {
             format!("{quiet_base}/api/me"),
             format!("{bare}/api/me"),
             vec![cookie_header.as_str()],
+        ),
+        (
+            "me_metrics",
+            "Session read with metrics on (METRICS_ADDR): GET /api/me",
+            format!("{metrics_base}/api/me"),
+            format!("{bare}/api/me"),
+            vec![metrics_cookie.as_str()],
+        ),
+        (
+            "me_redis",
+            "Session read on Redis + PostgreSQL, cache invalidated through Redis: GET /api/me",
+            format!("{redis_base}/api/me"),
+            format!("{bare}/api/me"),
+            vec![redis_cookie.as_str()],
+        ),
+        (
+            "me_redis_uncached",
+            "Session read on Redis + PostgreSQL, no session cache: GET /api/me",
+            format!("{uncached_base}/api/me"),
+            format!("{bare}/api/me"),
+            vec![redis_cookie.as_str()],
         ),
         (
             "signed_out",
@@ -156,6 +215,8 @@ async fn main() -> anyhow::Result<()> {
         report.http(key, title, &ours, &theirs);
     }
     drop(quiet);
+    drop(metrics_proc);
+    drop(uncached_proc);
 
     // Sign-in throughput, with the provider round trips alone as the baseline.
     eprintln!("bench: sign-in throughput");
@@ -179,9 +240,36 @@ async fn main() -> anyhow::Result<()> {
         );
         theirs.push(signin::run(provider.clone(), SIGN_IN_CONCURRENCY, window).await?);
     }
-    report.sign_in(&ours, &theirs);
+    report.sign_in("signin", "Sign-in throughput", &ours, &theirs);
     let signed_in_store = report::store_bytes(&env.data_dir.join("bff.sqlite3")).await?;
     drop(product);
+
+    eprintln!("bench: sign-in throughput on Redis + PostgreSQL");
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..ROUNDS {
+        let window = Duration::from_secs(SIGN_IN_SECONDS);
+        ours.push(
+            signin::run(
+                Target::Product {
+                    base: redis_base.clone(),
+                },
+                SIGN_IN_CONCURRENCY,
+                window,
+            )
+            .await?,
+        );
+        theirs.push(signin::run(provider.clone(), SIGN_IN_CONCURRENCY, window).await?);
+    }
+    report.sign_in(
+        "signin_redis",
+        "Sign-in throughput on Redis (sessions) + PostgreSQL (users)",
+        &ours,
+        &theirs,
+    );
+    drop(redis_proc);
+    drop(postgres);
+    drop(redis);
 
     // Memory and store space with many live sessions (a fresh instance).
     eprintln!("bench: memory");
@@ -235,6 +323,17 @@ async fn main() -> anyhow::Result<()> {
     report.write(&out)?;
     report.print_summary();
     Ok(())
+}
+
+/// Starts a product instance with `env` on a free port and signs one person in: the
+/// process, its base URL and the session cookie.
+async fn signed_in_instance(env: &BackendEnv) -> anyhow::Result<(procs::Proc, String, String)> {
+    let port = free_port();
+    let proc = spawn_backend(env, port)?;
+    wait_healthy(port, Instant::now()).await?;
+    let base = format!("http://127.0.0.1:{port}");
+    let (_, cookie) = signin::one(&signin::client(), &Target::Product { base: base.clone() }).await?;
+    Ok((proc, base, cookie.context("sign-in gave no cookie")?))
 }
 
 fn find_wasm(dist: &Path) -> anyhow::Result<String> {

@@ -103,6 +103,8 @@ pub struct BackendEnv {
     pub log: PathBuf,
     /// `RUST_LOG` for the backend; `None` keeps its default (`info`).
     pub rust_log: Option<String>,
+    /// More variables (stores, metrics, cache size).
+    pub extra: Vec<(String, String)>,
 }
 
 pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
@@ -130,6 +132,7 @@ pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
         .env("AUTH_RATE_LIMIT_PER_MIN", "100000000")
         .env("PREAUTH_SESSIONS_PER_CLIENT", "100000000")
         .env("WORKERS", "2")
+        .envs(env.extra.iter().map(|(k, v)| (k, v)))
         .stdout(log.try_clone()?)
         .stderr(log)
         .spawn()

@@ -123,13 +123,14 @@ impl Report {
         ));
     }
 
-    pub fn sign_in(&mut self, ours: &[SignIns], theirs: &[SignIns]) {
+    /// `key` prefixes the summary keys (`signin`, `signin_redis`); `title` heads the table.
+    pub fn sign_in(&mut self, key: &str, title: &str, ours: &[SignIns], theirs: &[SignIns]) {
         let rate = median(&ours.iter().map(SignIns::per_second).collect::<Vec<_>>());
         let base = median(&theirs.iter().map(SignIns::per_second).collect::<Vec<_>>());
         let failed: u64 = ours.iter().map(|s| s.failed).sum();
         let _ = writeln!(
             self.body,
-            "### Sign-in throughput\n\nComplete sign-ins (login, emulator consent page, authorize, callback) with \
+            "### {title}\n\nComplete sign-ins (login, emulator consent page, authorize, callback) with \
              {} concurrent browsers; the emulator runs as its own process. Baseline: the same provider round \
              trips made directly (consent page, authorize, token exchange, `/user`), i.e. the floor set by the \
              provider.\n\n| | product | provider alone | ratio |\n|---|---:|---:|---:|\n| sign-ins/s | {rate:.0} | {base:.0} | {:.2} |\n\n\
@@ -160,7 +161,7 @@ impl Report {
         }
         let _ = writeln!(self.body, "\nFailed sign-ins: {failed}.\n");
         self.summary.push(format!(
-            "bench signin_per_s={rate:.0} signin_baseline_per_s={base:.0} signin_ratio={:.2} signin_callback_ms={:.2} signin_login_ms={:.2} signin_failed={failed}",
+            "bench {key}_per_s={rate:.0} {key}_baseline_per_s={base:.0} {key}_ratio={:.2} {key}_callback_ms={:.2} {key}_login_ms={:.2} {key}_failed={failed}",
             rate / base,
             a.step_mean_ms(3),
             a.step_mean_ms(0)

@@ -4,6 +4,9 @@
 //!
 //! Every server's directory name starts with [`MARKER`], so a run that was killed
 //! before its destructors ran can be cleaned up by name (`cargo xtask test` does).
+//!
+//! The benchmark runner includes this file too (`bench/src/main.rs`), so both start
+//! servers the same way.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -248,11 +251,12 @@ impl PostgresServer {
 
     /// A new, empty database on this server, and its URL.
     pub async fn new_database(&self) -> String {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = format!(
-            "bff_{}",
-            backend::session::public_id()
-                .to_lowercase()
-                .replace(['-', '_'], "")
+            "bff_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let admin = sqlx::PgPool::connect(&self.admin_url()).await.unwrap();
         sqlx::query(&format!("CREATE DATABASE {name}"))
