@@ -18,7 +18,7 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     runtime.block_on(async {
-        let _log_flush = crate::telemetry::init();
+        let _log_flush = crate::telemetry::init(settings.log_json);
         let app = match Application::build(settings).await {
             Ok(app) => app,
             Err(e) => {

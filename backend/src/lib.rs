@@ -1,10 +1,12 @@
 //! The backend-for-frontend: GitHub sign-in with PKCE, server-side sessions, a JSON API.
 
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod dev_provider;
+pub mod device;
 pub mod error;
 pub mod metrics;
 pub mod middleware;

@@ -16,6 +16,9 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, ResponseError};
 use tracing::Instrument;
 
+use shared::api::AuditKind;
+
+use crate::error::ApiError;
 use crate::security::{csrf, headers};
 use crate::state::AppState;
 use crate::telemetry::request_id;
@@ -44,6 +47,14 @@ pub async fn layer(
             .await
             .map(ServiceResponse::map_into_boxed_body),
         Err(refusal) => {
+            if let (ApiError::CsrfFailed(_), Some(state)) =
+                (&refusal, req.app_data::<web::Data<AppState>>().cloned())
+            {
+                state
+                    .record_refusal(req.request(), AuditKind::CsrfRefused, None)
+                    .instrument(span.clone())
+                    .await;
+            }
             let _enter = span.enter();
             Ok(req.into_response(refusal.error_response()))
         }

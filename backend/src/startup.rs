@@ -12,6 +12,7 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use url::Url;
 
+use crate::audit::Audit;
 use crate::clock::Clock;
 use crate::config::{ClientCredentials, Settings};
 use crate::crypto::{load_or_create_key_file, KeyRing};
@@ -91,6 +92,7 @@ impl Application {
         };
         let github = Arc::new(GitHub::new(github_config, clock.clone())?);
         let providers = Providers::new(vec![github.clone() as Arc<dyn Provider>]);
+        let audit = Audit::new(stores.users_db.clone(), clock.clone());
         let sessions = Sessions::new(
             stores.sessions.clone(),
             Arc::new(keys),
@@ -100,6 +102,7 @@ impl Application {
                 absolute_secs: settings.sessions.absolute_secs,
                 cache_entries: settings.sessions.cache_entries,
             },
+            audit,
         );
         let invalidations = match &stores.redis {
             Some(redis) if settings.sessions.cache_entries > 0 => {
@@ -124,6 +127,8 @@ impl Application {
             store_kinds: stores.kinds,
             webhook_secret: settings.github.webhook_secret.clone(),
             proxy_allow: settings.github.proxy_allow.clone(),
+            trusted_proxies: settings.limits.trusted_proxies.clone(),
+            audit_retention_days: settings.audit_retention_days,
             preauth_limiter: IpRateLimiter::new(
                 "preauth",
                 PREAUTH_EVERY,
@@ -235,6 +240,8 @@ impl Application {
 struct Stores {
     sessions: Arc<dyn SessionStore>,
     users: UserStore,
+    /// The users database, which also holds audit events.
+    users_db: Database,
     redis: Option<Redis>,
     kinds: StoreKinds,
 }
@@ -273,6 +280,7 @@ async fn open_stores(settings: &Settings) -> anyhow::Result<Stores> {
     };
     Ok(Stores {
         sessions,
+        users_db: users.clone(),
         users: UserStore::new(users),
         redis,
         kinds,

@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use secrecy::SecretString;
+use shared::api::AuditKind;
 
+use crate::audit;
+use crate::error::ApiError;
 use crate::oauth::{GitHub, Providers};
 use crate::security::rate_limit::IpRateLimiter;
 use crate::session::Sessions;
@@ -31,6 +34,52 @@ pub struct AppState {
     pub webhook_secret: Option<SecretString>,
     /// `GITHUB_PROXY_ALLOW`.
     pub proxy_allow: Vec<String>,
+    /// `TRUSTED_PROXIES`, for the client address in audit events.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `AUDIT_RETENTION_DAYS`.
+    pub audit_retention_days: u64,
+}
+
+impl AppState {
+    /// The client's address (through trusted proxies), for audit events.
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<String> {
+        crate::security::client_ip::client_ip(req, &self.trusted_proxies).map(|ip| ip.to_string())
+    }
+
+    /// Records a refused request (CSRF, rate limit, failed sign-in) against the session
+    /// that sent it, if the browser has one.
+    pub async fn record_refusal(
+        &self,
+        req: &actix_web::HttpRequest,
+        kind: AuditKind,
+        reason: Option<&'static str>,
+    ) {
+        let session = self.sessions.load(req).await.ok().flatten();
+        self.sessions
+            .audit()
+            .record(audit::Event {
+                reason,
+                user_id: session.as_ref().and_then(|s| s.user_id),
+                session_id: session.as_ref().map(|s| s.public_id.to_string()),
+                client_ip: self.client_ip(req),
+                device: session.as_ref().and_then(|s| s.data.device.clone()),
+                ..audit::Event::new(kind)
+            })
+            .await;
+    }
+
+    /// Counts the request against `limiter`; a refusal is recorded.
+    pub async fn limit(
+        &self,
+        req: &actix_web::HttpRequest,
+        limiter: &IpRateLimiter,
+    ) -> Result<(), ApiError> {
+        let verdict = limiter.check(req).await;
+        if let Err(ApiError::RateLimited { .. }) = &verdict {
+            self.record_refusal(req, AuditKind::RateLimited, None).await;
+        }
+        verdict
+    }
 }
 
 /// Which kind of store holds sessions and users.

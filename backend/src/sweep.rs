@@ -56,6 +56,16 @@ pub async fn sweep_once(state: &AppState) {
         }
         Err(e) => tracing::warn!(error = ?e, "expired-session sweep failed"),
     }
+    match state
+        .sessions
+        .audit()
+        .forget_older_than(state.audit_retention_days)
+        .await
+    {
+        Ok(n) if n > 0 => tracing::info!(removed = n, "old audit events removed"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = ?e, "audit retention sweep failed"),
+    }
     state.login_limiter.forget_idle_clients();
     state.callback_limiter.forget_idle_clients();
     state.preauth_limiter.forget_idle_clients();

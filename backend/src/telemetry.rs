@@ -10,17 +10,22 @@ use tracing_subscriber::EnvFilter;
 /// stdout by a background thread, so a request never waits on the terminal or the log
 /// collector; the writer blocks rather than drops lines when it falls behind. Keep the
 /// returned guard alive until exit: dropping it flushes what is left.
-pub fn init() -> tracing_appender::non_blocking::WorkerGuard {
+/// With `json`, each line is one JSON object (`LOG_FORMAT=json`, for log shippers):
+/// timestamp, level, target (`audit` for audit events), fields and the request span.
+pub fn init(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .finish(std::io::stdout());
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_writer(writer)
-        .init();
+        .with_writer(writer);
+    if json {
+        builder.json().with_current_span(true).init();
+    } else {
+        builder.with_ansi(std::io::stdout().is_terminal()).init();
+    }
     guard
 }
 

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
+use shared::api::SignOutReason;
 
 use crate::error::ApiError;
 use crate::oauth::{AccessToken, ProviderError, Providers, TokenSet};
@@ -147,7 +148,9 @@ impl TokenService {
             }
         }
         tracing::info!("provider token rejected; ending the session");
-        sessions.delete(&session.key).await?;
+        sessions
+            .end(session, SignOutReason::RevokedAtProvider, None)
+            .await?;
         Err(ApiError::Unauthenticated)
     }
 
@@ -271,7 +274,7 @@ impl Inner {
         let refresh = match &tokens.refresh {
             Some(refresh) if tokens.refresh_expires_at.is_none_or(|t| t > now) => refresh,
             // Nothing left to renew with: the sign-in is over.
-            _ => return self.end(key).await,
+            _ => return self.end(&session).await,
         };
         let provider = session
             .user()
@@ -312,7 +315,7 @@ impl Inner {
                 }
                 tracing::info!("the provider refused the refresh token; ending the session");
                 crate::metrics::token_refresh("refused");
-                self.end(key).await
+                self.end(&session).await
             }
             Err(e) => {
                 tracing::warn!(error = ?e, "token refresh failed; keeping the session");
@@ -322,8 +325,10 @@ impl Inner {
         }
     }
 
-    async fn end(&self, key: &SessionKey) -> Result<u64, TokenError> {
-        self.sessions.delete(key).await?;
+    async fn end(&self, session: &Session) -> Result<u64, TokenError> {
+        self.sessions
+            .end(session, SignOutReason::RenewalRefused, None)
+            .await?;
         Err(TokenError::Expired)
     }
 }

@@ -110,9 +110,14 @@ async fn main() -> anyhow::Result<()> {
     wait_healthy(quiet_port, Instant::now()).await?;
     let quiet_base = format!("http://127.0.0.1:{quiet_port}");
     // The same product with metrics on (METRICS_ADDR), to measure what recording costs.
+    // Every instance names the main one's origin, which the emulator has registered.
+    let public_url = ("PUBLIC_URL".to_owned(), format!("http://localhost:{port}"));
     let metrics_env = BackendEnv {
         log: work.join("backend-metrics.log"),
-        extra: vec![("METRICS_ADDR".into(), free_port().to_string())],
+        extra: vec![
+            public_url.clone(),
+            ("METRICS_ADDR".into(), free_port().to_string()),
+        ],
         ..env.clone()
     };
     let (metrics_proc, metrics_base, metrics_cookie) = signed_in_instance(&metrics_env).await?;
@@ -127,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
         data_dir: work.join("data-redis"),
         log: work.join("backend-redis.log"),
         extra: vec![
+            public_url.clone(),
             ("SESSION_STORE".into(), redis.url()),
             ("DATABASE_URL".into(), database_url.clone()),
         ],
@@ -332,7 +338,8 @@ async fn signed_in_instance(env: &BackendEnv) -> anyhow::Result<(procs::Proc, St
     let proc = spawn_backend(env, port)?;
     wait_healthy(port, Instant::now()).await?;
     let base = format!("http://127.0.0.1:{port}");
-    let (_, cookie) = signin::one(&signin::client(), &Target::Product { base: base.clone() }).await?;
+    let (_, cookie) =
+        signin::one(&signin::client(), &Target::Product { base: base.clone() }).await?;
     Ok((proc, base, cookie.context("sign-in gave no cookie")?))
 }
 

@@ -5,8 +5,8 @@ use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::api::{
-    CallbackRequest, CallbackResponse, ErrorBody, LoginRequest, LoginResponse, ProvidersResponse,
-    Repo, User, CSRF_HEADER,
+    AuditEvent, CallbackRequest, CallbackResponse, DeviceSession, ErrorBody, LoginRequest,
+    LoginResponse, LogoutRequest, ProvidersResponse, Repo, SessionStatus, User, CSRF_HEADER,
 };
 use shared::ErrorCode;
 
@@ -43,12 +43,18 @@ async fn read<T: DeserializeOwned>(
             .await
             .map_err(|_| ApiError::Unreadable { status });
     }
+    Err(error_of(response).await)
+}
+
+/// The error an unsuccessful answer carries.
+async fn error_of(response: Response) -> ApiError {
+    let status = response.status();
     match response.json::<ErrorBody>().await {
-        Ok(body) => Err(ApiError::Api {
+        Ok(body) => ApiError::Api {
             code: body.error,
             status,
-        }),
-        Err(_) => Err(ApiError::Unreadable { status }),
+        },
+        Err(_) => ApiError::Unreadable { status },
     }
 }
 
@@ -67,16 +73,28 @@ pub async fn providers() -> Result<ProvidersResponse, ApiError> {
     get("/api/auth/providers").await
 }
 
-/// The signed-in user, or `None` when signed out.
-pub async fn me() -> Result<Option<User>, ApiError> {
-    match get::<User>("/api/me").await {
-        Ok(user) => Ok(Some(user)),
-        Err(ApiError::Api {
-            code: ErrorCode::Unauthenticated,
-            ..
-        }) => Ok(None),
-        Err(e) => Err(e),
-    }
+/// The signed-in user, or `None` when signed out. `/api/auth/session` answers 200
+/// either way, so a signed-out visit logs no failed request in the browser console.
+pub async fn session() -> Result<Option<User>, ApiError> {
+    get::<SessionStatus>("/api/auth/session")
+        .await
+        .map(|status| status.user)
+}
+
+pub async fn sessions() -> Result<Vec<DeviceSession>, ApiError> {
+    get("/api/me/sessions").await
+}
+
+pub async fn activity() -> Result<Vec<AuditEvent>, ApiError> {
+    get("/api/me/activity").await
+}
+
+/// Ends one session of the signed-in person.
+pub async fn end_session(id: &str) -> Result<(), ApiError> {
+    let request = Request::delete(&format!("/api/me/sessions/{id}"))
+        .header(CSRF_HEADER, "1")
+        .header("Content-Type", "application/json");
+    no_content(request.send().await).await
 }
 
 pub async fn repos() -> Result<Vec<Repo>, ApiError> {
@@ -91,16 +109,17 @@ pub async fn callback(request: &CallbackRequest) -> Result<CallbackResponse, Api
     read(post("/api/auth/callback", request)?.send().await).await
 }
 
-pub async fn logout() -> Result<(), ApiError> {
-    let response = post("/api/auth/logout", &serde_json::json!({}))?
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
+/// Signs this session out, or with `everywhere` every session of the person.
+pub async fn logout(everywhere: bool) -> Result<(), ApiError> {
+    let request = post("/api/auth/logout", &LogoutRequest { everywhere })?;
+    no_content(request.send().await).await
+}
+
+/// A call answered with no body: success, or the error shape.
+async fn no_content(response: Result<Response, gloo_net::Error>) -> Result<(), ApiError> {
+    let response = response.map_err(|_| ApiError::Network)?;
     if response.ok() {
-        Ok(())
-    } else {
-        Err(ApiError::Unreadable {
-            status: response.status(),
-        })
+        return Ok(());
     }
+    Err(error_of(response).await)
 }

@@ -12,21 +12,21 @@ pub struct Message {
 }
 
 pub fn for_error(error: &ApiError) -> Message {
-    let code = match error {
-        ApiError::Network => {
-            return Message {
-                title: "We can't reach the server",
-                detail: "Check your connection and try again.",
-            }
-        }
-        ApiError::Unreadable { .. } => {
-            return Message {
-                title: "The server's answer didn't make sense",
-                detail: "Please reload the page and try again.",
-            }
-        }
-        ApiError::Api { code, .. } => *code,
-    };
+    match error {
+        ApiError::Network => Message {
+            title: "We can't reach the server",
+            detail: "Check your connection and try again.",
+        },
+        ApiError::Unreadable { .. } => Message {
+            title: "The server's answer didn't make sense",
+            detail: "Please reload the page and try again.",
+        },
+        ApiError::Api { code, .. } => for_code(*code),
+    }
+}
+
+/// The sentence for an error code.
+pub fn for_code(code: ErrorCode) -> Message {
     match code {
         ErrorCode::AccessDenied => Message {
             title: "Sign-in was cancelled",

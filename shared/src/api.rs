@@ -112,6 +112,101 @@ pub struct Repo {
     pub updated_at: Option<String>,
 }
 
+/// `GET /api/auth/session`: the start-up check. Never 401: `user` is `None` when nobody
+/// is signed in (so a signed-out visit logs no failed request).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStatus {
+    pub user: Option<User>,
+}
+
+/// `POST /api/auth/logout`: `{}` signs this session out; `{"everywhere": true}` every
+/// session of the person, and revokes the whole grant at the provider.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutRequest {
+    #[serde(default)]
+    pub everywhere: bool,
+}
+
+/// One session of the signed-in person (`GET /api/me/sessions`). Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSession {
+    /// A public id, unrelated to the cookie; `DELETE /api/me/sessions/{id}` takes it.
+    pub id: String,
+    /// "Chrome on Linux", made at sign-in from the User-Agent.
+    pub device: String,
+    pub signed_in_at: i64,
+    /// To the minute.
+    pub last_seen_at: i64,
+    /// The session making this request.
+    pub current: bool,
+}
+
+/// What an audit event records (a closed set: the SPA has a sentence for each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    SignInSucceeded,
+    /// `reason` is the error code.
+    SignInFailed,
+    /// `reason` is a [`SignOutReason`].
+    SignedOut,
+    /// The person ended another of their sessions from the devices list; `session_id`
+    /// names the one they ended.
+    SessionEnded,
+    /// A write without the CSRF header, a JSON type or our origin was refused.
+    CsrfRefused,
+    RateLimited,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignOutReason {
+    /// "Sign out" in this session.
+    #[serde(rename = "self")]
+    ItSelf,
+    /// "Sign out everywhere".
+    Everywhere,
+    /// Ended from another of the person's sessions.
+    FromAnotherDevice,
+    /// Idle or absolute lifetime reached.
+    Expired,
+    /// The provider no longer honours the grant (revoked on GitHub, webhook).
+    RevokedAtProvider,
+    /// The provider refused to renew the sign-in.
+    RenewalRefused,
+    /// The identity provider ended the session (OpenID Connect back-channel logout).
+    ProviderLogout,
+}
+
+impl SignOutReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ItSelf => "self",
+            Self::Everywhere => "everywhere",
+            Self::FromAnotherDevice => "from_another_device",
+            Self::Expired => "expired",
+            Self::RevokedAtProvider => "revoked_at_provider",
+            Self::RenewalRefused => "renewal_refused",
+            Self::ProviderLogout => "provider_logout",
+        }
+    }
+}
+
+/// One security event of the signed-in person (`GET /api/me/activity`), newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Unix seconds.
+    pub at: i64,
+    pub kind: AuditKind,
+    /// An error code or a [`SignOutReason`], by kind.
+    pub reason: Option<String>,
+    /// The public id of the session concerned.
+    pub session_id: Option<String>,
+    pub device: Option<String>,
+    pub client_ip: Option<String>,
+}
+
 /// Every error body: a machine code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

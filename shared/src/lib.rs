@@ -9,3 +9,13 @@ pub mod pkce;
 pub mod return_to;
 
 pub use error_code::ErrorCode;
+
+/// Compares without an early exit, so the time taken says nothing about how much of a
+/// guessed secret (a state, a challenge, an id) matched.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}

@@ -99,14 +99,8 @@ pub fn challenge_s256(verifier: &str) -> String {
 
 /// True when `challenge` is the S256 challenge of `verifier` (RFC 7636 §4.6).
 pub fn verify_s256(verifier: &str, challenge: &str) -> bool {
-    let expected = challenge_s256(verifier);
     // Constant-time comparison: cheap, and the challenge may be an attacker's guess.
-    expected.len() == challenge.len()
-        && expected
-            .bytes()
-            .zip(challenge.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    crate::constant_time_eq(&challenge_s256(verifier), challenge)
 }
 
 fn is_unreserved(b: u8) -> bool {

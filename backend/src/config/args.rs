@@ -164,6 +164,12 @@ pub struct Args {
     /// loopback); unset: no metrics.
     #[arg(long, env = "METRICS_ADDR", value_name = "METRICS_ADDR", value_parser = parse_metrics_addr)]
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Days audit events are kept.
+    #[arg(long, env = "AUDIT_RETENTION_DAYS", value_name = "AUDIT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub audit_retention_days: u64,
+    /// Log format: `text` (for people) or `json` (one object per line, for log shippers).
+    #[arg(long, env = "LOG_FORMAT", value_name = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
     /// HTTP worker threads; default one per core.
     #[arg(long, env = "WORKERS", value_name = "WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
@@ -243,6 +249,8 @@ impl Args {
             },
             provider_timeout: Duration::from_millis(self.provider_timeout_ms),
             allow_dev_mode_on_network: self.dev_mode,
+            audit_retention_days: self.audit_retention_days,
+            log_json: self.log_format == "json",
         })
     }
 }

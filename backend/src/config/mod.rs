@@ -23,6 +23,10 @@ pub struct Settings {
     pub provider_timeout: Duration,
     /// `DEV_MODE=1`: run the development provider even on a non-loopback address.
     pub allow_dev_mode_on_network: bool,
+    /// Audit events older than this many days are deleted.
+    pub audit_retention_days: u64,
+    /// `LOG_FORMAT=json`: one JSON object per log line.
+    pub log_json: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -146,6 +150,8 @@ impl Default for Settings {
             },
             provider_timeout: Duration::from_secs(10),
             allow_dev_mode_on_network: false,
+            audit_retention_days: 90,
+            log_json: false,
         }
     }
 }

@@ -4,16 +4,18 @@ use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use shared::api::{
-    CallbackRequest, CallbackResponse, LoginRequest, LoginResponse, ProviderInfo, ProvidersResponse,
+    AuditKind, CallbackRequest, CallbackResponse, LoginRequest, LoginResponse, LogoutRequest,
+    ProviderInfo, ProvidersResponse, SessionStatus, SignOutReason,
 };
 use shared::pkce;
 use shared::return_to;
 
-use super::json::read_json;
+use super::json::{read_json, read_json_or_default};
 use crate::error::ApiError;
 use crate::oauth::{AuthorizationCode, AuthorizeRequest};
 use crate::session::{random_token, removal_cookie, session_cookie, NewLogin, SessionKey};
 use crate::state::AppState;
+use crate::{audit, device};
 
 /// Logout waits at most this long for GitHub to revoke the token; the user is signed out
 /// here either way.
@@ -41,7 +43,7 @@ pub async fn login(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    state.login_limiter.check(&req).await?;
+    state.limit(&req, &state.login_limiter).await?;
     let body: LoginRequest = read_json(&req, payload).await?;
     let provider = state
         .providers
@@ -64,7 +66,7 @@ pub async fn login(
     if existing.is_none() {
         // Each pre-auth session is a row someone else pays for: bound how many one
         // client can make.
-        state.preauth_limiter.check(&req).await?;
+        state.limit(&req, &state.preauth_limiter).await?;
     }
     let nonce = provider.wants_nonce().then(random_token);
     let (oauth_state, cookie) = state
@@ -114,19 +116,27 @@ pub async fn callback(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let result = finish_sign_in(req, state, payload).await;
+    let result = finish_sign_in(&req, &state, payload).await;
     crate::metrics::sign_in(result.as_ref().map(|_| ()).map_err(|e| e.code().as_str()));
+    if let Err(e) = &result {
+        // Rate limiting records its own event.
+        if !matches!(e, ApiError::RateLimited { .. }) {
+            state
+                .record_refusal(&req, AuditKind::SignInFailed, Some(e.code().as_str()))
+                .await;
+        }
+    }
     result
 }
 
 /// The callback's work: take the pending sign-in, exchange the code, start the session.
 async fn finish_sign_in(
-    req: HttpRequest,
-    state: web::Data<AppState>,
+    req: &HttpRequest,
+    state: &AppState,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    state.callback_limiter.check(&req).await?;
-    let body: CallbackRequest = read_json(&req, payload).await?;
+    state.limit(req, &state.callback_limiter).await?;
+    let body: CallbackRequest = read_json(req, payload).await?;
     let oauth_state = param(body.state, "state")?;
     let outcome = match (body.code, body.error) {
         (Some(code), None) => Ok(AuthorizationCode::new(param(Some(code), "code")?)),
@@ -140,7 +150,7 @@ async fn finish_sign_in(
 
     // The state must belong to a sign-in started in this very browser session; it is
     // spent before anything else can fail.
-    let key = session_cookie(&req).and_then(SessionKey::from_cookie_value);
+    let key = session_cookie(req).and_then(SessionKey::from_cookie_value);
     let taken = state.sessions.take_pending(key, &oauth_state).await?;
     let code = match outcome {
         Ok(code) => code,
@@ -165,43 +175,101 @@ async fn finish_sign_in(
         .users
         .upsert(&signed.profile, state.sessions.now())
         .await?;
-    let (_, cookie) = state
+    let device = device::label(
+        req.headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let (session, cookie) = state
         .sessions
         .sign_in(
             Some(taken.session),
             user.clone(),
             &signed.tokens,
-            None,
+            Some(device.clone()),
             signed.provider_sid,
         )
         .await?;
     tracing::info!(user_id = user.id, "signed in");
+    state
+        .sessions
+        .audit()
+        .record(audit::Event {
+            user_id: Some(user.id),
+            session_id: Some(session.public_id.to_string()),
+            client_ip: state.client_ip(req),
+            device: Some(device),
+            ..audit::Event::new(AuditKind::SignInSucceeded)
+        })
+        .await;
     Ok(HttpResponse::Ok().cookie(cookie).json(CallbackResponse {
         user,
         return_to: taken.return_to,
     }))
 }
 
+/// `GET /api/auth/session`: who is signed in, or `null`. The SPA's start-up check:
+/// never 401, so a signed-out visit logs no failed request in the browser.
+pub async fn session(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let session = state.sessions.load(&req).await?;
+    Ok(HttpResponse::Ok().json(SessionStatus {
+        user: session.and_then(|s| s.data.user.clone()),
+    }))
+}
+
+/// `POST /api/auth/logout`: this session (`{}`), or every session of the person and the
+/// whole grant at the provider (`{"everywhere": true}`). Idempotent; 204 either way.
 #[tracing::instrument(name = "logout", skip_all)]
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let body: LogoutRequest = read_json_or_default(&req, payload).await?;
     if let Some(session) = state.sessions.load(&req).await? {
         let provider = session
             .user()
-            .and_then(|u| state.providers.get(&u.provider));
-        if let (Some(provider), Some(tokens)) = (provider, state.sessions.open_tokens(&session)) {
-            match tokio::time::timeout(REVOKE_TIMEOUT, provider.revoke(&tokens)).await {
-                Ok(Ok(())) => tracing::info!("token revoked at the provider"),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = ?e, "token revocation failed; signing out anyway")
+            .and_then(|u| state.providers.get(&u.provider))
+            .cloned();
+        let tokens = state.sessions.open_tokens(&session);
+        let client_ip = state.client_ip(&req);
+        match (body.everywhere, session.user_id) {
+            (true, Some(user_id)) => {
+                if let (Some(provider), Some(tokens)) = (&provider, &tokens) {
+                    revoke_bounded(provider.revoke_grant(tokens)).await;
                 }
-                Err(_) => tracing::warn!("token revocation timed out; signing out anyway"),
+                let ended = state
+                    .sessions
+                    .end_all_for_user(user_id, SignOutReason::Everywhere, client_ip)
+                    .await?;
+                tracing::info!(user_id, ended = ended.len(), "signed out everywhere");
+            }
+            _ => {
+                if let (Some(provider), Some(tokens)) = (&provider, &tokens) {
+                    revoke_bounded(provider.revoke(tokens)).await;
+                }
+                state
+                    .sessions
+                    .end(&session, SignOutReason::ItSelf, client_ip)
+                    .await?;
+                tracing::info!("signed out");
             }
         }
-        state.sessions.delete(&session.key).await?;
-        tracing::info!("signed out");
     }
     Ok(HttpResponse::NoContent().cookie(removal_cookie()).finish())
+}
+
+/// Waits at most [`REVOKE_TIMEOUT`] for a revocation; the person is signed out here
+/// whatever the provider answers.
+async fn revoke_bounded(
+    revocation: impl std::future::Future<Output = Result<(), crate::oauth::ProviderError>>,
+) {
+    match tokio::time::timeout(REVOKE_TIMEOUT, revocation).await {
+        Ok(Ok(())) => tracing::info!("revoked at the provider"),
+        Ok(Err(e)) => tracing::warn!(error = ?e, "revocation failed; signing out anyway"),
+        Err(_) => tracing::warn!("revocation timed out; signing out anyway"),
+    }
 }

@@ -13,8 +13,29 @@ use crate::security::MAX_BODY;
 /// only by the CSRF guard: a handler must never parse what a cross-site form can send.
 pub async fn read_json<T: DeserializeOwned>(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<T, ApiError> {
+    let body = read_body(req, payload).await?;
+    serde_json::from_slice(&body).map_err(describe)
+}
+
+/// Like [`read_json`], but an empty body means `T::default()` (a `POST` with no body).
+pub async fn read_json_or_default<T: DeserializeOwned + Default>(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<T, ApiError> {
+    let body = read_body(req, payload).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(&body).map_err(describe)
+}
+
+/// The body, up to [`MAX_BODY`], if it says it is JSON.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<web::BytesMut, ApiError> {
     if !is_json(req.headers()) {
         return Err(ApiError::CsrfFailed("content type is not application/json"));
     }
@@ -27,7 +48,7 @@ pub async fn read_json<T: DeserializeOwned>(
         }
         body.extend_from_slice(&chunk);
     }
-    serde_json::from_slice(&body).map_err(describe)
+    Ok(body)
 }
 
 /// serde's messages can quote the input (which may be a code or a verifier), so only

@@ -5,6 +5,7 @@ pub mod github_proxy;
 pub mod health;
 pub mod json;
 pub mod me;
+pub mod sessions;
 pub mod spa;
 pub mod webhooks;
 
@@ -19,8 +20,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/auth/login", web::post().to(auth::login))
             .route("/auth/callback", web::post().to(auth::callback))
             .route("/auth/logout", web::post().to(auth::logout))
+            .route("/auth/session", web::get().to(auth::session))
             .route("/me", web::get().to(me::me))
             .route("/me/repos", web::get().to(me::repos))
+            .route("/me/sessions", web::get().to(sessions::list))
+            .route("/me/sessions/{id}", web::delete().to(sessions::end))
+            .route("/me/activity", web::get().to(sessions::activity))
             .route("/github/{path:.*}", web::get().to(github_proxy::get))
             .route("/webhooks/github", web::post().to(webhooks::github))
             .default_service(web::to(api_not_found)),

@@ -13,7 +13,7 @@ use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use sha2::Sha256;
-use shared::api::GITHUB;
+use shared::api::{SignOutReason, GITHUB};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -100,7 +100,10 @@ async fn revoked(state: &AppState, github_id: i64) -> Result<(), ApiError> {
     let Some(user_id) = state.users.find_id(GITHUB, &github_id.to_string()).await? else {
         return Ok(());
     };
-    let ended = state.sessions.delete_for_user(user_id).await?;
+    let ended = state
+        .sessions
+        .end_all_for_user(user_id, SignOutReason::RevokedAtProvider, None)
+        .await?;
     tracing::info!(
         user_id,
         ended = ended.len(),

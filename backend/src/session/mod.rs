@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use actix_web::cookie::Cookie;
 use actix_web::HttpRequest;
-use shared::api::User;
+use shared::api::{AuditKind, SignOutReason, User};
 
 pub use cookie::{removal_cookie, session_cookie, COOKIE_NAME};
 pub use data::{PendingLogin, SessionData, StoredTokens};
@@ -32,6 +32,7 @@ pub use sqlite::SqliteStore;
 pub use store::{Record, Removed, SessionStore};
 
 use self::cache::SessionCache;
+use crate::audit::{self, Audit};
 use crate::clock::Clock;
 use crate::crypto::KeyRing;
 use crate::oauth::{AccessToken, IdToken, RefreshToken, TokenSet};
@@ -104,6 +105,8 @@ pub struct Sessions {
     clock: Clock,
     idle_secs: i64,
     absolute_secs: i64,
+    /// Where the end of a signed-in session is recorded.
+    audit: Audit,
 }
 
 /// How long sessions live, and how many are kept parsed in memory.
@@ -121,6 +124,7 @@ impl Sessions {
         keys: Arc<KeyRing>,
         clock: Clock,
         lifetimes: Lifetimes,
+        audit: Audit,
     ) -> Self {
         Self {
             store,
@@ -129,7 +133,38 @@ impl Sessions {
             clock,
             idle_secs: lifetimes.idle_secs as i64,
             absolute_secs: lifetimes.absolute_secs as i64,
+            audit,
         }
+    }
+
+    pub fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
+    /// Ends `session` for `reason`: deletes it and, if someone was signed in, records
+    /// why. `client_ip` is the address of whoever ended it, when a request did.
+    pub async fn end(
+        &self,
+        session: &Session,
+        reason: SignOutReason,
+        client_ip: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let existed = self.delete(&session.key).await?;
+        if existed {
+            if let Some(user) = session.user() {
+                self.audit
+                    .record(audit::Event {
+                        reason: Some(reason.as_str()),
+                        user_id: Some(user.id),
+                        session_id: Some(session.public_id.to_string()),
+                        client_ip,
+                        device: session.data.device.clone(),
+                        ..audit::Event::new(AuditKind::SignedOut)
+                    })
+                    .await;
+            }
+        }
+        Ok(existed)
     }
 
     pub fn now(&self) -> i64 {
@@ -200,7 +235,7 @@ impl Sessions {
             }
         };
         if self.expired(now, &session) {
-            self.delete(key).await?;
+            self.end(&session, SignOutReason::Expired, None).await?;
             return Ok(None);
         }
         if now - session.last_seen >= TOUCH_EVERY_SECS {
@@ -449,12 +484,22 @@ impl Sessions {
 
     /// Ends every session of a person (sign out everywhere, a revoked grant) and returns
     /// them, so their tokens can be revoked.
-    pub async fn delete_for_user(&self, user_id: i64) -> Result<Vec<Session>, StoreError> {
+    pub async fn end_all_for_user(
+        &self,
+        user_id: i64,
+        reason: SignOutReason,
+        client_ip: Option<String>,
+    ) -> Result<Vec<Session>, StoreError> {
         let mut ended = Vec::new();
         for (key, record) in self.store.list_for_user(user_id).await? {
-            if self.delete(&key).await? {
-                if let Ok(session) = Session::from_record(key, record) {
-                    ended.push(session);
+            match Session::from_record(key, record) {
+                Ok(session) => {
+                    if self.end(&session, reason, client_ip.clone()).await? {
+                        ended.push(session);
+                    }
+                }
+                Err(_) => {
+                    self.delete(&key).await?;
                 }
             }
         }
@@ -483,13 +528,26 @@ impl Sessions {
             .await?;
         self.store.forget_sightings(now).await?;
         self.cache.retain(|s| !self.expired(now, s));
-        for r in &removed {
+        let mut ended = Vec::new();
+        for r in removed {
             self.cache.invalidate(&r.key);
+            let Ok(session) = Session::from_record(r.key, r.record) else {
+                continue;
+            };
+            if let Some(user) = session.user() {
+                self.audit
+                    .record(audit::Event {
+                        reason: Some(SignOutReason::Expired.as_str()),
+                        user_id: Some(user.id),
+                        session_id: Some(session.public_id.to_string()),
+                        device: session.data.device.clone(),
+                        ..audit::Event::new(AuditKind::SignedOut)
+                    })
+                    .await;
+            }
+            ended.push(session);
         }
-        Ok(removed
-            .into_iter()
-            .filter_map(|r| Session::from_record(r.key, r.record).ok())
-            .collect())
+        Ok(ended)
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -536,6 +594,7 @@ mod tests {
                 absolute_secs: 7200,
                 cache_entries: 100,
             },
+            Audit::log_only(clock.clone()),
         )
     }
 

@@ -2,6 +2,7 @@
 //! callback. The PKCE verifier is sealed and bound to the session and the state.
 
 use actix_web::cookie::Cookie;
+use shared::constant_time_eq;
 use shared::pkce::CodeVerifier;
 
 use super::{random_token, Modified, Session, SessionData, SessionKey, Sessions};
@@ -44,16 +45,6 @@ impl super::PendingLogin {
         self.sealed_verifier = keys.seal(VERIFIER, &Self::owner(public_id, &self.state), verifier);
         self
     }
-}
-
-/// Constant-time string equality, so timing says nothing about how much of a guessed
-/// state matched.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 impl Sessions {
@@ -117,7 +108,10 @@ impl Sessions {
         let key = key.ok_or(ApiError::InvalidState)?;
         let outcome = self
             .modify(&key, |data, _| {
-                let index = data.pending.iter().position(|p| same(&p.state, state))?;
+                let index = data
+                    .pending
+                    .iter()
+                    .position(|p| constant_time_eq(&p.state, state))?;
                 Some(data.pending.remove(index))
             })
             .await?;

@@ -1,5 +1,7 @@
 //! Small building blocks shared by the pages.
 
+pub mod activity;
+pub mod devices;
 pub mod error_panel;
 pub mod header;
 pub mod spinner;

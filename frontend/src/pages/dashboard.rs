@@ -7,6 +7,8 @@ use shared::api::{Repo, User};
 
 use crate::api;
 use crate::auth::{Auth, AuthState, SignedOutBy};
+use crate::components::activity::Activity;
+use crate::components::devices::Devices;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
 
@@ -19,7 +21,7 @@ pub fn DashboardPage() -> impl IntoView {
     Effect::new(move |_| {
         let target = match auth.state() {
             AuthState::SignedOut(SignedOutBy::Nobody) => "/?return_to=/dashboard",
-            AuthState::SignedOut(SignedOutBy::ThisTab) => "/",
+            AuthState::SignedOut(SignedOutBy::ThisBrowser) => "/",
             _ => return,
         };
         navigate(
@@ -31,7 +33,8 @@ pub fn DashboardPage() -> impl IntoView {
         );
     });
     move || match auth.state() {
-        AuthState::Checking | AuthState::SignedOut(SignedOutBy::Nobody | SignedOutBy::ThisTab) => {
+        AuthState::Checking
+        | AuthState::SignedOut(SignedOutBy::Nobody | SignedOutBy::ThisBrowser) => {
             view! { <section class="card"><Spinner label="Checking your session…"/></section> }
                 .into_any()
         }
@@ -40,11 +43,16 @@ pub fn DashboardPage() -> impl IntoView {
             <section class="card"><ErrorPanel error on_retry=move |_| auth.refresh()/></section>
         }
         .into_any(),
-        AuthState::SignedIn(user) => view! {
-            <Profile user/>
-            <Repos/>
+        AuthState::SignedIn(user) => {
+            let changes = RwSignal::new(0u32);
+            view! {
+                <Profile user/>
+                <Repos/>
+                <Devices on_change=move |_| changes.update(|n| *n += 1)/>
+                <Activity revision=changes/>
+            }
+            .into_any()
         }
-        .into_any(),
     }
 }
 
@@ -85,9 +93,9 @@ fn Profile(
 ) -> impl IntoView {
     let auth = Auth::get();
     let sign_out = Action::new_local(move |_: &()| async move {
-        let result = api::logout().await;
+        let result = api::logout(false).await;
         if result.is_ok() {
-            auth.signed_out(SignedOutBy::ThisTab);
+            auth.signed_out(SignedOutBy::ThisBrowser);
         }
         result
     });

@@ -413,6 +413,15 @@ impl Browser {
         }
     }
 
+    /// The same browser, announcing itself as `user_agent`.
+    pub fn with_user_agent(&self, user_agent: &str) -> Browser {
+        let mut browser = self.on(&self.base);
+        browser
+            .extra_headers
+            .push(("user-agent", user_agent.to_owned()));
+        browser
+    }
+
     /// The same browser, seen by the BFF as coming from `ip` through a trusted proxy.
     pub fn seen_from(&self, ip: &str) -> Browser {
         let mut browser = self.on(&self.base);

@@ -173,6 +173,18 @@ async fn two_instances_behind_one_origin_behave_as_one() {
     ));
     assert_error(replay.await, 401, "unauthenticated").await;
 
+    // "Sign out everywhere" on A ends the sessions held through B.
+    let laptop_a = Browser::new(&a).seen_from("198.51.100.5");
+    let phone_b = Browser::new(&b).seen_from("198.51.100.6");
+    laptop_a.sign_in_as("octocat").await;
+    phone_b.sign_in_as("octocat").await;
+    assert_eq!(phone_b.get("/api/me").await.status(), 200);
+    let everywhere = laptop_a
+        .post_json("/api/auth/logout", &serde_json::json!({"everywhere": true}))
+        .await;
+    assert_eq!(everywhere.status(), 204);
+    assert_error(phone_b.get("/api/me").await, 401, "unauthenticated").await;
+
     // The rate limit counts requests to A and B together: six per minute in all.
     let limited_a = Browser::new(&a).seen_from("203.0.113.7");
     let limited_b = Browser::new(&b).seen_from("203.0.113.7");

@@ -4,6 +4,7 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backend::clock::Clock;
@@ -78,17 +79,22 @@ impl Drop for Driver {
     }
 }
 
-/// One running product (emulator + BFF serving the SPA) and one browser on it.
+/// The running product: emulator and BFF serving the SPA.
+struct Product {
+    /// The emulator the test controls; `None` in dev mode, where the BFF runs its own.
+    emulator: Option<Emulator>,
+    _data: tempfile::TempDir,
+}
+
+/// One browser (its own profile: cookies and all) on a running product.
 pub struct Session {
     pub client: Client,
     pub base: String,
     /// The BFF's clock (tests move it forward instead of sleeping).
     pub clock: Clock,
-    /// The emulator the test controls; `None` in dev mode, where the BFF runs its own.
-    emulator: Option<Emulator>,
+    product: Arc<Product>,
     driver: Driver,
     _profile: tempfile::TempDir,
-    _data: tempfile::TempDir,
     name: &'static str,
 }
 
@@ -146,7 +152,20 @@ async fn launch(name: &'static str, setup: Setup) -> Session {
         .await
         .expect("the app starts");
     tokio::spawn(app.run_until_stopped());
+    let product = Arc::new(Product {
+        emulator,
+        _data: data,
+    });
+    open_browser(name, base, clock, product).await
+}
 
+/// A new browser, with a profile of its own, on `product`.
+async fn open_browser(
+    name: &'static str,
+    base: String,
+    clock: Clock,
+    product: Arc<Product>,
+) -> Session {
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().unwrap();
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -174,10 +193,9 @@ async fn launch(name: &'static str, setup: Setup) -> Session {
         client,
         base,
         clock,
-        emulator,
+        product,
         driver,
         _profile: profile,
-        _data: data,
         name,
     }
 }
@@ -199,7 +217,23 @@ impl Drop for Session {
 impl Session {
     /// The test-controlled emulator (not available in dev mode).
     pub fn control(&self) -> &emulator::Control {
-        self.emulator.as_ref().expect("not in dev mode").control()
+        self.product
+            .emulator
+            .as_ref()
+            .expect("not in dev mode")
+            .control()
+    }
+
+    /// Another browser (another profile: separate cookies, like another computer) on the
+    /// same product.
+    pub async fn another_browser(&self, name: &'static str) -> Session {
+        open_browser(
+            name,
+            self.base.clone(),
+            self.clock.clone(),
+            self.product.clone(),
+        )
+        .await
     }
 
     /// Moves the BFF's and the provider's clocks forward together.
@@ -320,6 +354,28 @@ impl Session {
     pub async fn finish(self) {
         self.screenshot(self.name).await;
         self.client.clone().close().await.unwrap();
+    }
+
+    /// Saves a screenshot of the card (`section`) whose heading reads `heading`.
+    pub async fn screenshot_card(&self, heading: &str, name: &str) {
+        let card = self
+            .client
+            .find(Locator::XPath(&format!(
+                "//section[h2[normalize-space()=\"{heading}\"] or div/h2[normalize-space()=\"{heading}\"]]"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("no card headed {heading:?} ({e})"));
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'start'})",
+                vec![serde_json::to_value(&card).unwrap()],
+            )
+            .await
+            .unwrap();
+        let png = card.screenshot().await.unwrap();
+        let dir = workspace_dir().join("target/e2e-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
     pub async fn screenshot(&self, name: &str) {

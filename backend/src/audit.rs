@@ -1,0 +1,225 @@
+//! The audit trail: a closed set of security events, each one row in `audit_events`
+//! (the users database: SQLite or PostgreSQL) and one structured log event with target
+//! `audit`. Never token material, codes or verifiers: an event holds a kind, a reason
+//! code, ids, the client address and the device label.
+
+use shared::api::{AuditEvent, AuditKind};
+
+use crate::on_database;
+use crate::storage::{Database, StoreError, StoreResultExt as _};
+
+/// Events kept per person in `GET /api/me/activity`.
+pub const RECENT: i64 = 50;
+
+/// One event to record.
+#[derive(Debug, Default)]
+pub struct Event {
+    pub kind: Option<AuditKind>,
+    /// An error code or a sign-out reason.
+    pub reason: Option<&'static str>,
+    pub user_id: Option<i64>,
+    /// The public id of the session concerned.
+    pub session_id: Option<String>,
+    pub client_ip: Option<String>,
+    pub device: Option<String>,
+}
+
+impl Event {
+    pub fn new(kind: AuditKind) -> Self {
+        Self {
+            kind: Some(kind),
+            ..Self::default()
+        }
+    }
+}
+
+pub fn kind_name(kind: AuditKind) -> &'static str {
+    match kind {
+        AuditKind::SignInSucceeded => "sign_in_succeeded",
+        AuditKind::SignInFailed => "sign_in_failed",
+        AuditKind::SignedOut => "signed_out",
+        AuditKind::SessionEnded => "session_ended",
+        AuditKind::CsrfRefused => "csrf_refused",
+        AuditKind::RateLimited => "rate_limited",
+    }
+}
+
+fn kind_from_name(name: &str) -> Option<AuditKind> {
+    [
+        AuditKind::SignInSucceeded,
+        AuditKind::SignInFailed,
+        AuditKind::SignedOut,
+        AuditKind::SessionEnded,
+        AuditKind::CsrfRefused,
+        AuditKind::RateLimited,
+    ]
+    .into_iter()
+    .find(|k| kind_name(*k) == name)
+}
+
+/// Where events go. Cheap to clone.
+#[derive(Clone)]
+pub struct Audit {
+    /// `None` records to the log only (unit tests).
+    db: Option<Database>,
+    clock: crate::clock::Clock,
+}
+
+impl Audit {
+    pub fn new(db: Database, clock: crate::clock::Clock) -> Self {
+        Self {
+            db: Some(db),
+            clock,
+        }
+    }
+
+    /// Events go to the log only.
+    pub fn log_only(clock: crate::clock::Clock) -> Self {
+        Self { db: None, clock }
+    }
+
+    /// Records `event`. A failed write is logged, never an error for the request that
+    /// caused the event.
+    pub async fn record(&self, event: Event) {
+        let Some(kind) = event.kind else {
+            return;
+        };
+        let at = self.clock.now();
+        tracing::info!(
+            target: "audit",
+            kind = kind_name(kind),
+            reason = event.reason,
+            user_id = event.user_id,
+            session = event.session_id.as_deref(),
+            client_ip = event.client_ip.as_deref(),
+            device = event.device.as_deref(),
+            "audit event"
+        );
+        let Some(db) = &self.db else {
+            return;
+        };
+        let written = on_database!(db, pool => sqlx::query(
+            "INSERT INTO audit_events (at, user_id, session_id, kind, reason, client_ip, device)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(at)
+        .bind(event.user_id)
+        .bind(&event.session_id)
+        .bind(kind_name(kind))
+        .bind(event.reason)
+        .bind(&event.client_ip)
+        .bind(&event.device)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .store("Failed to write an audit event");
+        if let Err(e) = written {
+            tracing::warn!(error = ?e, "an audit event was not stored");
+        }
+    }
+
+    /// The person's last [`RECENT`] events, newest first.
+    pub async fn recent(&self, user_id: i64) -> Result<Vec<AuditEvent>, StoreError> {
+        let Some(db) = &self.db else {
+            return Ok(Vec::new());
+        };
+        type Row = (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = on_database!(db, pool => sqlx::query_as(
+            "SELECT at, kind, reason, session_id, device, client_ip FROM audit_events
+             WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(user_id)
+        .bind(RECENT)
+        .fetch_all(pool)
+        .await)
+        .store("Failed to read audit events")?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(at, kind, reason, session_id, device, client_ip)| {
+                Some(AuditEvent {
+                    at,
+                    kind: kind_from_name(&kind)?,
+                    reason,
+                    session_id,
+                    device,
+                    client_ip,
+                })
+            })
+            .collect())
+    }
+
+    /// Deletes events older than `days` (AUDIT_RETENTION_DAYS); returns how many.
+    pub async fn forget_older_than(&self, days: u64) -> Result<u64, StoreError> {
+        let Some(db) = &self.db else {
+            return Ok(0);
+        };
+        let cutoff = self.clock.now() - (days as i64) * 24 * 3600;
+        on_database!(db, pool => sqlx::query("DELETE FROM audit_events WHERE at < $1")
+            .bind(cutoff)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))
+        .store("Failed to delete old audit events")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_name_that_reads_back() {
+        for kind in [
+            AuditKind::SignInSucceeded,
+            AuditKind::SignInFailed,
+            AuditKind::SignedOut,
+            AuditKind::SessionEnded,
+            AuditKind::CsrfRefused,
+            AuditKind::RateLimited,
+        ] {
+            assert_eq!(kind_from_name(kind_name(kind)), Some(kind));
+            // The API spells kinds the same way.
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind_name(kind))
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn events_come_back_newest_first_and_only_for_their_person() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
+        let db = crate::storage::sqlite::connect(&url).await.unwrap();
+        let audit = Audit::new(Database::Sqlite(db.write), crate::clock::Clock::default());
+        for kind in [AuditKind::SignInSucceeded, AuditKind::SignedOut] {
+            audit
+                .record(Event {
+                    user_id: Some(1),
+                    ..Event::new(kind)
+                })
+                .await;
+        }
+        audit
+            .record(Event {
+                user_id: Some(2),
+                ..Event::new(AuditKind::SignInFailed)
+            })
+            .await;
+        let mine = audit.recent(1).await.unwrap();
+        let kinds: Vec<AuditKind> = mine.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [AuditKind::SignedOut, AuditKind::SignInSucceeded]);
+        assert_eq!(
+            audit.forget_older_than(1).await.unwrap(),
+            0,
+            "nothing is a day old"
+        );
+    }
+}

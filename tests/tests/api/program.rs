@@ -1,0 +1,71 @@
+//! The `backend` program itself: its log format and its refusals at start-up.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use backend::crypto::KeyRing;
+
+fn program() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bff-process"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORT", "0")
+        .env("TOKEN_KEYS", KeyRing::generate_key());
+    command
+}
+
+#[test]
+fn log_format_json_writes_one_json_object_per_line() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = program()
+        .env("DATA_DIR", data.path())
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    for line in lines {
+        let line = line.unwrap();
+        let object: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not a JSON object ({e}): {line}"));
+        assert!(object["timestamp"].is_string(), "{line}");
+        assert!(object["level"].is_string(), "{line}");
+        let message = object["fields"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        seen.push(message.clone());
+        if message == "listening" || started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.iter().any(|m| m.starts_with("DEV MODE")), "{seen:?}");
+    assert!(seen.iter().any(|m| m == "listening"), "{seen:?}");
+}
+
+#[test]
+fn unsafe_or_bad_settings_stop_start_up_with_one_line_naming_the_variable() {
+    for (variable, value, expected) in [
+        ("HOST", "0.0.0.0", "HOST=0.0.0.0"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT"),
+        ("GITHUB_PROXY_ALLOW", "repos/../admin", "GITHUB_PROXY_ALLOW"),
+        ("METRICS_ADDR", "metrics.internal:9100", "METRICS_ADDR"),
+    ] {
+        let data = tempfile::tempdir().unwrap();
+        let out = program()
+            .env("DATA_DIR", data.path())
+            .env(variable, value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{variable}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{variable}: {stderr}");
+    }
+}
