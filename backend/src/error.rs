@@ -38,6 +38,8 @@ pub enum ApiError {
     SessionExpired,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    #[error("an allow-list refused this person")]
+    NotAllowed,
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("not found")]
@@ -68,6 +70,7 @@ impl ApiError {
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::SessionExpired => ErrorCode::SessionExpired,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::NotAllowed => ErrorCode::NotAllowed,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             Self::NotFound => ErrorCode::NotFound,
             Self::Unavailable(_) => ErrorCode::Unavailable,
@@ -94,6 +97,7 @@ impl ApiError {
                 "Your sign-in with the provider expired. Please sign in again.".into()
             }
             Self::RateLimited { .. } => "Too many attempts. Please wait a moment.".into(),
+            Self::NotAllowed => "This account is not allowed to use this app.".into(),
             Self::PayloadTooLarge => "The request body is too large.".into(),
             Self::NotFound => "There is nothing here.".into(),
             Self::Unavailable(_) => {
@@ -124,7 +128,7 @@ impl ResponseError for ApiError {
             | Self::UnknownProvider
             | Self::InvalidState
             | Self::StateExpired => StatusCode::BAD_REQUEST,
-            Self::CsrfFailed(_) | Self::AccessDenied => StatusCode::FORBIDDEN,
+            Self::CsrfFailed(_) | Self::AccessDenied | Self::NotAllowed => StatusCode::FORBIDDEN,
             Self::ProviderError(_) => StatusCode::BAD_GATEWAY,
             Self::ProviderUnavailable {
                 timed_out: true, ..

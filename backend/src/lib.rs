@@ -1,5 +1,6 @@
 //! The backend-for-frontend: GitHub sign-in with PKCE, server-side sessions, a JSON API.
 
+pub mod access;
 pub mod audit;
 pub mod cli;
 pub mod clock;

@@ -18,6 +18,7 @@ use crate::config::{ClientCredentials, Settings};
 use crate::crypto::{load_or_create_key_file, KeyRing};
 use crate::dev_provider::DevProvider;
 use crate::oauth::github::GitHubConfig;
+use crate::oauth::oidc::OidcProvider;
 use crate::oauth::{GitHub, Provider, Providers};
 use crate::security::rate_limit::IpRateLimiter;
 use crate::session::{Lifetimes, RedisStore, SessionStore, Sessions, SqliteStore};
@@ -81,17 +82,38 @@ impl Application {
             None => load_or_create_key_file(&settings.server.data_dir)?,
         };
 
-        let (github_config, dev_provider) = provider_config(&settings)?;
+        let (github, dev_provider) = if settings.github_enabled() {
+            let (config, dev_provider) = provider_config(&settings)?;
+            (
+                Some(Arc::new(GitHub::new(config, clock.clone())?)),
+                dev_provider,
+            )
+        } else {
+            (None, None)
+        };
         let dev_mode = dev_provider.is_some();
+        let mut list: Vec<Arc<dyn Provider>> = Vec::new();
+        let mut picture_origins = Vec::new();
+        if let Some(github) = &github {
+            list.push(github.clone());
+            picture_origins.push(github.oauth_origin());
+        }
+        for oidc in &settings.oidc {
+            picture_origins.push(oidc.issuer.origin().ascii_serialization());
+            let provider = OidcProvider::discover(
+                oidc.clone(),
+                settings.redirect_uri(),
+                settings.provider_timeout,
+                clock.clone(),
+            )
+            .await?;
+            list.push(Arc::new(provider));
+        }
+        let providers = Providers::new(list);
         let assets = match &settings.server.static_dir {
-            Some(dir) => {
-                let avatar_origin = github_config.oauth_url.origin().ascii_serialization();
-                Some(web::Data::new(StaticAssets::load(dir, &[avatar_origin])?))
-            }
+            Some(dir) => Some(web::Data::new(StaticAssets::load(dir, &picture_origins)?)),
             None => None,
         };
-        let github = Arc::new(GitHub::new(github_config, clock.clone())?);
-        let providers = Providers::new(vec![github.clone() as Arc<dyn Provider>]);
         let audit = Audit::new(stores.users_db.clone(), clock.clone());
         let sessions = Sessions::new(
             stores.sessions.clone(),
@@ -120,7 +142,7 @@ impl Application {
             public_origin: settings.public_origin(),
             dev_mode,
             providers,
-            github: Some(github),
+            github,
             sessions,
             tokens,
             users: stores.users.clone(),
@@ -129,6 +151,7 @@ impl Application {
             proxy_allow: settings.github.proxy_allow.clone(),
             trusted_proxies: settings.limits.trusted_proxies.clone(),
             audit_retention_days: settings.audit_retention_days,
+            membership_recheck_secs: settings.github.membership_recheck_secs,
             preauth_limiter: IpRateLimiter::new(
                 "preauth",
                 PREAUTH_EVERY,
@@ -296,8 +319,9 @@ fn provider_config(settings: &Settings) -> anyhow::Result<(GitHubConfig, Option<
         client_id: client.id,
         client_secret: client.secret,
         redirect_uri: redirect_uri.clone(),
-        scopes: settings.github.scopes.clone(),
+        scopes: settings.github_scopes(),
         timeout: settings.provider_timeout,
+        allow: settings.github.allow.clone(),
     };
     if let Some(client) = &settings.github.client {
         let github = &settings.github;

@@ -38,9 +38,19 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `AUDIT_RETENTION_DAYS`.
     pub audit_retention_days: u64,
+    /// `MEMBERSHIP_RECHECK_SECS`.
+    pub membership_recheck_secs: u64,
 }
 
 impl AppState {
+    /// GitHub, for a person who signed in with GitHub. A session from another provider
+    /// holds that provider's token, which must never be sent to GitHub.
+    pub fn github_for(&self, user: &shared::api::User) -> Option<&Arc<GitHub>> {
+        self.github
+            .as_ref()
+            .filter(|github| crate::oauth::Provider::id(github.as_ref()) == user.provider)
+    }
+
     /// The client's address (through trusted proxies), for audit events.
     pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<String> {
         crate::security::client_ip::client_ip(req, &self.trusted_proxies).map(|ip| ip.to_string())

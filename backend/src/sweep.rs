@@ -66,6 +66,10 @@ pub async fn sweep_once(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = ?e, "audit retention sweep failed"),
     }
+    let cutoff = state.sessions.now() - state.audit_retention_days as i64 * 24 * 3600;
+    if let Err(e) = state.users.forget_provider_sessions_before(cutoff).await {
+        tracing::warn!(error = ?e, "provider session sweep failed");
+    }
     state.login_limiter.forget_idle_clients();
     state.callback_limiter.forget_idle_clients();
     state.preauth_limiter.forget_idle_clients();

@@ -17,6 +17,8 @@ pub enum Endpoint {
     User,
     Emails,
     Repos,
+    /// `/user/orgs`, `/user/teams`, `/user/memberships/orgs/{org}`.
+    Orgs,
     Revoke,
 }
 

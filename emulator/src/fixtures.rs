@@ -13,6 +13,10 @@ pub struct FixtureUser {
     /// Addresses `/user/emails` returns: (email, primary, verified).
     pub emails: &'static [(&'static str, bool, bool)],
     pub repos: &'static [FixtureRepo],
+    /// Organisations they are an active member of (tests can change this).
+    pub orgs: &'static [&'static str],
+    /// Teams, as (organisation, team slug).
+    pub teams: &'static [(&'static str, &'static str)],
 }
 
 /// One repository of a fixture user.
@@ -61,6 +65,8 @@ pub const FIXTURE_USERS: &[FixtureUser] = &[
                 updated_at: "2026-10-02T16:45:00Z",
             },
         ],
+        orgs: &["github", "octo-org"],
+        teams: &[("github", "justice-league"), ("octo-org", "octo-team")],
     },
     FixtureUser {
         login: "hubot",
@@ -76,6 +82,8 @@ pub const FIXTURE_USERS: &[FixtureUser] = &[
             stars: 42,
             updated_at: "2026-09-12T08:00:00Z",
         }],
+        orgs: &["hubot-org"],
+        teams: &[("hubot-org", "robots")],
     },
 ];
 
@@ -148,4 +156,21 @@ pub fn find_repo(owner: &str, name: &str) -> Option<(&'static FixtureUser, &'sta
         .iter()
         .find(|r| r.name == name)
         .map(|r| (user, r))
+}
+
+pub fn org_json(org: &str) -> Value {
+    json!({
+        "login": org,
+        "id": org.bytes().fold(1000u64, |acc, b| acc * 31 + u64::from(b)) % 10_000_000,
+        "url": format!("https://api.github.com/orgs/{org}"),
+        "description": null,
+    })
+}
+
+pub fn team_json(org: &str, slug: &str) -> Value {
+    json!({
+        "slug": slug,
+        "name": slug.replace('-', " "),
+        "organization": {"login": org},
+    })
 }

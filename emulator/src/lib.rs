@@ -141,6 +141,12 @@ fn routes(cfg: &mut web::ServiceConfig) {
             .route("/user/emails", web::get().to(rest::emails))
             .route("/user/repos", web::get().to(rest::repos))
             .route("/repos/{owner}/{repo}", web::get().to(rest::repo))
+            .route("/user/orgs", web::get().to(rest::orgs))
+            .route("/user/teams", web::get().to(rest::teams))
+            .route(
+                "/user/memberships/orgs/{org}",
+                web::get().to(rest::membership),
+            )
             .route(
                 "/applications/{client_id}/token",
                 web::delete().to(rest::revoke),

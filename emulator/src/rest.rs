@@ -150,6 +150,92 @@ pub async fn repo(
     }
 }
 
+#[derive(Deserialize)]
+pub struct PageQuery {
+    per_page: Option<usize>,
+    page: Option<usize>,
+}
+
+impl PageQuery {
+    fn window<T: Clone>(query: &Option<web::Query<Self>>, items: &[T]) -> Vec<T> {
+        let per_page = query
+            .as_ref()
+            .and_then(|q| q.per_page)
+            .unwrap_or(30)
+            .clamp(1, 100);
+        let page = query.as_ref().and_then(|q| q.page).unwrap_or(1).max(1);
+        items
+            .iter()
+            .skip(per_page * (page - 1))
+            .take(per_page)
+            .cloned()
+            .collect()
+    }
+}
+
+/// `GET /user/orgs`: the organisations the token's owner belongs to.
+pub async fn orgs(
+    req: HttpRequest,
+    state: web::Data<EmulatorState>,
+    query: Option<web::Query<PageQuery>>,
+) -> HttpResponse {
+    match authenticate(&req, &state, Endpoint::Orgs).await {
+        Ok(user) => {
+            let orgs: Vec<_> = user
+                .orgs
+                .iter()
+                .filter(|org| state.is_member(user.login, org))
+                .map(|org| fixtures::org_json(org))
+                .collect();
+            with_rate_headers(HttpResponse::Ok()).json(PageQuery::window(&query, &orgs))
+        }
+        Err(response) => response,
+    }
+}
+
+/// `GET /user/teams`: the token owner's teams (GitHub wants `read:org` for it).
+pub async fn teams(
+    req: HttpRequest,
+    state: web::Data<EmulatorState>,
+    query: Option<web::Query<PageQuery>>,
+) -> HttpResponse {
+    match authenticate(&req, &state, Endpoint::Orgs).await {
+        Ok(user) => {
+            let teams: Vec<_> = user
+                .teams
+                .iter()
+                .filter(|(org, _)| state.is_member(user.login, org))
+                .map(|(org, slug)| fixtures::team_json(org, slug))
+                .collect();
+            with_rate_headers(HttpResponse::Ok()).json(PageQuery::window(&query, &teams))
+        }
+        Err(response) => response,
+    }
+}
+
+/// `GET /user/memberships/orgs/{org}`: 200 with the state when a member, 404 otherwise.
+pub async fn membership(
+    req: HttpRequest,
+    state: web::Data<EmulatorState>,
+    org: web::Path<String>,
+) -> HttpResponse {
+    let user = match authenticate(&req, &state, Endpoint::Orgs).await {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    let org = org.into_inner();
+    if state.is_member(user.login, &org) {
+        with_rate_headers(HttpResponse::Ok()).json(json!({
+            "state": "active",
+            "role": "member",
+            "organization": fixtures::org_json(&org),
+            "user": {"login": user.login, "id": user.id},
+        }))
+    } else {
+        not_found().await
+    }
+}
+
 /// Anything the emulator does not serve, in GitHub's words (and counted, so tests can
 /// tell that a request reached the provider at all).
 pub async fn unknown(req: HttpRequest, state: web::Data<EmulatorState>) -> HttpResponse {

@@ -60,6 +60,8 @@ struct Inner {
     /// REST API requests received, and how many carried a `Cookie` header.
     api_requests: usize,
     api_requests_with_cookies: usize,
+    /// (login, organisation) pairs tests removed from the fixtures' memberships.
+    left_orgs: Vec<(String, String)>,
 }
 
 pub struct EmulatorState {
@@ -206,6 +208,13 @@ impl EmulatorState {
         }
     }
 
+    /// True when `login` is an active member of `org` (fixtures, minus what tests removed).
+    pub fn is_member(&self, login: &str, org: &str) -> bool {
+        let inner = self.lock();
+        crate::fixtures::find(login).is_some_and(|u| u.orgs.contains(&org))
+            && !inner.left_orgs.iter().any(|(l, o)| l == login && o == org)
+    }
+
     /// Counts a REST API request (tests check what reached the provider).
     pub fn count_api_request(&self, had_cookie: bool) {
         let mut inner = self.lock();
@@ -296,6 +305,14 @@ impl Control {
     pub fn api_requests(&self) -> (usize, usize) {
         let inner = self.state.lock();
         (inner.api_requests, inner.api_requests_with_cookies)
+    }
+
+    /// Removes `login` from `org` (and its teams), like an organisation owner would.
+    pub fn remove_from_org(&self, login: &str, org: &str) {
+        self.state
+            .lock()
+            .left_orgs
+            .push((login.to_owned(), org.to_owned()));
     }
 
     /// Refresh grants served successfully so far.

@@ -6,7 +6,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::api::{
     AuditEvent, CallbackRequest, CallbackResponse, DeviceSession, ErrorBody, LoginRequest,
-    LoginResponse, LogoutRequest, ProvidersResponse, Repo, SessionStatus, User, CSRF_HEADER,
+    LoginResponse, LogoutRequest, LogoutResponse, ProvidersResponse, Repo, SessionStatus, User,
+    CSRF_HEADER,
 };
 use shared::ErrorCode;
 
@@ -109,10 +110,21 @@ pub async fn callback(request: &CallbackRequest) -> Result<CallbackResponse, Api
     read(post("/api/auth/callback", request)?.send().await).await
 }
 
-/// Signs this session out, or with `everywhere` every session of the person.
-pub async fn logout(everywhere: bool) -> Result<(), ApiError> {
+/// Signs this session out, or with `everywhere` every session of the person. Returns
+/// the provider's logout page when the provider ends its own session too (a 200 with
+/// `logout_url` rather than a 204).
+pub async fn logout(everywhere: bool) -> Result<Option<String>, ApiError> {
     let request = post("/api/auth/logout", &LogoutRequest { everywhere })?;
-    no_content(request.send().await).await
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
+    match response.status() {
+        200 => response
+            .json::<LogoutResponse>()
+            .await
+            .map(|answer| Some(answer.logout_url))
+            .map_err(|_| ApiError::Unreadable { status: 200 }),
+        _ if response.ok() => Ok(None),
+        _ => Err(error_of(response).await),
+    }
 }
 
 /// A call answered with no body: success, or the error shape.

@@ -94,6 +94,19 @@ impl Auth {
         }
     }
 
+    /// "Sign out" succeeded here. When the provider ends its own session too (OpenID
+    /// Connect), the browser goes to its logout page next, which sends it back home.
+    pub fn signed_out_here(self, provider_logout: Option<String>) {
+        self.signed_out(SignedOutBy::ThisBrowser);
+        let Some(url) = provider_logout else {
+            return;
+        };
+        // Only a web page: never a `javascript:` or other scheme, whoever sent it.
+        if url.starts_with("https://") || url.starts_with("http://") {
+            let _ = window().location().assign(&url);
+        }
+    }
+
     /// What an API error says about the session: a 401 or `session_expired` means it
     /// is over. Pages call this with every failed request.
     pub fn notice(self, error: &ApiError) {

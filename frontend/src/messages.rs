@@ -30,7 +30,7 @@ pub fn for_code(code: ErrorCode) -> Message {
     match code {
         ErrorCode::AccessDenied => Message {
             title: "Sign-in was cancelled",
-            detail: "You chose not to give this app access to your GitHub account. Nothing was shared.",
+            detail: "You chose not to give this app access to your account. Nothing was shared.",
         },
         ErrorCode::StateExpired => Message {
             title: "That sign-in took too long",
@@ -41,20 +41,24 @@ pub fn for_code(code: ErrorCode) -> Message {
             detail: "It may have been opened twice, or in another browser. Please start again.",
         },
         ErrorCode::ProviderUnavailable => Message {
-            title: "GitHub isn't answering right now",
+            title: "The sign-in provider isn't answering right now",
             detail: "This is usually brief. Please try again in a moment.",
         },
         ErrorCode::ProviderError => Message {
-            title: "GitHub didn't accept the sign-in",
-            detail: "Please start again. If it keeps happening, the app's GitHub settings may need attention.",
+            title: "The sign-in provider didn't accept the sign-in",
+            detail: "Please start again. If it keeps happening, the app's provider settings may need attention.",
+        },
+        ErrorCode::NotAllowed => Message {
+            title: "Your account isn't allowed to use this app",
+            detail: "This app only lets in people its owners have listed. Ask them to add you, or sign in with another account.",
         },
         ErrorCode::RateLimited => Message {
             title: "Too many attempts",
             detail: "Please wait a minute before trying again.",
         },
         ErrorCode::SessionExpired => Message {
-            title: "Your GitHub sign-in expired. Sign in again.",
-            detail: "GitHub asks you to confirm it's you from time to time.",
+            title: "Your sign-in expired. Sign in again.",
+            detail: "Your sign-in provider asks you to confirm it's you from time to time.",
         },
         ErrorCode::Unauthenticated => Message {
             title: "You're signed out",

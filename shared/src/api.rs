@@ -64,6 +64,9 @@ pub struct CallbackRequest {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
+    /// RFC 9207: the issuer of the authorization response, passed through as received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
 }
 
 impl std::fmt::Debug for CallbackRequest {
@@ -127,6 +130,13 @@ pub struct LogoutRequest {
     pub everywhere: bool,
 }
 
+/// `POST /api/auth/logout` answered 200 (instead of 204) when the provider also ends its
+/// own session (OpenID Connect RP-initiated logout): the SPA goes there next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutResponse {
+    pub logout_url: String,
+}
+
 /// One session of the signed-in person (`GET /api/me/sessions`). Times are Unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceSession {
@@ -177,6 +187,8 @@ pub enum SignOutReason {
     RenewalRefused,
     /// The identity provider ended the session (OpenID Connect back-channel logout).
     ProviderLogout,
+    /// The person no longer passes the allow-list (removed from the organisation).
+    NotAllowed,
 }
 
 impl SignOutReason {
@@ -189,6 +201,7 @@ impl SignOutReason {
             Self::RevokedAtProvider => "revoked_at_provider",
             Self::RenewalRefused => "renewal_refused",
             Self::ProviderLogout => "provider_logout",
+            Self::NotAllowed => "not_allowed",
         }
     }
 }

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     /// revoked): sign in again.
     SessionExpired,
     RateLimited,
+    /// An allow-list refused this person.
+    NotAllowed,
     PayloadTooLarge,
     NotFound,
     /// A store (database, Redis) is unreachable: try again shortly.
@@ -42,6 +44,7 @@ impl ErrorCode {
             Self::Unauthenticated => "unauthenticated",
             Self::SessionExpired => "session_expired",
             Self::RateLimited => "rate_limited",
+            Self::NotAllowed => "not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::NotFound => "not_found",
             Self::Unavailable => "unavailable",
@@ -68,6 +71,7 @@ mod tests {
             ErrorCode::Unauthenticated,
             ErrorCode::SessionExpired,
             ErrorCode::RateLimited,
+            ErrorCode::NotAllowed,
             ErrorCode::PayloadTooLarge,
             ErrorCode::NotFound,
             ErrorCode::Unavailable,

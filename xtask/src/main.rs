@@ -74,11 +74,13 @@ fn run() -> Result<(), String> {
 fn test() -> Result<(), String> {
     let mut steps = Steps::new(8);
     steps.start(
-        "tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, Redis, PostgreSQL, nextest)",
+        "tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, Redis, PostgreSQL, \
+         oidc-provider, nextest)",
     );
     tools::ensure_frontend_tools()?;
     tools::ensure_browser()?;
     tools::ensure_stores()?;
+    tools::ensure_oidc_provider()?;
     tools::ensure_nextest()?;
     steps.start("cargo fmt --check");
     steps::cargo(&["fmt", "--all", "--", "--check"])?;

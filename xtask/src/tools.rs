@@ -6,6 +6,8 @@
 //!   `--locked` because its own lockfile wants a crate release the registry lacks.
 //! - wasm-opt from npm `binaryen@132`: Debian's wasm-opt 108 emits modules Chromium
 //!   rejects at start-up.
+//! - npm `oidc-provider@9.13.3`, the OpenID Provider the tests sign in at: 9.x runs on
+//!   node 20 (with a warning that it prefers 22).
 
 use std::path::Path;
 
@@ -13,6 +15,7 @@ use crate::steps::{self, root};
 
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
+pub const OIDC_PROVIDER_VERSION: &str = "9.13.3";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Everything the SPA build needs.
@@ -89,13 +92,45 @@ fn ensure_wasm_opt() -> Result<(), String> {
         return Ok(());
     }
     println!("    installing wasm-opt from npm (binaryen@{BINARYEN_VERSION})");
-    std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
-    let package = format!("binaryen@{BINARYEN_VERSION}");
+    npm_install(&tools, &format!("binaryen@{BINARYEN_VERSION}"))
+}
+
+/// The OpenID Provider of the tests, in its own folder (`tests/oidc/provider.mjs` loads
+/// it from there).
+pub fn ensure_oidc_provider() -> Result<(), String> {
+    let folder = root().join("target/tools/oidc");
+    let manifest = folder.join("node_modules/oidc-provider/package.json");
+    let installed = std::fs::read_to_string(&manifest).unwrap_or_default();
+    if installed.contains(&format!("\"version\": \"{OIDC_PROVIDER_VERSION}\"")) {
+        println!("    ok: oidc-provider {OIDC_PROVIDER_VERSION} (npm)");
+        return Ok(());
+    }
+    println!("    installing oidc-provider@{OIDC_PROVIDER_VERSION} from npm");
+    npm_install(&folder, &format!("oidc-provider@{OIDC_PROVIDER_VERSION}"))
+}
+
+/// `npm install package` into `folder/node_modules`.
+fn npm_install(folder: &Path, package: &str) -> Result<(), String> {
+    if steps::output("node", &["--version"]).is_none() {
+        apt_install(&["nodejs", "npm"])?;
+    }
+    std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
+    // `--prefix`: npm would otherwise install into the nearest parent that has a
+    // node_modules folder.
+    let prefix = folder.display().to_string();
     let mut command = steps::command(
         "npm",
-        &["install", "--no-audit", "--no-fund", "--no-save", &package],
+        &[
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+            &prefix,
+            package,
+        ],
     );
-    command.current_dir(&tools);
+    command.current_dir(folder);
     steps::check(command)
 }
 

@@ -12,8 +12,8 @@ use secrecy::SecretString;
 use url::Url;
 
 use super::{
-    ClientCredentials, GitHubSettings, LimitSettings, ServerSettings, SessionSettings, Settings,
-    StoreSettings,
+    providers, ClientCredentials, GitHubAllowList, GitHubSettings, LimitSettings, ServerSettings,
+    SessionSettings, Settings, StoreSettings,
 };
 
 /// Configuration of the BFF. All optional: with nothing set it runs in dev mode against
@@ -89,6 +89,38 @@ pub struct Args {
         hide_env_values = true
     )]
     pub github_webhook_secret: Option<SecretString>,
+    /// Who may sign in with GitHub: logins or numeric ids, comma separated.
+    #[arg(
+        long,
+        env = "GITHUB_ALLOWED_USERS",
+        value_name = "GITHUB_ALLOWED_USERS",
+        value_delimiter = ','
+    )]
+    pub github_allowed_users: Vec<String>,
+    /// Members of these organisations may sign in (adds the read:org scope).
+    #[arg(
+        long,
+        env = "GITHUB_ALLOWED_ORGS",
+        value_name = "GITHUB_ALLOWED_ORGS",
+        value_delimiter = ','
+    )]
+    pub github_allowed_orgs: Vec<String>,
+    /// Members of these teams (org/team-slug) may sign in (adds the read:org scope).
+    #[arg(
+        long,
+        env = "GITHUB_ALLOWED_TEAMS",
+        value_name = "GITHUB_ALLOWED_TEAMS",
+        value_delimiter = ','
+    )]
+    pub github_allowed_teams: Vec<String>,
+    /// Seconds between checks that a signed-in person still qualifies (allow-lists;
+    /// the grant at an OpenID Connect provider).
+    #[arg(long, env = "MEMBERSHIP_RECHECK_SECS", value_name = "MEMBERSHIP_RECHECK_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..))]
+    pub membership_recheck_secs: u64,
+    /// A TOML file of OpenID Connect providers (`[[oidc]]` tables with id, name,
+    /// issuer, client_id, client_secret, scopes). OIDC_<ID>_* variables add more.
+    #[arg(long, env = "PROVIDERS_FILE", value_name = "PROVIDERS_FILE")]
+    pub providers_file: Option<PathBuf>,
     /// Paths GET /api/github/{path} may forward, comma separated; `*` is one segment.
     #[arg(long, env = "GITHUB_PROXY_ALLOW", value_name = "GITHUB_PROXY_ALLOW", value_delimiter = ',', default_values_t = super::DEFAULT_PROXY_ALLOW.iter().map(|s| s.to_string()))]
     pub github_proxy_allow: Vec<String>,
@@ -177,10 +209,19 @@ pub struct Args {
 
 impl Args {
     /// Parses flags and environment into checked [`Settings`]; on a bad value prints one
-    /// line naming the variable and exits with status 2.
+    /// line naming the variable (one per bad provider entry) and exits with status 2.
     pub fn settings_from_env() -> Settings {
         let settings = match Self::try_parse() {
-            Ok(args) => args.into_settings(),
+            // Every bad entry is reported, from the file and the environment alike.
+            Ok(args) => match (args.into_settings(), providers::from_env(std::env::vars())) {
+                (Ok(mut settings), Ok(oidc)) => {
+                    settings.oidc.extend(oidc);
+                    Ok(settings)
+                }
+                (Ok(_), Err(env)) => Err(env.join("\n")),
+                (Err(first), Ok(_)) => Err(first),
+                (Err(first), Err(env)) => Err(format!("{first}\n{}", env.join("\n"))),
+            },
             Err(e) if !e.use_stderr() => e.exit(),
             Err(e) => Err(e
                 .render()
@@ -194,7 +235,9 @@ impl Args {
         match settings.and_then(|s| s.check().map(|()| s)) {
             Ok(settings) => settings,
             Err(message) => {
-                eprintln!("error: {message}");
+                for line in message.lines() {
+                    eprintln!("error: {line}");
+                }
                 std::process::exit(2);
             }
         }
@@ -212,7 +255,18 @@ impl Args {
                 return Err("GITHUB_CLIENT_ID must be set when GITHUB_CLIENT_SECRET is".into())
             }
         };
+        let oidc = match &self.providers_file {
+            Some(path) => providers::from_file(path).map_err(|e| e.join("\n"))?,
+            None => Vec::new(),
+        };
+        let tidy = |list: Vec<String>| -> Vec<String> {
+            list.into_iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
         Ok(Settings {
+            oidc,
             server: ServerSettings {
                 host: self.host,
                 port: self.port,
@@ -229,6 +283,12 @@ impl Args {
                 api_url: self.github_api_url,
                 webhook_secret: self.github_webhook_secret,
                 proxy_allow: self.github_proxy_allow,
+                allow: GitHubAllowList {
+                    users: tidy(self.github_allowed_users),
+                    orgs: tidy(self.github_allowed_orgs),
+                    teams: tidy(self.github_allowed_teams),
+                },
+                membership_recheck_secs: self.membership_recheck_secs,
             },
             stores: StoreSettings {
                 database_url: self.database_url,

@@ -3,6 +3,7 @@
 //! the environment on its own.
 
 pub mod args;
+pub mod providers;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -16,6 +17,8 @@ use url::{Host, Url};
 pub struct Settings {
     pub server: ServerSettings,
     pub github: GitHubSettings,
+    /// OpenID Connect providers, in the order the sign-in page shows them (after GitHub).
+    pub oidc: Vec<OidcSettings>,
     pub stores: StoreSettings,
     pub sessions: SessionSettings,
     pub limits: LimitSettings,
@@ -64,6 +67,48 @@ pub struct GitHubSettings {
     pub webhook_secret: Option<SecretString>,
     /// `GET /api/github/{path}` allow-list: paths with `*` standing for one segment.
     pub proxy_allow: Vec<String>,
+    /// Who may sign in with GitHub; all empty means everyone.
+    pub allow: GitHubAllowList,
+    /// How often an allow-listed membership is checked again while a session is used.
+    pub membership_recheck_secs: u64,
+}
+
+/// `GITHUB_ALLOWED_USERS`, `GITHUB_ALLOWED_ORGS`, `GITHUB_ALLOWED_TEAMS`: a person who
+/// matches any entry may sign in; with every list empty, anyone may.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GitHubAllowList {
+    /// Logins (compared without case) or numeric GitHub ids.
+    pub users: Vec<String>,
+    /// Organisation logins.
+    pub orgs: Vec<String>,
+    /// `org/team-slug`.
+    pub teams: Vec<String>,
+}
+
+impl GitHubAllowList {
+    pub fn is_open(&self) -> bool {
+        self.users.is_empty() && self.orgs.is_empty() && self.teams.is_empty()
+    }
+
+    /// Organisation and team checks need the `read:org` scope.
+    pub fn needs_read_org(&self) -> bool {
+        !self.orgs.is_empty() || !self.teams.is_empty()
+    }
+}
+
+/// One OpenID Connect provider.
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    /// In the API and the users table (`okta`).
+    pub id: String,
+    /// The button: "Sign in with {name}".
+    pub name: String,
+    /// Must equal the `issuer` of its discovery document.
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Space separated; includes `openid`.
+    pub scopes: String,
 }
 
 /// The proxy's default allow-list: the signed-in person, their repositories and
@@ -130,7 +175,10 @@ impl Default for Settings {
                 api_url: Url::parse("https://api.github.com").expect("valid URL"),
                 webhook_secret: None,
                 proxy_allow: DEFAULT_PROXY_ALLOW.iter().map(|p| p.to_string()).collect(),
+                allow: GitHubAllowList::default(),
+                membership_recheck_secs: 3600,
             },
+            oidc: Vec::new(),
             stores: StoreSettings {
                 database_url: None,
                 redis_url: None,
@@ -162,9 +210,27 @@ impl Settings {
         Self::default()
     }
 
-    /// Dev mode: no GitHub credentials, so the embedded emulator is the provider.
+    /// Dev mode: no provider configured at all (no GitHub credentials and no OpenID
+    /// Connect provider), so the embedded emulator stands in for GitHub.
     pub fn dev_mode(&self) -> bool {
-        self.github.client.is_none()
+        self.github.client.is_none() && self.oidc.is_empty()
+    }
+
+    /// GitHub is offered when it has credentials, or in dev mode (the emulator).
+    pub fn github_enabled(&self) -> bool {
+        self.github.client.is_some() || self.dev_mode()
+    }
+
+    /// The GitHub scopes asked for: `GITHUB_SCOPES`, plus `read:org` when the allow-list
+    /// names organisations or teams.
+    pub fn github_scopes(&self) -> String {
+        let scopes = self.github.scopes.clone();
+        if self.github.allow.needs_read_org() && !scopes.split_whitespace().any(|s| s == "read:org")
+        {
+            format!("{scopes} read:org")
+        } else {
+            scopes
+        }
     }
 
     pub fn public_url(&self) -> Url {
@@ -230,7 +296,7 @@ impl Settings {
                 ));
             }
         }
-        if !self.dev_mode() {
+        if self.github.client.is_some() {
             for (name, url) in [
                 ("GITHUB_OAUTH_URL", &self.github.oauth_url),
                 ("GITHUB_API_URL", &self.github.api_url),
@@ -240,6 +306,21 @@ impl Settings {
         }
         for pattern in &self.github.proxy_allow {
             check_proxy_pattern(pattern)?;
+        }
+        for team in &self.github.allow.teams {
+            if team.split('/').filter(|p| !p.is_empty()).count() != 2 {
+                return Err(format!(
+                    "GITHUB_ALLOWED_TEAMS entry {team:?} must be org/team-slug"
+                ));
+            }
+        }
+        let mut ids: Vec<&str> = self.oidc.iter().map(|p| p.id.as_str()).collect();
+        ids.sort_unstable();
+        if let Some(pair) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(format!(
+                "the OpenID Connect provider id {:?} is configured twice",
+                pair[0]
+            ));
         }
         if self.sessions.absolute_secs < self.sessions.idle_secs {
             return Err("SESSION_ABSOLUTE_SECS must not be shorter than SESSION_IDLE_SECS".into());

@@ -64,6 +64,14 @@ pub enum ProviderError {
     /// The answer was too large, not JSON, or JSON of the wrong shape.
     #[error("the provider sent an unreadable answer")]
     BadAnswer(#[source] anyhow::Error),
+    /// An ID token or logout token failed a check (signature, issuer, audience, expiry,
+    /// nonce, ...): whatever sent it is not to be believed.
+    #[error("a token from the provider was refused: {0}")]
+    InvalidToken(&'static str),
+    /// The authorization response came from another issuer than the one the sign-in
+    /// went to, or lacked the `iss` the provider promised (RFC 9207).
+    #[error("the authorization response's issuer does not match")]
+    IssuerMismatch,
 }
 
 impl ProviderError {
@@ -78,6 +86,8 @@ impl ProviderError {
             } => "timeout",
             Self::Unavailable { .. } => "unavailable",
             Self::BadAnswer(_) => "bad_answer",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::IssuerMismatch => "issuer_mismatch",
         }
     }
 
@@ -101,9 +111,10 @@ impl From<ProviderError> for ApiError {
     fn from(e: ProviderError) -> Self {
         match e {
             ProviderError::Revoked => ApiError::Unauthenticated,
-            ProviderError::TokenRefused(_) | ProviderError::Refused(_) => {
-                ApiError::ProviderError(e.to_string())
-            }
+            ProviderError::TokenRefused(_)
+            | ProviderError::Refused(_)
+            | ProviderError::InvalidToken(_)
+            | ProviderError::IssuerMismatch => ApiError::ProviderError(e.to_string()),
             ProviderError::RateLimited(_) | ProviderError::BadAnswer(_) => {
                 ApiError::ProviderUnavailable {
                     timed_out: false,

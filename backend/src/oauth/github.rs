@@ -19,10 +19,11 @@ use url::Url;
 
 use super::error::ProviderError;
 use super::http::{self, is_rate_limited, read_json, transport};
-use super::provider::{AuthorizeRequest, Provider, SignIn};
+use super::provider::{AllowCheck, AuthorizeRequest, Provider, SignIn};
 use super::token_endpoint::{self, ClientAuth};
 use super::{AccessToken, AuthorizationCode, RefreshToken, TokenSet};
 use crate::clock::Clock;
+use crate::config::GitHubAllowList;
 use crate::metrics;
 use crate::users::Profile;
 
@@ -37,6 +38,8 @@ pub struct GitHubConfig {
     pub redirect_uri: String,
     pub scopes: String,
     pub timeout: Duration,
+    /// Who may sign in; open when every list is empty.
+    pub allow: GitHubAllowList,
 }
 
 pub struct GitHub {
@@ -74,6 +77,22 @@ struct GitHubUser {
     email: Option<String>,
     avatar_url: Option<String>,
     html_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Membership {
+    state: String,
+}
+
+#[derive(Deserialize)]
+struct Team {
+    slug: String,
+    organization: TeamOrganization,
+}
+
+#[derive(Deserialize)]
+struct TeamOrganization {
+    login: String,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +137,11 @@ impl GitHub {
 
     pub fn client_id(&self) -> &str {
         &self.config.client_id
+    }
+
+    /// The origin of GitHub's web pages (avatars are served from there by the emulator).
+    pub fn oauth_origin(&self) -> String {
+        self.config.oauth_url.origin().ascii_serialization()
     }
 
     /// The REST API's base URL (the proxy rewrites `Link` headers that point at it).
@@ -201,6 +225,44 @@ impl GitHub {
                 updated_at: r.updated_at,
             })
             .collect())
+    }
+
+    /// True when `who` is an active member of `org`.
+    async fn is_org_member(&self, token: &AccessToken, org: &str) -> Result<bool, ProviderError> {
+        let path = format!("user/memberships/orgs/{org}");
+        match self
+            .get::<Membership>(token, "membership", &path, "the membership request")
+            .await
+        {
+            Ok(membership) => Ok(membership.state == "active"),
+            // 404 (not a member) and 403 (the organisation hides it) both mean "no".
+            Err(ProviderError::Refused(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// True when `who` is on one of the listed teams (`org/team-slug`). Reads up to ten
+    /// pages of `/user/teams`.
+    async fn is_team_member(&self, token: &AccessToken) -> Result<bool, ProviderError> {
+        for page in 1..=10 {
+            let path = format!("user/teams?per_page=100&page={page}");
+            let teams: Vec<Team> = self.get(token, "teams", &path, "the teams request").await?;
+            let found = teams.iter().any(|team| {
+                self.config.allow.teams.iter().any(|wanted| {
+                    wanted.split_once('/').is_some_and(|(org, slug)| {
+                        org.eq_ignore_ascii_case(&team.organization.login)
+                            && slug.eq_ignore_ascii_case(&team.slug)
+                    })
+                })
+            });
+            if found {
+                return Ok(true);
+            }
+            if teams.len() < 100 {
+                break;
+            }
+        }
+        Ok(false)
     }
 
     /// `DELETE /applications/{client_id}/{what}` with Basic auth: `token` revokes one
@@ -422,5 +484,38 @@ impl Provider for GitHub {
 
     async fn revoke_grant(&self, tokens: &TokenSet) -> Result<(), ProviderError> {
         self.delete_application("grant", &tokens.access).await
+    }
+
+    /// GITHUB_ALLOWED_USERS (logins or ids), GITHUB_ALLOWED_ORGS (active membership),
+    /// GITHUB_ALLOWED_TEAMS (`org/team-slug`): any match lets the person in.
+    async fn allows(
+        &self,
+        access: &AccessToken,
+        who: &AllowCheck<'_>,
+    ) -> Result<bool, ProviderError> {
+        let allow = &self.config.allow;
+        if allow.is_open() {
+            return Ok(true);
+        }
+        if allow
+            .users
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(who.login) || u == who.provider_user_id)
+        {
+            return Ok(true);
+        }
+        for org in &allow.orgs {
+            if self.is_org_member(access, org).await? {
+                return Ok(true);
+            }
+        }
+        if !allow.teams.is_empty() && self.is_team_member(access).await? {
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn rechecks_access(&self) -> bool {
+        !self.config.allow.is_open()
     }
 }

@@ -4,11 +4,14 @@
 pub mod error;
 pub mod github;
 pub mod http;
+pub mod oidc;
 pub mod provider;
 pub mod secrets;
 pub mod token_endpoint;
 
 pub use error::{ProviderError, TokenErrorCode};
 pub use github::GitHub;
-pub use provider::{AuthorizeRequest, Provider, Providers, SignIn};
+pub use provider::{
+    AllowCheck, AuthorizationResponse, AuthorizeRequest, LogoutRequest, Provider, Providers, SignIn,
+};
 pub use secrets::{AccessToken, AuthorizationCode, IdToken, RefreshToken, TokenSet};

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use shared::pkce::CodeVerifier;
 use url::Url;
 
-use super::{AuthorizationCode, ProviderError, RefreshToken, TokenSet};
+use super::{AccessToken, AuthorizationCode, ProviderError, RefreshToken, TokenSet};
 use crate::users::Profile;
 
 /// What the browser is sent to the provider with.
@@ -46,6 +46,10 @@ pub trait Provider: Send + Sync {
     }
     /// The URL the browser is sent to (RFC 6749 §4.1.1 with RFC 7636 §4.3).
     fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> String;
+    /// The issuer identifier it signs as and sends back in `iss` (RFC 9207), if any.
+    fn issuer(&self) -> Option<&str> {
+        None
+    }
     /// Checks what came back with the code before the code is used (RFC 9207 `iss`).
     fn check_response(&self, _response: &AuthorizationResponse) -> Result<(), ProviderError> {
         Ok(())
@@ -72,6 +76,53 @@ pub trait Provider: Send + Sync {
     fn logout_url(&self, _tokens: &TokenSet, _post_logout_redirect: &str) -> Option<Url> {
         None
     }
+
+    /// Whether this person may have a session (an allow-list), asked with their token.
+    async fn allows(
+        &self,
+        _access: &AccessToken,
+        _who: &AllowCheck<'_>,
+    ) -> Result<bool, ProviderError> {
+        Ok(true)
+    }
+
+    /// True when [`Provider::still_allowed`] must be asked while a session is used.
+    fn rechecks_access(&self) -> bool {
+        false
+    }
+
+    /// Whether a signed-in person may keep their session, asked with their (refreshed
+    /// if need be) token every `MEMBERSHIP_RECHECK_SECS`. [`ProviderError::Revoked`]
+    /// means the grant is gone.
+    async fn still_allowed(
+        &self,
+        access: &AccessToken,
+        who: &AllowCheck<'_>,
+    ) -> Result<bool, ProviderError> {
+        self.allows(access, who).await
+    }
+
+    /// Checks an OpenID Connect back-channel logout token; providers without
+    /// back-channel logout refuse every token.
+    async fn verify_logout_token(&self, _token: &str) -> Result<LogoutRequest, ProviderError> {
+        Err(ProviderError::Refused(
+            "back-channel logout (not offered)".into(),
+        ))
+    }
+}
+
+/// Who is asking in for [`Provider::allows`].
+pub struct AllowCheck<'a> {
+    pub login: &'a str,
+    pub provider_user_id: &'a str,
+}
+
+/// What a verified back-channel logout token says to end.
+#[derive(Debug)]
+pub struct LogoutRequest {
+    pub subject: Option<String>,
+    pub sid: Option<String>,
+    pub jti: String,
 }
 
 /// The configured providers, in the order the sign-in page shows them.
@@ -91,5 +142,25 @@ impl Providers {
 
     pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
         self.list.iter()
+    }
+
+    /// The mix-up defence on an authorization response for a sign-in started with
+    /// `provider`: the provider's own check, and an `iss` naming any other configured
+    /// provider refused even when `provider` itself (GitHub) sends no `iss`.
+    pub fn check_response(
+        &self,
+        provider: &dyn Provider,
+        response: &AuthorizationResponse,
+    ) -> Result<(), ProviderError> {
+        if let Some(iss) = response.iss.as_deref() {
+            let another = self
+                .list
+                .iter()
+                .any(|p| p.id() != provider.id() && p.issuer() == Some(iss));
+            if another {
+                return Err(ProviderError::IssuerMismatch);
+            }
+        }
+        provider.check_response(response)
     }
 }

@@ -5,14 +5,14 @@ use std::time::Duration;
 use actix_web::{web, HttpRequest, HttpResponse};
 use shared::api::{
     AuditKind, CallbackRequest, CallbackResponse, LoginRequest, LoginResponse, LogoutRequest,
-    ProviderInfo, ProvidersResponse, SessionStatus, SignOutReason,
+    LogoutResponse, ProviderInfo, ProvidersResponse, SessionStatus, SignOutReason,
 };
 use shared::pkce;
 use shared::return_to;
 
 use super::json::{read_json, read_json_or_default};
 use crate::error::ApiError;
-use crate::oauth::{AuthorizationCode, AuthorizeRequest};
+use crate::oauth::{AllowCheck, AuthorizationCode, AuthorizationResponse, AuthorizeRequest};
 use crate::session::{random_token, removal_cookie, session_cookie, NewLogin, SessionKey};
 use crate::state::AppState;
 use crate::{audit, device};
@@ -168,13 +168,36 @@ async fn finish_sign_in(
         .providers
         .get(&taken.provider)
         .ok_or(ApiError::InvalidState)?;
+    // RFC 9207: the response must come from the issuer the sign-in went to.
+    state
+        .providers
+        .check_response(provider.as_ref(), &AuthorizationResponse { iss: body.iss })?;
     let signed = provider
         .exchange(code, taken.verifier, taken.nonce.as_deref())
         .await?;
+    let who = AllowCheck {
+        login: &signed.profile.login,
+        provider_user_id: &signed.profile.provider_user_id,
+    };
+    if !provider.allows(&signed.tokens.access, &who).await? {
+        tracing::info!(
+            provider = provider.id(),
+            "sign-in refused by the allow-list"
+        );
+        // The token is of no use to anyone now.
+        revoke_bounded(provider.revoke(&signed.tokens)).await;
+        return Err(ApiError::NotAllowed);
+    }
     let user = state
         .users
         .upsert(&signed.profile, state.sessions.now())
         .await?;
+    if let Some(sid) = &signed.provider_sid {
+        state
+            .users
+            .link_provider_session(provider.id(), sid, user.id, state.sessions.now())
+            .await?;
+    }
     let device = device::label(
         req.headers()
             .get(actix_web::http::header::USER_AGENT)
@@ -229,6 +252,7 @@ pub async fn logout(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body: LogoutRequest = read_json_or_default(&req, payload).await?;
+    let mut provider_logout = None;
     if let Some(session) = state.sessions.load(&req).await? {
         let provider = session
             .user()
@@ -236,6 +260,11 @@ pub async fn logout(
             .cloned();
         let tokens = state.sessions.open_tokens(&session);
         let client_ip = state.client_ip(&req);
+        // OpenID Connect: the provider's own session ends too, in the browser.
+        if let (Some(provider), Some(tokens)) = (&provider, &tokens) {
+            let back_home = format!("{}/", state.public_origin);
+            provider_logout = provider.logout_url(tokens, &back_home);
+        }
         match (body.everywhere, session.user_id) {
             (true, Some(user_id)) => {
                 if let (Some(provider), Some(tokens)) = (&provider, &tokens) {
@@ -259,7 +288,14 @@ pub async fn logout(
             }
         }
     }
-    Ok(HttpResponse::NoContent().cookie(removal_cookie()).finish())
+    Ok(match provider_logout {
+        Some(url) => HttpResponse::Ok()
+            .cookie(removal_cookie())
+            .json(LogoutResponse {
+                logout_url: url.into(),
+            }),
+        None => HttpResponse::NoContent().cookie(removal_cookie()).finish(),
+    })
 }
 
 /// Waits at most [`REVOKE_TIMEOUT`] for a revocation; the person is signed out here

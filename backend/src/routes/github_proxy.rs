@@ -27,7 +27,9 @@ pub async fn get(
     signed_in: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let github = state.github.as_ref().ok_or(ApiError::NotFound)?;
+    let github = state
+        .github_for(signed_in.user())
+        .ok_or(ApiError::NotFound)?;
     // The raw path, not the router's decoded one: a path that needs decoding to match is
     // refused, so no spelling can reach anything but what the allow-list names.
     let path = req

@@ -16,7 +16,9 @@ pub async fn repos(
     signed_in: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let github = state.github.as_ref().ok_or(ApiError::NotFound)?;
+    let github = state
+        .github_for(signed_in.user())
+        .ok_or(ApiError::NotFound)?;
     let result = state
         .tokens
         .with_token(&signed_in.session, |token| async move {

@@ -1,6 +1,7 @@
 //! HTTP routes: the JSON API under `/api`, health checks.
 
 pub mod auth;
+pub mod backchannel;
 pub mod github_proxy;
 pub mod health;
 pub mod json;
@@ -21,6 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/auth/callback", web::post().to(auth::callback))
             .route("/auth/logout", web::post().to(auth::logout))
             .route("/auth/session", web::get().to(auth::session))
+            .route(
+                "/auth/backchannel-logout/{provider}",
+                web::post().to(backchannel::logout),
+            )
             .route("/me", web::get().to(me::me))
             .route("/me/repos", web::get().to(me::repos))
             .route("/me/sessions", web::get().to(sessions::list))

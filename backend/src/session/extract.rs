@@ -41,7 +41,10 @@ impl FromRequest for SignedIn {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no application state")))?;
             match state.sessions.load(&req).await? {
-                Some(session) if session.user().is_some() => Ok(Self { session }),
+                Some(session) if session.user().is_some() => {
+                    crate::access::recheck_if_due(state, &session).await?;
+                    Ok(Self { session })
+                }
                 _ => Err(ApiError::Unauthenticated),
             }
         })

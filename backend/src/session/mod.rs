@@ -419,6 +419,10 @@ impl Sessions {
             }
             let mut sealed = self.seal_tokens(public_id, successor);
             sealed.generation = from + 1;
+            // A refresh without a new ID token keeps the first one (the logout hint).
+            if sealed.id_token.is_none() {
+                sealed.id_token = current.id_token.clone();
+            }
             data.tokens = Some(sealed);
             Some(())
         })

@@ -79,6 +79,55 @@ impl UserStore {
         .store("Failed to look a user up")
     }
 
+    /// Remembers that the provider's session `sid` belongs to `user_id` (OpenID Connect),
+    /// for back-channel logout tokens that name only the session.
+    pub async fn link_provider_session(
+        &self,
+        provider: &str,
+        sid: &str,
+        user_id: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_database!(&self.db, pool => sqlx::query(
+            "INSERT INTO provider_sessions (provider, sid, user_id, at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (provider, sid) DO UPDATE SET user_id = excluded.user_id, at = excluded.at",
+        )
+        .bind(provider)
+        .bind(sid)
+        .bind(user_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .store("Failed to remember a provider session")
+    }
+
+    /// The person the provider's session `sid` belongs to.
+    pub async fn by_provider_session(
+        &self,
+        provider: &str,
+        sid: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        on_database!(&self.db, pool => sqlx::query_scalar(
+            "SELECT user_id FROM provider_sessions WHERE provider = $1 AND sid = $2",
+        )
+        .bind(provider)
+        .bind(sid)
+        .fetch_optional(pool)
+        .await)
+        .store("Failed to look a provider session up")
+    }
+
+    /// Forgets provider sessions last seen before `cutoff`.
+    pub async fn forget_provider_sessions_before(&self, cutoff: i64) -> Result<(), StoreError> {
+        on_database!(&self.db, pool => sqlx::query("DELETE FROM provider_sessions WHERE at < $1")
+            .bind(cutoff)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .store("Failed to forget old provider sessions")
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         on_database!(&self.db, pool => sqlx::query("SELECT 1 FROM users LIMIT 1")
             .execute(pool)

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use shared::api::DeviceSession;
 
 use crate::api;
-use crate::auth::{Auth, SignedOutBy};
+use crate::auth::Auth;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
 use crate::format::local_time;
@@ -53,12 +53,16 @@ pub fn Devices(
         }
     });
     let everywhere = Action::new_local(move |_: &()| async move {
-        let result = api::logout(true).await;
-        match &result {
-            Ok(()) => auth.signed_out(SignedOutBy::ThisBrowser),
-            Err(error) => auth.notice(error),
+        match api::logout(true).await {
+            Ok(provider_logout) => {
+                auth.signed_out_here(provider_logout);
+                Ok(())
+            }
+            Err(error) => {
+                auth.notice(&error);
+                Err(error)
+            }
         }
-        result
     });
     let busy =
         move || end.pending().get() || end_others.pending().get() || everywhere.pending().get();

@@ -1,5 +1,6 @@
-//! `/callback`: where the provider sends the browser back. The code and state are read,
-//! wiped from the address bar before anything else, and handed to the BFF.
+//! `/callback`: where the provider sends the browser back. The code, state and issuer
+//! (`iss`, RFC 9207) are read, wiped from the address bar before anything else, and
+//! handed to the BFF.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -29,6 +30,7 @@ fn take_redirect_params() -> CallbackRequest {
         state: get("state"),
         error: get("error"),
         error_description: None,
+        iss: get("iss"),
     }
 }
 

@@ -1,4 +1,4 @@
-//! `/dashboard`: the signed-in person and their repositories, and "Sign out".
+//! `/dashboard`: the signed-in person, their GitHub repositories, and "Sign out".
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -45,9 +45,11 @@ pub fn DashboardPage() -> impl IntoView {
         .into_any(),
         AuthState::SignedIn(user) => {
             let changes = RwSignal::new(0u32);
+            // Repositories are GitHub's: people from another provider have none here.
+            let from_github = user.provider == "github";
             view! {
                 <Profile user/>
-                <Repos/>
+                {from_github.then(|| view! { <Repos/> })}
                 <Devices on_change=move |_| changes.update(|n| *n += 1)/>
                 <Activity revision=changes/>
             }
@@ -65,8 +67,8 @@ fn SignedOutNotice(
     let navigate = use_navigate();
     let (title, detail) = if by == SignedOutBy::Expiry {
         (
-            "Your GitHub sign-in expired. Sign in again.",
-            "GitHub asks you to confirm it's you from time to time. You'll come back to this page.",
+            "Your sign-in expired. Sign in again.",
+            "Your sign-in provider asks you to confirm it's you from time to time. You'll come back to this page.",
         )
     } else {
         (
@@ -94,10 +96,13 @@ fn Profile(
     let auth = Auth::get();
     let sign_out = Action::new_local(move |_: &()| async move {
         let result = api::logout(false).await;
-        if result.is_ok() {
-            auth.signed_out(SignedOutBy::ThisBrowser);
+        match result {
+            Ok(provider_logout) => {
+                auth.signed_out_here(provider_logout);
+                Ok(())
+            }
+            Err(error) => Err(error),
         }
-        result
     });
     let display_name = user.name.clone().unwrap_or_else(|| user.login.clone());
     let avatar_alt = format!("Avatar of {}", user.login);

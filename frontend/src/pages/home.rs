@@ -72,7 +72,7 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <section class="card hero">
             <h1>"Sign in"</h1>
-            <p class="lead">"See your GitHub profile and your repositories in one place."</p>
+            <p class="lead">"See your profile, your repositories and your sessions in one place."</p>
             {move || match providers.get() {
                 None => view! { <Spinner label="Loading sign-in options…"/> }.into_any(),
                 Some(Err(error)) => view! {
@@ -90,7 +90,7 @@ pub fn HomePage() -> impl IntoView {
                             let id = p.id.clone();
                             let label = format!("Sign in with {}", p.name);
                             view! {
-                                <button class="btn primary github" disabled=leaving
+                                <button class="btn primary" disabled=leaving
                                     on:click=move |_| { start.dispatch(id.clone()); }>
                                     <span class="mark" aria-hidden="true"></span>
                                     {label}
@@ -99,7 +99,7 @@ pub fn HomePage() -> impl IntoView {
                         }).collect_view()}
                     </div>
                     <Show when=leaving>
-                        <Spinner label="Taking you to GitHub…"/>
+                        <Spinner label="Taking you to sign in…"/>
                     </Show>
                 }.into_any(),
             }}

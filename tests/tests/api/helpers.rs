@@ -17,8 +17,9 @@ use serde_json::{json, Value};
 use shared::pkce::CodeVerifier;
 use tracing_subscriber::fmt::MakeWriter;
 
+pub use crate::common::oidc::OidcServer;
 pub use crate::common::servers::{PostgresServer, RedisServer};
-pub use crate::common::{test_settings, use_emulator};
+pub use crate::common::{test_settings, use_emulator, use_oidc};
 
 /// The public URL the BFF believes it has. Tests talk to 127.0.0.1:<port> directly and
 /// read redirects instead of following them, so this origin only has to be consistent.
@@ -103,12 +104,23 @@ pub struct TestApp {
     pub stores: StoreSetup,
     pub servers: Option<StoreServers>,
     pub emulator: Emulator,
+    /// The OpenID Provider, when the app was started with one (id [`OIDC_ID`]).
+    pub idp: Option<OidcServer>,
     pub clock: Clock,
     pub settings: Settings,
     pub browser: Browser,
     pub sweeper: Sweeper,
     handle: ServerHandle,
     _data_dir: tempfile::TempDir,
+}
+
+/// Which OpenID Connect provider the app offers besides GitHub.
+pub enum Idp {
+    None,
+    /// The certified `oidc-provider` package, started for the test.
+    Real,
+    /// Whatever answers at this issuer URL (a test issuer of the test's own).
+    At(String),
 }
 
 /// Knobs a test may turn before the app starts.
@@ -126,6 +138,12 @@ pub struct Options {
     pub session_absolute_secs: u64,
     /// Serve `/metrics` on a loopback port of its own.
     pub metrics: bool,
+    /// GITHUB_ALLOWED_USERS, _ORGS, _TEAMS.
+    pub allowed_users: &'static [&'static str],
+    pub allowed_orgs: &'static [&'static str],
+    pub allowed_teams: &'static [&'static str],
+    /// An OpenID Connect provider besides GitHub, with id [`OIDC_ID`].
+    pub oidc: Idp,
 }
 
 impl Default for Options {
@@ -141,6 +159,10 @@ impl Default for Options {
             session_idle_secs: 8 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
             metrics: false,
+            allowed_users: &[],
+            allowed_orgs: &[],
+            allowed_teams: &[],
+            oidc: Idp::None,
         }
     }
 }
@@ -165,6 +187,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.sessions.cache_entries = options.session_cache_entries;
     settings.sessions.idle_secs = options.session_idle_secs;
     settings.sessions.absolute_secs = options.session_absolute_secs;
+    let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    settings.github.allow.users = list(options.allowed_users);
+    settings.github.allow.orgs = list(options.allowed_orgs);
+    settings.github.allow.teams = list(options.allowed_teams);
     if options.metrics {
         settings.server.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
     }
@@ -181,9 +207,26 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             Some(servers)
         }
     };
+    // The provider must know the BFF's port (for back-channel logout) before the BFF
+    // can discover the provider: bind first.
+    let listener = any_port();
+    let idp = match options.oidc {
+        Idp::None => None,
+        Idp::Real => {
+            let address = format!("http://{}", listener.local_addr().unwrap());
+            let idp = OidcServer::start(options.public_url, &address, OIDC_ID);
+            use_oidc(&mut settings, &idp.issuer, OIDC_ID);
+            Some(idp)
+        }
+        Idp::At(issuer) => {
+            use_oidc(&mut settings, &issuer, OIDC_ID);
+            None
+        }
+    };
     let clock = Clock::default();
-    let (address, handle, sweeper, metrics_port) = start(&settings, &clock).await;
+    let (address, handle, sweeper, metrics_port) = start(&settings, &clock, listener).await;
     TestApp {
+        idp,
         metrics_port,
         browser: Browser::new(&address),
         sweeper,
@@ -198,8 +241,19 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
 }
 
-async fn start(settings: &Settings, clock: &Clock) -> (String, ServerHandle, Sweeper, Option<u16>) {
-    let app = Application::build_with_clock(settings.clone(), clock.clone())
+/// The id of the OpenID Provider of apps started with `oidc: true`.
+pub const OIDC_ID: &str = "test-idp";
+
+fn any_port() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").unwrap()
+}
+
+async fn start(
+    settings: &Settings,
+    clock: &Clock,
+    listener: TcpListener,
+) -> (String, ServerHandle, Sweeper, Option<u16>) {
+    let app = Application::build_on(settings.clone(), listener, clock.clone())
         .await
         .expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -220,11 +274,23 @@ impl TestApp {
     /// emulator keeps running, as github.com would). The default browser keeps its cookies.
     pub async fn restart(&mut self) {
         self.handle.stop(true).await;
-        let (address, handle, sweeper, _) = start(&self.settings, &self.clock).await;
+        let (address, handle, sweeper, _) = start(&self.settings, &self.clock, any_port()).await;
         self.address = address.clone();
         self.browser.base = address;
         self.handle = handle;
         self.sweeper = sweeper;
+    }
+
+    /// The real OpenID Provider (apps started with `oidc: Idp::Real`).
+    pub fn idp(&self) -> &OidcServer {
+        self.idp
+            .as_ref()
+            .expect("an app started with oidc: Idp::Real")
+    }
+
+    /// A browser's jar at the OpenID Provider (another origin than the BFF's).
+    pub fn idp_browser(&self) -> Browser {
+        Browser::new(&self.idp().issuer)
     }
 
     pub fn control(&self) -> &emulator::Control {
@@ -235,7 +301,7 @@ impl TestApp {
     /// behind the same origin would be (start the app with `session_cache_entries: 0`).
     /// Returns a browser on it that shares nothing with the others.
     pub async fn second_instance(&self) -> Browser {
-        let (address, _handle, _sweeper, _) = start(&self.settings, &self.clock).await;
+        let (address, _handle, _sweeper, _) = start(&self.settings, &self.clock, any_port()).await;
         Browser::new(&address)
     }
 
@@ -551,12 +617,82 @@ impl Browser {
         Redirect { location, params }
     }
 
+    /// Hands the BFF what the provider sent back, as the SPA's callback page does
+    /// (`iss` too, when the provider sent it).
     pub async fn callback(&self, redirect: &Redirect) -> Response {
-        let body = match redirect.params.get("error") {
+        let mut body = match redirect.params.get("error") {
             Some(error) => json!({"error": error, "state": redirect.get("state")}),
             None => json!({"code": redirect.get("code"), "state": redirect.get("state")}),
         };
+        if let Some(iss) = redirect.params.get("iss") {
+            body["iss"] = json!(iss);
+        }
         self.post_json("/api/auth/callback", &body).await
+    }
+
+    /// Starts a sign-in with `provider` and returns the authorize URL.
+    pub async fn start_login_with(&self, provider: &str) -> String {
+        let (verifier, challenge) = pkce_pair();
+        let body = json!({
+            "provider": provider,
+            "code_verifier": verifier,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        });
+        let response = self.post_json("/api/auth/login", &body).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["authorize_url"].as_str().unwrap().to_owned()
+    }
+
+    /// At an OpenID Provider's own pages (this browser's jar holds its cookies): follows
+    /// its redirects, signs in as `login` on its login page, continues on its consent
+    /// page, and returns where it finally sends the browser back to the BFF.
+    pub async fn sign_in_at_idp(&self, authorize_url: &str, login: &str) -> Redirect {
+        let mut response = self.send(self.http.get(authorize_url)).await;
+        for _ in 0..12 {
+            if response.status().is_redirection() {
+                let location = redirect_target(&response);
+                if location.as_str().starts_with(PUBLIC_URL) {
+                    let params = location.query_pairs().into_owned().collect();
+                    return Redirect { location, params };
+                }
+                response = self.send(self.http.get(location)).await;
+                continue;
+            }
+            assert_eq!(response.status(), StatusCode::OK, "a provider page");
+            let html = response.text().await.unwrap();
+            let mut fields = emulator::hidden_fields(&html);
+            if fields.iter().any(|(k, v)| k == "prompt" && v == "login") {
+                fields.push(("login".into(), login.into()));
+                fields.push(("password".into(), "any password".into()));
+            }
+            response = self
+                .send(self.http.post(form_action(&html)).form(&fields))
+                .await;
+        }
+        panic!("the provider never sent the browser back");
+    }
+
+    /// At an OpenID Provider's logout page (`logout_url` from the BFF): presses "Yes, sign
+    /// me out" and returns where the provider sends the browser afterwards.
+    pub async fn sign_out_at_idp(&self, logout_url: &str) -> url::Url {
+        let page = self.send(self.http.get(logout_url)).await;
+        assert_eq!(page.status(), StatusCode::OK, "the provider's logout page");
+        let html = page.text().await.unwrap();
+        let mut fields = emulator::hidden_fields(&html);
+        fields.push(("logout".into(), "yes".into()));
+        let mut response = self
+            .send(self.http.post(form_action(&html)).form(&fields))
+            .await;
+        loop {
+            assert!(response.status().is_redirection(), "{}", response.status());
+            let location = redirect_target(&response);
+            if location.as_str().starts_with(PUBLIC_URL) {
+                return location;
+            }
+            response = self.send(self.http.get(location)).await;
+        }
     }
 
     /// The whole sign-in for `login`; returns the callback response's JSON.
@@ -571,6 +707,22 @@ impl Browser {
     pub async fn logout(&self) -> Response {
         self.post_json("/api/auth/logout", &json!({})).await
     }
+}
+
+/// A redirect's `Location`, resolved against the URL that answered.
+fn redirect_target(response: &Response) -> url::Url {
+    let location = response.headers()["location"].to_str().unwrap();
+    response.url().join(location).unwrap()
+}
+
+/// The `action` of the first form on a page.
+fn form_action(html: &str) -> String {
+    let after = html
+        .split("<form")
+        .nth(1)
+        .and_then(|form| form.split("action=\"").nth(1))
+        .expect("a form with an action");
+    after.split('"').next().unwrap().replace("&amp;", "&")
 }
 
 /// Asserts the JSON error shape, code and status; returns the body.

@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod allow_lists;
 mod callback;
 mod csrf;
 mod dev_mode;
@@ -10,9 +11,11 @@ mod devices;
 mod emulator_contract;
 mod github_proxy;
 mod helpers;
+mod id_tokens;
 mod input;
 mod login;
 mod metrics;
+mod oidc;
 mod program;
 mod provider_faults;
 mod secrets;
@@ -21,5 +24,6 @@ mod several_instances;
 mod sign_in;
 mod sqlite_files;
 mod store_contract;
+mod test_issuer;
 mod tokens;
 mod webhooks;

@@ -69,3 +69,37 @@ fn unsafe_or_bad_settings_stop_start_up_with_one_line_naming_the_variable() {
         assert!(stderr.contains(expected), "{variable}: {stderr}");
     }
 }
+
+#[test]
+fn each_bad_provider_entry_is_one_line() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("providers.toml");
+    std::fs::write(
+        &file,
+        "[[oidc]]\nid = \"Okta!\"\nissuer = \"https://okta.example.com\"\n\
+         client_id = \"c\"\nclient_secret = \"s\"\n",
+    )
+    .unwrap();
+    let out = program()
+        .env("DATA_DIR", data.path())
+        .env("PROVIDERS_FILE", &file)
+        .env("OIDC_CORP_ISSUER", "not a url")
+        .env("OIDC_CORP_CLIENT_ID", "c")
+        .env("OIDC_CORP_CLIENT_SECRET", "s")
+        .env("OIDC_HALF_ISSUER", "https://idp.example.com")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<_> = stderr.trim().lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(lines.iter().all(|l| l.starts_with("error: ")), "{stderr}");
+    for expected in ["\"okta!\"", "OIDC_CORP_*", "OIDC_HALF_*"] {
+        assert!(
+            stderr.to_lowercase().contains(&expected.to_lowercase()),
+            "{expected}: {stderr}"
+        );
+    }
+    // The secret never appears, even in an error.
+    assert!(!stderr.contains("client_secret = "), "{stderr}");
+}

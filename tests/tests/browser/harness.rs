@@ -13,7 +13,8 @@ use emulator::{AppRegistration, Emulator};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use crate::common::{test_settings, use_emulator};
+use crate::common::oidc::OidcServer;
+use crate::common::{test_settings, use_emulator, use_oidc};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -83,6 +84,8 @@ impl Drop for Driver {
 struct Product {
     /// The emulator the test controls; `None` in dev mode, where the BFF runs its own.
     emulator: Option<Emulator>,
+    /// The OpenID Provider offered beside GitHub, when set up.
+    _idp: Option<OidcServer>,
     _data: tempfile::TempDir,
 }
 
@@ -105,6 +108,10 @@ pub struct Setup {
     pub dev_mode: bool,
     /// The emulated app issues expiring tokens with refresh tokens (GitHub App style).
     pub expiring_tokens: bool,
+    /// A real OpenID Provider beside GitHub, as "Test IdP".
+    pub oidc: bool,
+    /// GITHUB_ALLOWED_USERS.
+    pub allowed_users: &'static [&'static str],
 }
 
 /// Product with a test-controlled emulator configured as "GitHub".
@@ -138,6 +145,7 @@ async fn launch(name: &'static str, setup: Setup) -> Session {
     let mut settings = test_settings(data.path(), &base, port);
     settings.server.static_dir = Some(dist_dir());
     settings.provider_timeout = Duration::from_secs(2);
+    settings.github.allow.users = setup.allowed_users.iter().map(|u| u.to_string()).collect();
     let emulator = (!setup.dev_mode).then(|| {
         let mut registration =
             AppRegistration::random("Repo Desk (test)", &format!("{base}/callback"));
@@ -147,6 +155,12 @@ async fn launch(name: &'static str, setup: Setup) -> Session {
         use_emulator(&mut settings, &emulator);
         emulator
     });
+    let idp = setup.oidc.then(|| {
+        let address = format!("http://127.0.0.1:{port}");
+        let idp = OidcServer::start(&base, &address, "test-idp");
+        use_oidc(&mut settings, &idp.issuer, "test-idp");
+        idp
+    });
     let clock = Clock::default();
     let app = Application::build_on(settings, listener, clock.clone())
         .await
@@ -154,6 +168,7 @@ async fn launch(name: &'static str, setup: Setup) -> Session {
     tokio::spawn(app.run_until_stopped());
     let product = Arc::new(Product {
         emulator,
+        _idp: idp,
         _data: data,
     });
     open_browser(name, base, clock, product).await
@@ -179,6 +194,9 @@ async fn open_browser(
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-extensions",
                 "--window-size=1100,900",
+                // Loopback only: pages that reach further (a provider's web fonts) fail
+                // fast instead of leaving the machine.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
                 format!("--user-data-dir={}", profile.path().display()),
             ],
         }),
@@ -302,6 +320,27 @@ impl Session {
         self.consent(login, "Authorize").await;
         self.wait_for_path("/dashboard").await;
         self.wait_for_contains("p", &format!("@{login}")).await;
+    }
+
+    /// On the OpenID Provider's own pages: its login form, then its consent page.
+    pub async fn sign_in_at_idp(&self, login: &str) {
+        self.fill("input[name=login]", login).await;
+        self.fill("input[name=password]", "any password").await;
+        self.click_button("Sign-in").await;
+        self.click_button("Continue").await;
+    }
+
+    /// Types `text` into the field `css` finds.
+    pub async fn fill(&self, css: &str, text: &str) {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} ({e})"))
+            .send_keys(text)
+            .await
+            .unwrap();
     }
 
     /// On the emulator's consent page: choose the user and press a button.

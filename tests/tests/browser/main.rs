@@ -272,7 +272,7 @@ async fn a_provider_outage_shows_a_readable_error() {
     s.click_button("Sign in with GitHub").await;
     s.control().set_fault(Endpoint::Token, Fault::Status(503));
     s.consent("octocat", "Authorize").await;
-    s.wait_for_text("h2", "GitHub isn't answering right now")
+    s.wait_for_text("h2", "The sign-in provider isn't answering right now")
         .await;
     s.wait_for_text("button", "Try again").await;
     s.finish().await;
@@ -348,7 +348,7 @@ async fn a_refused_renewal_says_so_and_offers_the_way_back() {
         Fault::TokenError("bad_refresh_token".into()),
     );
     s.client.refresh().await.unwrap();
-    s.wait_for_text("h2", "Your GitHub sign-in expired. Sign in again.")
+    s.wait_for_text("h2", "Your sign-in expired. Sign in again.")
         .await;
     s.screenshot("session_expired_notice").await;
     s.control().clear_faults();
@@ -357,5 +357,74 @@ async fn a_refused_renewal_says_so_and_offers_the_way_back() {
     assert_eq!(s.url().await.query(), Some("return_to=/dashboard"));
     s.sign_in("octocat").await;
     assert_eq!(s.url().await.path(), "/dashboard");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn signing_in_at_an_openid_provider_and_out_of_it() {
+    let s = start_with(
+        "oidc_sign_in",
+        Setup {
+            oidc: true,
+            ..Setup::default()
+        },
+    )
+    .await;
+    s.open("/").await;
+    s.wait_for_text("button", "Sign in with GitHub").await;
+    s.screenshot("sign_in_two_providers").await;
+    s.click_button("Sign in with Test IdP").await;
+    s.sign_in_at_idp("alice").await;
+    s.wait_for_path("/dashboard").await;
+    s.wait_for_text("h1", "Alice Liddell").await;
+    s.wait_for_contains("p", "@alice").await;
+    s.wait_for_text("span", "alice@example.com").await;
+    s.wait_for_text("h2", "Devices").await;
+    let url = s.url().await;
+    assert!(url.query().is_none(), "no code, state or iss left: {url}");
+    let repositories = s
+        .client
+        .find_all(fantoccini::Locator::XPath(
+            "//h2[normalize-space()='Repositories']",
+        ))
+        .await
+        .unwrap();
+    assert!(repositories.is_empty(), "repositories are GitHub's");
+    s.screenshot("oidc_dashboard").await;
+
+    // "Sign out" ends the session here and takes the browser to the provider, which
+    // asks, ends its own session and sends the browser back home.
+    s.click_button("Sign out").await;
+    s.wait_for_path("/session/end").await;
+    s.screenshot("oidc_provider_logout").await;
+    s.click_button("Yes, sign me out").await;
+    s.wait_for_path("/").await;
+    assert_eq!(s.url().await.host_str(), Some("localhost"));
+    s.wait_for_text("button", "Sign in with Test IdP").await;
+    assert_eq!(s.fetch_status("/api/me").await, 401);
+
+    // The provider forgot the person too: signing in asks for the password again.
+    s.click_button("Sign in with Test IdP").await;
+    s.fill("input[name=password]", "").await;
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_person_not_on_the_allow_list_is_told_so() {
+    let s = start_with(
+        "not_allowed",
+        Setup {
+            allowed_users: &["octocat"],
+            ..Setup::default()
+        },
+    )
+    .await;
+    s.open("/").await;
+    s.click_button("Sign in with GitHub").await;
+    s.consent("hubot", "Authorize").await;
+    s.wait_for_text("h2", "Your account isn't allowed to use this app")
+        .await;
+    assert_eq!(s.fetch_status("/api/me").await, 401);
+    s.screenshot("not_allowed").await;
     s.finish().await;
 }

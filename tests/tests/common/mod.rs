@@ -2,12 +2,14 @@
 //! from, and throw-away Redis and PostgreSQL servers.
 
 #[allow(dead_code)]
+pub mod oidc;
+#[allow(dead_code)]
 pub mod servers;
 
 use std::path::Path;
 use std::time::Duration;
 
-use backend::config::{ClientCredentials, Settings};
+use backend::config::{ClientCredentials, OidcSettings, Settings};
 use backend::crypto::KeyRing;
 use emulator::Emulator;
 
@@ -37,4 +39,18 @@ pub fn use_emulator(settings: &mut Settings, emulator: &Emulator) {
     });
     settings.github.oauth_url = emulator.base_url().parse().unwrap();
     settings.github.api_url = emulator.api_url().parse().unwrap();
+}
+
+/// Adds the OpenID Connect provider at `issuer` to the providers of `settings`, as `id`,
+/// with the client [`oidc::CLIENT_ID`].
+#[allow(dead_code)]
+pub fn use_oidc(settings: &mut Settings, issuer: &str, id: &str) {
+    settings.oidc.push(OidcSettings {
+        id: id.into(),
+        name: "Test IdP".into(),
+        issuer: issuer.parse().unwrap(),
+        client_id: oidc::CLIENT_ID.into(),
+        client_secret: oidc::CLIENT_SECRET.into(),
+        scopes: backend::config::providers::DEFAULT_OIDC_SCOPES.into(),
+    });
 }

@@ -1,0 +1,265 @@
+//! OpenID Connect providers from the environment (`OIDC_<ID>_ISSUER`, `..._CLIENT_ID`,
+//! `..._CLIENT_SECRET`, `..._NAME`, `..._SCOPES`) and from a TOML file named by
+//! `PROVIDERS_FILE`. Each bad entry is reported on a line of its own.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+use super::{check_provider_url, OidcSettings};
+
+/// The scopes asked for when an entry names none.
+pub const DEFAULT_OIDC_SCOPES: &str = "openid profile email";
+
+/// One entry of `PROVIDERS_FILE`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileEntry {
+    id: String,
+    name: Option<String>,
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    scopes: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    oidc: Vec<FileEntry>,
+}
+
+/// Provider ids appear in URLs and in the users table: short and plain.
+fn check_id(id: &str, source: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id != "github";
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{source}: the provider id {id:?} must be 1-32 of a-z 0-9 - (and not \"github\")"
+        ))
+    }
+}
+
+fn entry(
+    source: &str,
+    id: String,
+    name: Option<String>,
+    issuer: &str,
+    client_id: String,
+    client_secret: String,
+    scopes: Option<String>,
+) -> Result<OidcSettings, String> {
+    check_id(&id, source)?;
+    let issuer = Url::parse(issuer)
+        .map_err(|e| format!("{source}: the issuer {issuer:?} is not a URL ({e})"))?;
+    check_provider_url(&format!("{source} issuer"), &issuer)?;
+    if client_id.trim().is_empty() {
+        return Err(format!("{source}: the client id is empty"));
+    }
+    if client_secret.is_empty() {
+        return Err(format!("{source}: the client secret is empty"));
+    }
+    let scopes = scopes.unwrap_or_else(|| DEFAULT_OIDC_SCOPES.to_owned());
+    if !scopes.split_whitespace().any(|s| s == "openid") {
+        return Err(format!("{source}: the scopes must include openid"));
+    }
+    if scopes.chars().any(char::is_control) {
+        return Err(format!("{source}: the scopes contain control characters"));
+    }
+    Ok(OidcSettings {
+        name: name.unwrap_or_else(|| id.clone()),
+        id,
+        issuer,
+        client_id,
+        client_secret: SecretString::from(client_secret),
+        scopes,
+    })
+}
+
+/// The providers described by `OIDC_<ID>_<FIELD>` variables among `vars`.
+pub fn from_env(
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<Vec<OidcSettings>, Vec<String>> {
+    const FIELDS: [&str; 5] = [
+        "_ISSUER",
+        "_CLIENT_ID",
+        "_CLIENT_SECRET",
+        "_NAME",
+        "_SCOPES",
+    ];
+    let mut by_id: BTreeMap<String, BTreeMap<&'static str, String>> = BTreeMap::new();
+    for (name, value) in vars {
+        let Some(rest) = name.strip_prefix("OIDC_") else {
+            continue;
+        };
+        if let Some(field) = FIELDS.iter().find(|f| rest.ends_with(*f)) {
+            let id = rest[..rest.len() - field.len()]
+                .to_ascii_lowercase()
+                .replace('_', "-");
+            by_id.entry(id).or_default().insert(field, value);
+        }
+    }
+    let mut providers = Vec::new();
+    let mut errors = Vec::new();
+    for (id, mut fields) in by_id {
+        let source = format!("OIDC_{}_*", id.to_ascii_uppercase().replace('-', "_"));
+        let mut take = |field: &'static str| fields.remove(field);
+        let (Some(issuer), Some(client_id), Some(client_secret)) =
+            (take("_ISSUER"), take("_CLIENT_ID"), take("_CLIENT_SECRET"))
+        else {
+            errors.push(format!(
+                "{source}: ISSUER, CLIENT_ID and CLIENT_SECRET must all be set"
+            ));
+            continue;
+        };
+        match entry(
+            &source,
+            id,
+            take("_NAME"),
+            &issuer,
+            client_id,
+            client_secret,
+            take("_SCOPES"),
+        ) {
+            Ok(provider) => providers.push(provider),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(providers)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The providers in the TOML file at `path` (`[[oidc]]` tables).
+pub fn from_file(path: &Path) -> Result<Vec<OidcSettings>, Vec<String>> {
+    let source = format!("PROVIDERS_FILE {}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{source}: {e}")])?;
+    let file: File = toml::from_str(&text).map_err(|e| {
+        vec![format!(
+            "{source}: {}",
+            e.message().lines().next().unwrap_or("not valid TOML")
+        )]
+    })?;
+    let mut providers = Vec::new();
+    let mut errors = Vec::new();
+    for (n, e) in file.oidc.into_iter().enumerate() {
+        let source = format!("{source} entry {}", n + 1);
+        match entry(
+            &source,
+            e.id,
+            e.name,
+            &e.issuer,
+            e.client_id,
+            e.client_secret,
+            e.scopes,
+        ) {
+            Ok(provider) => providers.push(provider),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(providers)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn providers_come_from_the_environment() {
+        let found = from_env(vars(&[
+            ("OIDC_OKTA_ISSUER", "https://dev-1.okta.com"),
+            ("OIDC_OKTA_CLIENT_ID", "abc"),
+            ("OIDC_OKTA_CLIENT_SECRET", "s"),
+            ("OIDC_OKTA_NAME", "Okta"),
+            ("OIDC_MY_IDP_ISSUER", "https://idp.example.com/realms/x"),
+            ("OIDC_MY_IDP_CLIENT_ID", "def"),
+            ("OIDC_MY_IDP_CLIENT_SECRET", "t"),
+            ("PATH", "/usr/bin"),
+        ]))
+        .unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].id, "my-idp");
+        assert_eq!(found[0].name, "my-idp");
+        assert_eq!(found[0].scopes, DEFAULT_OIDC_SCOPES);
+        assert_eq!(found[1].id, "okta");
+        assert_eq!(found[1].name, "Okta");
+    }
+
+    #[test]
+    fn each_bad_entry_gets_a_line_of_its_own() {
+        let errors = from_env(vars(&[
+            ("OIDC_A_ISSUER", "http://idp.example.com"),
+            ("OIDC_A_CLIENT_ID", "x"),
+            ("OIDC_A_CLIENT_SECRET", "y"),
+            ("OIDC_B_ISSUER", "https://b.example.com"),
+            ("OIDC_C_ISSUER", "https://c.example.com"),
+            ("OIDC_C_CLIENT_ID", "x"),
+            ("OIDC_C_CLIENT_SECRET", "y"),
+            ("OIDC_C_SCOPES", "profile email"),
+        ]))
+        .unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].starts_with("OIDC_A_*") && errors[0].contains("https://"));
+        assert!(errors[1].starts_with("OIDC_B_*") && errors[1].contains("CLIENT_ID"));
+        assert!(errors[2].starts_with("OIDC_C_*") && errors[2].contains("openid"));
+    }
+
+    #[test]
+    fn providers_come_from_a_toml_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("providers.toml");
+        std::fs::write(
+            &path,
+            r#"
+[[oidc]]
+id = "keycloak"
+name = "Company login"
+issuer = "https://sso.example.com/realms/staff"
+client_id = "bff"
+client_secret = "s3cret"
+scopes = "openid email"
+
+[[oidc]]
+id = "GitHub"
+issuer = "https://x.example.com"
+client_id = "a"
+client_secret = "b"
+"#,
+        )
+        .unwrap();
+        let errors = from_file(&path).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("entry 2"), "{errors:?}");
+        std::fs::write(
+            &path,
+            "[[oidc]]\nid = \"keycloak\"\nissuer = \"https://sso.example.com\"\nclient_id = \"a\"\nclient_secret = \"b\"\n",
+        )
+        .unwrap();
+        assert_eq!(from_file(&path).unwrap()[0].id, "keycloak");
+        std::fs::write(&path, "[[oidc]]\nid = 3\n").unwrap();
+        assert_eq!(from_file(&path).unwrap_err().len(), 1);
+    }
+}
