@@ -21,13 +21,15 @@ use shared::api::AuditKind;
 use crate::error::ApiError;
 use crate::security::{csrf, headers};
 use crate::state::AppState;
-use crate::telemetry::request_id;
+use crate::telemetry::RequestId;
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub async fn layer(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let id = request_id();
+    let id = RequestId::next();
     // Only the id in the span: formatting fields is the span's main cost, and the access
     // line below carries the method and path.
     let span = tracing::info_span!("request", id = %id);
@@ -91,8 +93,8 @@ pub async fn layer(
     }
     let out = response.headers_mut();
     headers::apply(out, https);
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        out.insert(HeaderName::from_static("x-request-id"), value);
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        out.insert(X_REQUEST_ID, value);
     }
     Ok(response)
 }

@@ -30,14 +30,52 @@ pub fn init(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
 }
 
 /// A process-unique request id: a random per-process prefix and a counter (no system call
-/// per request, unlike drawing fresh random bytes).
-pub fn request_id() -> String {
-    static PREFIX: OnceLock<u32> = OnceLock::new();
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let prefix = PREFIX.get_or_init(|| {
-        let mut bytes = [0u8; 4];
-        getrandom::fill(&mut bytes).expect("the OS random number generator failed");
-        u32::from_le_bytes(bytes)
-    });
-    format!("{prefix:08x}{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
+/// per request, unlike drawing fresh random bytes). Sixteen hex digits, written without
+/// allocating.
+#[derive(Clone, Copy)]
+pub struct RequestId([u8; 16]);
+
+impl RequestId {
+    pub fn next() -> Self {
+        static PREFIX: OnceLock<u32> = OnceLock::new();
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let prefix = *PREFIX.get_or_init(|| {
+            let mut bytes = [0u8; 4];
+            getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+            u32::from_le_bytes(bytes)
+        });
+        let value =
+            (u64::from(prefix) << 32) | (NEXT.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff);
+        let mut hex = [0u8; 16];
+        for (i, digit) in hex.iter_mut().enumerate() {
+            let nibble = (value >> (60 - 4 * i)) & 0xf;
+            *digit = b"0123456789abcdef"[nibble as usize];
+        }
+        Self(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Hex digits only.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RequestId;
+
+    #[test]
+    fn ids_are_sixteen_hex_digits_and_differ() {
+        let (a, b) = (RequestId::next(), RequestId::next());
+        assert_eq!(a.as_str().len(), 16);
+        assert!(a.as_str().bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a.as_str(), b.as_str());
+        assert_eq!(a.as_str()[..8], b.as_str()[..8], "one prefix per process");
+    }
 }

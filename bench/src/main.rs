@@ -2,8 +2,11 @@
 //! and a baseline in the same run, alternating, three rounds, and reports medians.
 //!
 //! Usage: `bench <dist-dir> <BENCHMARKS.md> [criterion-output]`, after `cargo build --release`
-//! of backend, emulator and bench (xtask does that).
+//! of backend, emulator and bench (xtask does that). `BENCH_ONLY=me,signin` runs only the
+//! named scenarios (to profile one while it runs) and prints their results without
+//! touching BENCHMARKS.md.
 
+mod pageload;
 mod procs;
 mod report;
 #[path = "../../tests/tests/common/servers.rs"]
@@ -40,6 +43,15 @@ async fn main() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
 
+    let only = std::env::var("BENCH_ONLY").ok().map(|keys| {
+        keys.split(',')
+            .map(|k| k.trim().to_owned())
+            .collect::<Vec<_>>()
+    });
+    let wanted = |key: &str| {
+        only.as_ref()
+            .is_none_or(|keys| keys.iter().any(|k| k == key))
+    };
     let mut report = Report::new();
     let wasm = find_wasm(&dist)?;
 
@@ -90,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(bodies.join("me.json"), &me)?;
     std::fs::write(bodies.join("signed-out.json"), &signed_out)?;
     std::fs::write(bodies.join("index.html"), &index)?;
+    std::fs::write(bodies.join("page.html"), pageload::STATIC_PAGE)?;
     std::fs::write(
         bodies.join("app.wasm.gz"),
         gzip(&std::fs::read(dist.join(&wasm))?)?,
@@ -211,6 +224,9 @@ async fn main() -> anyhow::Result<()> {
         ),
     ];
     for (key, title, product_url, baseline_url, headers) in &scenarios {
+        if !wanted(key) {
+            continue;
+        }
         eprintln!("bench: {title}");
         let mut ours = Vec::new();
         let mut theirs = Vec::new();
@@ -224,6 +240,17 @@ async fn main() -> anyhow::Result<()> {
     drop(metrics_proc);
     drop(uncached_proc);
 
+    if wanted("pageload") {
+        eprintln!("bench: page load in Chromium");
+        // The public origin the emulator has registered, as the browser tests use it.
+        let loads = pageload::run(
+            &format!("http://localhost:{port}"),
+            &format!("http://localhost:{baseline_port}/page"),
+        )
+        .await?;
+        report.page_load(&loads);
+    }
+
     // Sign-in throughput, with the provider round trips alone as the baseline.
     eprintln!("bench: sign-in throughput");
     let provider = Target::Provider {
@@ -232,50 +259,60 @@ async fn main() -> anyhow::Result<()> {
         secret: secret.clone(),
         callback,
     };
-    let mut ours = Vec::new();
-    let mut theirs = Vec::new();
-    for _ in 0..ROUNDS {
-        let window = Duration::from_secs(SIGN_IN_SECONDS);
-        ours.push(
-            signin::run(
-                Target::Product { base: base.clone() },
-                SIGN_IN_CONCURRENCY,
-                window,
-            )
-            .await?,
-        );
-        theirs.push(signin::run(provider.clone(), SIGN_IN_CONCURRENCY, window).await?);
+    if wanted("signin") {
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for _ in 0..ROUNDS {
+            let window = Duration::from_secs(SIGN_IN_SECONDS);
+            ours.push(
+                signin::run(
+                    Target::Product { base: base.clone() },
+                    SIGN_IN_CONCURRENCY,
+                    window,
+                )
+                .await?,
+            );
+            theirs.push(signin::run(provider.clone(), SIGN_IN_CONCURRENCY, window).await?);
+        }
+        report.sign_in("signin", "Sign-in throughput", &ours, &theirs);
     }
-    report.sign_in("signin", "Sign-in throughput", &ours, &theirs);
     let signed_in_store = report::store_bytes(&env.data_dir.join("bff.sqlite3")).await?;
     drop(product);
 
-    eprintln!("bench: sign-in throughput on Redis + PostgreSQL");
-    let mut ours = Vec::new();
-    let mut theirs = Vec::new();
-    for _ in 0..ROUNDS {
-        let window = Duration::from_secs(SIGN_IN_SECONDS);
-        ours.push(
-            signin::run(
-                Target::Product {
-                    base: redis_base.clone(),
-                },
-                SIGN_IN_CONCURRENCY,
-                window,
-            )
-            .await?,
+    if wanted("signin_redis") {
+        eprintln!("bench: sign-in throughput on Redis + PostgreSQL");
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for _ in 0..ROUNDS {
+            let window = Duration::from_secs(SIGN_IN_SECONDS);
+            ours.push(
+                signin::run(
+                    Target::Product {
+                        base: redis_base.clone(),
+                    },
+                    SIGN_IN_CONCURRENCY,
+                    window,
+                )
+                .await?,
+            );
+            theirs.push(signin::run(provider.clone(), SIGN_IN_CONCURRENCY, window).await?);
+        }
+        report.sign_in(
+            "signin_redis",
+            "Sign-in throughput on Redis (sessions) + PostgreSQL (users)",
+            &ours,
+            &theirs,
         );
-        theirs.push(signin::run(provider.clone(), SIGN_IN_CONCURRENCY, window).await?);
     }
-    report.sign_in(
-        "signin_redis",
-        "Sign-in throughput on Redis (sessions) + PostgreSQL (users)",
-        &ours,
-        &theirs,
-    );
     drop(redis_proc);
     drop(postgres);
     drop(redis);
+
+    if only.is_some() {
+        // A partial run: print what was measured, leave the record alone.
+        report.print_summary();
+        return Ok(());
+    }
 
     // Memory and store space with many live sessions (a fresh instance).
     eprintln!("bench: memory");

@@ -1,8 +1,6 @@
-//! The router: every route of the app in one place.
+//! Every route of the app in one place.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
 use crate::auth::Auth;
 use crate::components::header::Header;
@@ -10,21 +8,23 @@ use crate::pages::callback::CallbackPage;
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFoundPage;
+use crate::route;
 
 /// The whole app: auth context, header, and the routed page.
 #[component]
 pub fn App() -> impl IntoView {
+    route::start();
     Auth::provide();
+    let path = route::path();
     view! {
-        <Router>
-            <Header/>
-            <main class="container">
-                <Routes fallback=|| view! { <NotFoundPage/> }>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/callback") view=CallbackPage/>
-                    <Route path=path!("/dashboard") view=DashboardPage/>
-                </Routes>
-            </main>
-        </Router>
+        <Header/>
+        <main class="container">
+            {move || match path.get().as_str() {
+                "/" => view! { <HomePage/> }.into_any(),
+                "/callback" => view! { <CallbackPage/> }.into_any(),
+                "/dashboard" => view! { <DashboardPage/> }.into_any(),
+                _ => view! { <NotFoundPage/> }.into_any(),
+            }}
+        </main>
     }
 }

@@ -115,7 +115,16 @@ impl Auth {
             Some(shared::ErrorCode::SessionExpired) => SignedOutBy::Expiry,
             _ => return,
         };
-        if matches!(self.0.get_untracked(), AuthState::SignedIn(_)) {
+        // Responses of one page load can arrive in any order: an `unauthenticated` from a
+        // request that came after the session ended must not hide the `session_expired`
+        // that says why it ended.
+        let current = self.0.get_untracked();
+        let news = match current {
+            AuthState::SignedIn(_) => true,
+            AuthState::SignedOut(SignedOutBy::Server) => by == SignedOutBy::Expiry,
+            _ => false,
+        };
+        if news {
             self.signed_out(by);
         }
     }

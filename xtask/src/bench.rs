@@ -8,9 +8,10 @@ use crate::{frontend, tools};
 
 pub fn bench() -> Result<(), String> {
     let mut steps = Steps::new(5);
-    steps.start("tools (SPA build tools, wrk)");
+    steps.start("tools (SPA build tools, wrk, Chromium)");
     tools::ensure_frontend_tools()?;
     tools::ensure_wrk()?;
+    tools::ensure_browser()?;
     steps.start("SPA (Trunk, release)");
     frontend::build()?;
     steps.start("release builds: backend, emulator, bench");

@@ -1,39 +1,51 @@
 //! Headers every response carries unless a handler set its own (the SPA sets its own CSP
 //! and cache policy).
 
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 /// The API serves no markup, so its CSP forbids everything.
 pub const API_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-const DEFAULTS: [(&str, &str); 7] = [
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
-    ("x-frame-options", "DENY"),
-    ("cross-origin-opener-policy", "same-origin"),
-    ("cross-origin-resource-policy", "same-origin"),
-    ("content-security-policy", API_CSP),
-    ("cache-control", "no-store"),
+/// Built at compile time: names and values are checked once, not per response.
+const DEFAULTS: [(HeaderName, HeaderValue); 7] = [
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
+    (
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(API_CSP),
+    ),
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
 ];
 
 /// Two years, the preload list's minimum; subdomains included, as `__Host-` cookies
 /// assume.
-const HSTS: &str = "max-age=63072000; includeSubDomains";
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
 
 /// Adds each default header the response does not already have, and
 /// `Strict-Transport-Security` when the public origin is https.
 pub fn apply(headers: &mut HeaderMap, https: bool) {
     for (name, value) in DEFAULTS {
-        let name = HeaderName::from_static(name);
         if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
+            headers.insert(name, value);
         }
     }
     if https {
-        headers.insert(
-            HeaderName::from_static("strict-transport-security"),
-            HeaderValue::from_static(HSTS),
-        );
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
 }

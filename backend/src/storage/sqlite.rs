@@ -35,8 +35,12 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5));
+    // No ping before each use: the connections are in-process and cannot go away, and a
+    // ping is one more round trip to the connection's thread per query (which doubled
+    // the cost of a session read).
     let write = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .connect_with(options.clone())
         .await
         .context("Failed to open the database")?;
@@ -46,6 +50,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .context("Failed to apply database migrations")?;
     let read = SqlitePoolOptions::new()
         .max_connections(4)
+        .test_before_acquire(false)
         .connect_with(options.read_only(true))
         .await
         .context("Failed to open the database for reading")?;

@@ -2,7 +2,8 @@
 //! session, no middleware and no logging. What "close to a bare handler" is measured against.
 //!
 //! Usage: `baseline <dir> <port> <workers>`; `<dir>` holds `me.json`, `signed-out.json`,
-//! `index.html` and `app.wasm.gz`, captured from the product by the bench.
+//! `index.html` and `app.wasm.gz`, captured from the product by the bench, and
+//! `page.html`, the static page of the page-load baseline.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ struct Bodies {
     signed_out: web::Bytes,
     index: web::Bytes,
     wasm_gz: web::Bytes,
+    page: web::Bytes,
 }
 
 fn answer(status: StatusCode, content_type: &'static str, body: &web::Bytes) -> HttpResponse {
@@ -37,12 +39,13 @@ async fn main() -> anyhow::Result<()> {
         signed_out: read("signed-out.json")?,
         index: read("index.html")?,
         wasm_gz: read("app.wasm.gz")?,
+        page: read("page.html")?,
     };
     let listener = TcpListener::bind(("127.0.0.1", port))?;
     println!("baseline listening on {}", listener.local_addr()?);
     HttpServer::new(move || {
         let b = bodies.clone();
-        let (b1, b2, b3) = (b.clone(), b.clone(), b.clone());
+        let (b1, b2, b3, b4) = (b.clone(), b.clone(), b.clone(), b.clone());
         App::new()
             .route(
                 "/healthz",
@@ -66,6 +69,13 @@ async fn main() -> anyhow::Result<()> {
                 "/",
                 web::get().to(move || {
                     let body = b2.index.clone();
+                    async move { answer(StatusCode::OK, "text/html; charset=utf-8", &body) }
+                }),
+            )
+            .route(
+                "/page",
+                web::get().to(move || {
+                    let body = b4.page.clone();
                     async move { answer(StatusCode::OK, "text/html; charset=utf-8", &body) }
                 }),
             )

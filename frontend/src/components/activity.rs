@@ -6,6 +6,7 @@ use crate::api;
 use crate::auth::Auth;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
+use crate::fetch::Fetched;
 use crate::format::{activity_sentence, local_time};
 
 /// The activity list, newest first.
@@ -16,10 +17,13 @@ pub fn Activity(
     revision: Signal<u32>,
 ) -> impl IntoView {
     let auth = Auth::get();
-    let events = LocalResource::new(move || {
-        revision.track();
-        api::activity()
-    });
+    let events = Fetched::new(api::activity);
+    // Something on the page changed the log: load it again.
+    Effect::watch(
+        move || revision.get(),
+        move |_, _, _| events.refetch(),
+        false,
+    );
     Effect::new(move |_| {
         if let Some(Err(error)) = events.get() {
             auth.notice(&error);

@@ -7,6 +7,7 @@ use crate::api;
 use crate::auth::Auth;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
+use crate::fetch::Fetched;
 use crate::format::local_time;
 
 /// The devices list and its sign-out buttons.
@@ -17,7 +18,7 @@ pub fn Devices(
     on_change: Callback<()>,
 ) -> impl IntoView {
     let auth = Auth::get();
-    let sessions = LocalResource::new(api::sessions);
+    let sessions = Fetched::new(api::sessions);
     // The list answering 401 means this very session was ended elsewhere.
     Effect::new(move |_| {
         if let Some(Err(error)) = sessions.get() {

@@ -4,8 +4,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 use shared::api::CallbackRequest;
 use shared::{return_to, ErrorCode};
 use wasm_bindgen::JsValue;
@@ -14,6 +12,7 @@ use crate::api::{self, ApiError};
 use crate::auth::Auth;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
+use crate::route;
 
 /// Reads the redirect's parameters and replaces the URL with a bare `/callback`, so the
 /// code never sits in the address bar, the history or a bookmark.
@@ -38,7 +37,6 @@ fn take_redirect_params() -> CallbackRequest {
 #[component]
 pub fn CallbackPage() -> impl IntoView {
     let auth = Auth::get();
-    let navigate = use_navigate();
     let failure = RwSignal::new(None::<ApiError>);
     let request = take_redirect_params();
 
@@ -49,20 +47,13 @@ pub fn CallbackPage() -> impl IntoView {
             status: 400,
         }));
     } else {
-        let navigate = navigate.clone();
         spawn_local(async move {
             match api::callback(&request).await {
                 Ok(done) => {
                     auth.signed_in(done.user);
                     // The BFF sanitized it already; the SPA never navigates to a value it
                     // did not make without the same check.
-                    navigate(
-                        &return_to::sanitize(Some(&done.return_to)),
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
+                    route::navigate(&return_to::sanitize(Some(&done.return_to)), true);
                 }
                 Err(error) => {
                     // Nobody was signed in by this; ask whether someone already was.
@@ -77,14 +68,9 @@ pub fn CallbackPage() -> impl IntoView {
         <section class="card">
             {move || match failure.get() {
                 None => view! { <Spinner label="Finishing sign-in…"/> }.into_any(),
-                Some(error) => {
-                    let navigate = navigate.clone();
-                    view! {
-                        <ErrorPanel error on_retry=move |_| {
-                            navigate("/", NavigateOptions { replace: true, ..Default::default() })
-                        }/>
-                    }.into_any()
-                }
+                Some(error) => view! {
+                    <ErrorPanel error on_retry=move |_| route::navigate("/", true)/>
+                }.into_any(),
             }}
         </section>
     }

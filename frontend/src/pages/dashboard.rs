@@ -1,8 +1,6 @@
 //! `/dashboard`: the signed-in person, their GitHub repositories, and "Sign out".
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 use shared::api::{Repo, User};
 
 use crate::api;
@@ -11,12 +9,14 @@ use crate::components::activity::Activity;
 use crate::components::devices::Devices;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
+use crate::fetch::Fetched;
+use crate::marks;
+use crate::route;
 
 /// The dashboard. Signed out, it sends the person to sign in and back here.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let auth = Auth::get();
-    let navigate = use_navigate();
     // The one place that decides where a signed-out visitor of this page goes.
     Effect::new(move |_| {
         let target = match auth.state() {
@@ -24,13 +24,7 @@ pub fn DashboardPage() -> impl IntoView {
             AuthState::SignedOut(SignedOutBy::ThisBrowser) => "/",
             _ => return,
         };
-        navigate(
-            target,
-            NavigateOptions {
-                replace: true,
-                ..Default::default()
-            },
-        );
+        route::navigate(target, true);
     });
     move || match auth.state() {
         AuthState::Checking
@@ -64,7 +58,6 @@ fn SignedOutNotice(
     /// Who ended it.
     by: SignedOutBy,
 ) -> impl IntoView {
-    let navigate = use_navigate();
     let (title, detail) = if by == SignedOutBy::Expiry {
         (
             "Your sign-in expired. Sign in again.",
@@ -80,9 +73,9 @@ fn SignedOutNotice(
         <section class="card error" role="alert">
             <h2>{title}</h2>
             <p>{detail}</p>
-            <button class="btn primary" on:click=move |_| {
-                navigate("/?return_to=/dashboard", NavigateOptions { replace: true, ..Default::default() })
-            }>"Sign in again"</button>
+            <button class="btn primary" on:click=move |_| route::navigate("/?return_to=/dashboard", true)>
+                "Sign in again"
+            </button>
         </section>
     }
 }
@@ -104,6 +97,8 @@ fn Profile(
             Err(error) => Err(error),
         }
     });
+    // Runs once the profile is on screen.
+    Effect::new(|_| marks::mark(marks::DASHBOARD_READY));
     let display_name = user.name.clone().unwrap_or_else(|| user.login.clone());
     let avatar_alt = format!("Avatar of {}", user.login);
     view! {
@@ -138,7 +133,7 @@ fn Profile(
 #[component]
 fn Repos() -> impl IntoView {
     let auth = Auth::get();
-    let repos = LocalResource::new(api::repos);
+    let repos = Fetched::new(api::repos);
     // A 401 here means the session is over (ended elsewhere, or the grant was revoked).
     Effect::new(move |_| {
         if let Some(Err(error)) = repos.get() {

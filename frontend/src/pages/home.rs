@@ -1,8 +1,6 @@
 //! The sign-in page: one button per provider, and the PKCE start of the redirect flow.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 use shared::api::LoginRequest;
 use shared::pkce::{CodeVerifier, S256};
 use shared::return_to;
@@ -11,6 +9,9 @@ use crate::api::{self, ApiError};
 use crate::auth::{Auth, AuthState};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
+use crate::fetch::Fetched;
+use crate::marks;
+use crate::route;
 
 /// Where to go after sign-in when the address did not say.
 const DEFAULT_RETURN_TO: &str = "/dashboard";
@@ -38,11 +39,10 @@ async fn start_sign_in(provider: String, return_to: String) -> Result<(), ApiErr
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = Auth::get();
-    let query = use_query_map();
     // A value from the address bar: anyone can craft it, so it goes through the one
     // sanitizer. Refused values (and `/`, this page) mean the dashboard.
     let return_to = move || {
-        let asked = query.read().get("return_to");
+        let asked = route::query("return_to");
         match return_to::sanitize(asked.as_deref()) {
             path if path == return_to::DEFAULT_RETURN_TO => DEFAULT_RETURN_TO.to_owned(),
             path => path,
@@ -50,20 +50,18 @@ pub fn HomePage() -> impl IntoView {
     };
 
     // Already signed in (say, after a reload): carry on to where they were going.
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let AuthState::SignedIn(_) = auth.state() {
-            navigate(
-                &return_to(),
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+            route::navigate(&untrack(return_to), true);
         }
     });
 
-    let providers = LocalResource::new(api::providers);
+    let providers = Fetched::new(api::providers);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = providers.get() {
+            marks::mark(marks::SIGN_IN_READY);
+        }
+    });
     let start =
         Action::new_local(move |provider: &String| start_sign_in(provider.clone(), return_to()));
     // After a successful start the page is being replaced; keep showing progress until then.

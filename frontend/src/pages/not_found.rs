@@ -1,7 +1,8 @@
 //! Any path the router does not know.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+
+use crate::route::Link;
 
 /// "Page not found" with a way home.
 #[component]
@@ -10,7 +11,7 @@ pub fn NotFoundPage() -> impl IntoView {
         <section class="card">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address."</p>
-            <A href="/" attr:class="btn">"Go to the start page"</A>
+            <Link href="/" class="btn">"Go to the start page"</Link>
         </section>
     }
 }

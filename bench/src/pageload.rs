@@ -1,0 +1,232 @@
+//! Page load in headless Chromium, the Debian Chromium the browser tests drive (no browser
+//! is downloaded). Each load is read from the page's own Performance timeline: the SPA
+//! marks `app:sign-in-ready` when its sign-in buttons are on screen and
+//! `app:dashboard-ready` when the dashboard is. The baseline is a static page with the
+//! same visible text, served by the bare handler, that marks the same moment.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+/// Loads per measurement; the report shows medians.
+pub const LOADS: usize = 10;
+
+pub const SIGN_IN_READY: &str = "app:sign-in-ready";
+pub const DASHBOARD_READY: &str = "app:dashboard-ready";
+
+/// The baseline page: the sign-in page's visible text, no script but the mark.
+pub const STATIC_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Repo Desk</title></head><body><header><a href=\"/\">Repo Desk</a></header><main>\
+<section><h1>Sign in</h1><p>See your profile, your repositories and your sessions in one \
+place.</p><button>Sign in with GitHub</button></section></main>\
+<script>performance.mark('app:sign-in-ready')</script></body></html>";
+
+/// Waits for the mark, then reads the timeline: the mark's time, first contentful paint,
+/// and bytes over the network (0 for what came from the cache).
+const READ: &str = r#"
+const [name, done] = [arguments[0], arguments[arguments.length - 1]];
+const started = performance.now();
+(function check() {
+  const mark = performance.getEntriesByName(name, 'mark')[0];
+  if (!mark) {
+    if (performance.now() - started > 15000) return done(null);
+    return setTimeout(check, 2);
+  }
+  const nav = performance.getEntriesByType('navigation')[0];
+  const paint = performance.getEntriesByName('first-contentful-paint')[0];
+  const bytes = performance.getEntriesByType('resource')
+    .reduce((sum, r) => sum + r.transferSize, nav ? nav.transferSize : 0);
+  done({ ready: mark.startTime, fcp: paint ? paint.startTime : mark.startTime, bytes });
+})();
+"#;
+
+/// One page load.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub ready_ms: f64,
+    pub fcp_ms: f64,
+    pub bytes: f64,
+}
+
+/// Everything measured.
+pub struct PageLoads {
+    pub cold: Vec<Load>,
+    pub warm: Vec<Load>,
+    pub dashboard: Vec<Load>,
+    pub baseline_cold: Vec<Load>,
+    pub baseline_warm: Vec<Load>,
+}
+
+/// ChromeDriver on a free loopback port, stopped on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    async fn start() -> anyhow::Result<Self> {
+        let binary =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("start {binary} (`cargo xtask test` installs it)"))?;
+        let driver = Self { child, port };
+        let status = format!("http://127.0.0.1:{port}/status");
+        let started = Instant::now();
+        while reqwest::get(&status).await.is_err() {
+            if started.elapsed() > Duration::from_secs(15) {
+                bail!("chromedriver did not start");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(driver)
+    }
+
+    /// A browser with a profile of its own (an empty cache).
+    async fn browser(&self, profile: &Path) -> anyhow::Result<Client> {
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-extensions",
+                    "--window-size=1100,900",
+                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+            }),
+        );
+        Ok(
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps)
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await?,
+        )
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Opens `url` and reads the timeline once `mark` is set.
+async fn load(client: &Client, url: &str, mark: &str) -> anyhow::Result<Load> {
+    client.goto(url).await?;
+    let value = client.execute_async(READ, vec![json!(mark)]).await?;
+    let number = |key: &str| value.get(key).and_then(Value::as_f64);
+    match (number("ready"), number("fcp"), number("bytes")) {
+        (Some(ready_ms), Some(fcp_ms), Some(bytes)) => Ok(Load {
+            ready_ms,
+            fcp_ms,
+            bytes,
+        }),
+        _ => bail!("{url} never marked {mark}"),
+    }
+}
+
+/// A load in a browser of its own, closed afterwards.
+async fn cold_load(driver: &Driver, url: &str, mark: &str) -> anyhow::Result<Load> {
+    let profile = tempfile::tempdir()?;
+    let client = driver.browser(profile.path()).await?;
+    let result = load(&client, url, mark).await;
+    client.close().await?;
+    result
+}
+
+/// Signs in through the emulator's consent page in the browser.
+async fn sign_in(client: &Client, base: &str) -> anyhow::Result<()> {
+    client.goto(&format!("{base}/")).await?;
+    let wait = Duration::from_secs(15);
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::XPath(
+            "//button[normalize-space()='Sign in with GitHub']",
+        ))
+        .await?
+        .click()
+        .await?;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("input[name=login][value=octocat]"))
+        .await?
+        .click()
+        .await?;
+    client
+        .find(Locator::XPath("//button[normalize-space()='Authorize']"))
+        .await?
+        .click()
+        .await?;
+    let started = Instant::now();
+    while client.current_url().await?.path() != "/dashboard" {
+        if started.elapsed() > wait {
+            bail!("the sign-in never reached the dashboard");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// Measures the product at `base` (its public origin, `http://localhost:PORT`) and the
+/// static page at `baseline_page`, alternating.
+pub async fn run(base: &str, baseline_page: &str) -> anyhow::Result<PageLoads> {
+    let driver = Driver::start().await?;
+    let home = format!("{base}/");
+    let mut loads = PageLoads {
+        cold: Vec::new(),
+        warm: Vec::new(),
+        dashboard: Vec::new(),
+        baseline_cold: Vec::new(),
+        baseline_warm: Vec::new(),
+    };
+    for _ in 0..LOADS {
+        loads
+            .cold
+            .push(cold_load(&driver, &home, SIGN_IN_READY).await?);
+        loads
+            .baseline_cold
+            .push(cold_load(&driver, baseline_page, SIGN_IN_READY).await?);
+    }
+
+    let (ours, theirs) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let product = driver.browser(ours.path()).await?;
+    let baseline = driver.browser(theirs.path()).await?;
+    // The first load fills each cache.
+    load(&product, &home, SIGN_IN_READY).await?;
+    load(&baseline, baseline_page, SIGN_IN_READY).await?;
+    for _ in 0..LOADS {
+        loads.warm.push(load(&product, &home, SIGN_IN_READY).await?);
+        loads
+            .baseline_warm
+            .push(load(&baseline, baseline_page, SIGN_IN_READY).await?);
+    }
+
+    sign_in(&product, base).await?;
+    let dashboard = format!("{base}/dashboard");
+    for _ in 0..LOADS {
+        loads
+            .dashboard
+            .push(load(&product, &dashboard, DASHBOARD_READY).await?);
+    }
+    product.close().await?;
+    baseline.close().await?;
+    Ok(loads)
+}
