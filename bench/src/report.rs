@@ -247,9 +247,10 @@ impl Report {
             } else {
                 "-".into()
             };
+            let digits = if unit == "B" { 0 } else { 1 };
             let _ = writeln!(
                 self.body,
-                "| {label} | {a:.1} {unit} | {b:.1} {unit} | {ratio} |"
+                "| {label} | {a:.digits$} {unit} | {b:.digits$} {unit} | {ratio} |"
             );
         }
         let _ = writeln!(

@@ -190,3 +190,27 @@ async fn an_https_origin_gets_strict_transport_security() {
         assert!(hsts.starts_with("max-age=63072000"), "{path}: {hsts}");
     }
 }
+
+#[tokio::test]
+async fn a_handlers_log_lines_carry_the_request_id() {
+    let app = spawn_app().await;
+    let url = app.browser.start_login().await;
+    let redirect = app.browser.authorize(&url, "octocat", "approve").await;
+    let response = app.browser.callback(&redirect).await;
+    assert_eq!(response.status(), 200);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(id.len(), 16, "{id}");
+    let logged = crate::helpers::logs().text();
+    let lines: Vec<_> = logged
+        .lines()
+        .filter(|l| l.contains(&format!("request{{id={id}}}")))
+        .collect();
+    // The sign-in's audit event is written by the handler, inside the request.
+    assert!(
+        lines.iter().any(|l| l.contains("audit")),
+        "no audit line with the request id {id}: {lines:#?}"
+    );
+}
