@@ -4,6 +4,7 @@
 //! code, ids, the client address and the device label.
 
 use shared::api::{AuditEvent, AuditKind};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::on_database;
 use crate::storage::{Database, StoreError, StoreResultExt as _};
@@ -57,25 +58,46 @@ fn kind_from_name(name: &str) -> Option<AuditKind> {
     .find(|k| kind_name(*k) == name)
 }
 
+/// Most events written by one statement.
+const MAX_BATCH: usize = 64;
+
 /// Where events go. Cheap to clone.
 #[derive(Clone)]
 pub struct Audit {
     /// `None` records to the log only (unit tests).
     db: Option<Database>,
+    /// To the task that writes events (see [`write_batches`]).
+    queue: Option<mpsc::Sender<Queued>>,
     clock: crate::clock::Clock,
 }
 
+/// An event on its way to the database, and who waits for it to be written.
+struct Queued {
+    at: i64,
+    kind: AuditKind,
+    event: Event,
+    written: oneshot::Sender<()>,
+}
+
 impl Audit {
+    /// Records into `db` through a task spawned on the current runtime.
     pub fn new(db: Database, clock: crate::clock::Clock) -> Self {
+        let (queue, waiting) = mpsc::channel(MAX_BATCH * 4);
+        tokio::spawn(write_batches(db.clone(), waiting));
         Self {
             db: Some(db),
+            queue: Some(queue),
             clock,
         }
     }
 
     /// Events go to the log only.
     pub fn log_only(clock: crate::clock::Clock) -> Self {
-        Self { db: None, clock }
+        Self {
+            db: None,
+            queue: None,
+            clock,
+        }
     }
 
     /// Records `event`. A failed write is logged, never an error for the request that
@@ -95,26 +117,20 @@ impl Audit {
             device = event.device.as_deref(),
             "audit event"
         );
-        let Some(db) = &self.db else {
+        let Some(queue) = &self.queue else {
             return;
         };
-        let written = on_database!(db, pool => sqlx::query(
-            "INSERT INTO audit_events (at, user_id, session_id, kind, reason, client_ip, device)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(at)
-        .bind(event.user_id)
-        .bind(&event.session_id)
-        .bind(kind_name(kind))
-        .bind(event.reason)
-        .bind(&event.client_ip)
-        .bind(&event.device)
-        .execute(pool)
-        .await
-        .map(|_| ()))
-        .store("Failed to write an audit event");
-        if let Err(e) = written {
-            tracing::warn!(error = ?e, "an audit event was not stored");
+        // Wait until it is written, as a direct insert would: the event is in the table
+        // before the response that caused it leaves (another instance may read it next).
+        let (written, done) = oneshot::channel();
+        let queued = Queued {
+            at,
+            kind,
+            event,
+            written,
+        };
+        if queue.send(queued).await.is_err() || done.await.is_err() {
+            tracing::warn!("an audit event was not stored: its writer has stopped");
         }
     }
 
@@ -170,6 +186,38 @@ impl Audit {
     }
 }
 
+/// Writes queued events, all that are waiting (up to [`MAX_BATCH`]) in one statement:
+/// under load many requests record at once, and each statement is one turn of the
+/// database's single writer (SQLite) or one round trip (PostgreSQL). A lone event is
+/// written at once, as before. Runs until every [`Audit`] is dropped.
+async fn write_batches(db: Database, mut waiting: mpsc::Receiver<Queued>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let written = on_database!(&db, pool => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO audit_events (at, user_id, session_id, kind, reason, client_ip, device) ",
+            );
+            insert.push_values(&batch, |mut row, q| {
+                row.push_bind(q.at)
+                    .push_bind(q.event.user_id)
+                    .push_bind(q.event.session_id.as_deref())
+                    .push_bind(kind_name(q.kind))
+                    .push_bind(q.event.reason)
+                    .push_bind(q.event.client_ip.as_deref())
+                    .push_bind(q.event.device.as_deref());
+            });
+            insert.build().execute(pool).await.map(|_| ())
+        })
+        .store("Failed to write audit events");
+        if let Err(e) = written {
+            tracing::warn!(error = ?e, events = batch.len(), "audit events were not stored");
+        }
+        for queued in batch.drain(..) {
+            let _ = queued.written.send(());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +239,33 @@ mod tests {
                 format!("\"{}\"", kind_name(kind))
             );
         }
+    }
+
+    #[tokio::test]
+    async fn events_recorded_at_once_are_each_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
+        let db = crate::storage::sqlite::connect(&url).await.unwrap();
+        let audit = Audit::new(
+            Database::Sqlite(db.write.clone()),
+            crate::clock::Clock::default(),
+        );
+        // More than one batch, all waiting at the same time.
+        let n = MAX_BATCH * 3 + 5;
+        let recorded = (0..n).map(|i| {
+            audit.record(Event {
+                user_id: Some(i as i64),
+                ..Event::new(AuditKind::SignInSucceeded)
+            })
+        });
+        futures_util::future::join_all(recorded).await;
+        // Each recording returned only once its event was in the table.
+        let (rows, people): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM audit_events")
+                .fetch_one(&mut *db.write.lock().await)
+                .await
+                .unwrap();
+        assert_eq!((rows, people), (n as i64, n as i64));
     }
 
     #[tokio::test]

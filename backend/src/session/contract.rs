@@ -32,6 +32,7 @@ pub async fn run(store: &dyn SessionStore) {
     inserted_records_load_back(store).await;
     updates_are_conditional_on_the_version(store).await;
     a_deleted_session_is_never_resurrected(store).await;
+    a_replaced_session_answers_only_to_its_new_key(store).await;
     touch_moves_last_seen_forward_only(store).await;
     sessions_are_listed_per_user(store).await;
     expired_sessions_are_removed_and_returned(store).await;
@@ -70,6 +71,31 @@ async fn inserted_records_load_back(store: &dyn SessionStore) {
     assert_eq!(store.load(&key(2)).await.unwrap(), None);
     assert!(store.delete(&key(1)).await.unwrap());
     assert!(!store.delete(&key(1)).await.unwrap());
+}
+
+async fn a_replaced_session_answers_only_to_its_new_key(store: &dyn SessionStore) {
+    store
+        .insert(&key(20), &record("p20", None, 3))
+        .await
+        .unwrap();
+    let signed_in = record("p21", Some(9), 1);
+    store.replace(&key(20), &key(21), &signed_in).await.unwrap();
+    assert_eq!(store.load(&key(20)).await.unwrap(), None);
+    assert_eq!(store.load(&key(21)).await.unwrap(), Some(signed_in.clone()));
+    let listed: Vec<_> = store
+        .list_for_user(9)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, r)| (k.0, r))
+        .collect();
+    assert_eq!(listed, vec![(key(21).0, signed_in)]);
+    // The old session ended meanwhile: the new one is stored all the same.
+    let again = record("p23", Some(9), 1);
+    store.replace(&key(22), &key(23), &again).await.unwrap();
+    assert_eq!(store.load(&key(23)).await.unwrap(), Some(again));
+    assert!(store.delete(&key(21)).await.unwrap());
+    assert!(store.delete(&key(23)).await.unwrap());
 }
 
 async fn updates_are_conditional_on_the_version(store: &dyn SessionStore) {

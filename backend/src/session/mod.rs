@@ -290,6 +290,16 @@ impl Sessions {
         &self,
         make: impl FnOnce(&str) -> SessionData,
     ) -> Result<(Session, Cookie<'static>), StoreError> {
+        self.create_in_place_of(None, make).await
+    }
+
+    /// Like [`Sessions::create_with`], removing the session at `previous` in the same
+    /// store write.
+    async fn create_in_place_of(
+        &self,
+        previous: Option<&SessionKey>,
+        make: impl FnOnce(&str) -> SessionData,
+    ) -> Result<(Session, Cookie<'static>), StoreError> {
         let id = SessionId::generate();
         let public_id = public_id();
         let data = make(&public_id);
@@ -303,7 +313,13 @@ impl Sessions {
             last_seen: now,
             expires_at: self.deadline(now, &data),
         };
-        self.store.insert(&id.key(), &record).await?;
+        match previous {
+            Some(previous) => {
+                self.store.replace(previous, &id.key(), &record).await?;
+                self.cache.invalidate(previous);
+            }
+            None => self.store.insert(&id.key(), &record).await?,
+        }
         let max_age = record.expires_at - now;
         let session = Session {
             key: id.key(),
@@ -373,9 +389,9 @@ impl Sessions {
     }
 
     /// Starts a signed-in session for `user` with `tokens`, in place of `previous` (the
-    /// pre-auth session, deleted: a new id at the privilege change defeats session
-    /// fixation). Sign-ins still pending in the old session move along, re-sealed for
-    /// the new one.
+    /// pre-auth session, removed in the same write: a new id at the privilege change
+    /// defeats session fixation). Sign-ins still pending in the old session move along,
+    /// re-sealed for the new one.
     pub async fn sign_in(
         &self,
         previous: Option<Session>,
@@ -384,13 +400,12 @@ impl Sessions {
         device: Option<String>,
         provider_sid: Option<String>,
     ) -> Result<(Session, Cookie<'static>), StoreError> {
-        let mut carried = Vec::new();
-        if let Some(previous) = &previous {
-            self.delete(&previous.key).await?;
-            carried = self.open_pending(previous);
-        }
+        let carried = previous
+            .as_ref()
+            .map(|p| self.open_pending(p))
+            .unwrap_or_default();
         let now = self.now();
-        self.create_with(|public_id| SessionData {
+        self.create_in_place_of(previous.as_ref().map(|p| &p.key), |public_id| SessionData {
             user: Some(user),
             tokens: Some(self.seal_tokens(public_id, tokens)),
             pending: carried

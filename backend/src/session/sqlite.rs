@@ -69,7 +69,7 @@ impl SessionStore for SqliteStore {
         .bind(r.created_at)
         .bind(r.last_seen)
         .bind(r.expires_at)
-        .execute(&self.db.write)
+        .execute(&mut *self.db.write.lock().await)
         .await
         .store("Failed to insert a session")?;
         Ok(())
@@ -93,7 +93,7 @@ impl SessionStore for SqliteStore {
         .bind(r.last_seen)
         .bind(r.expires_at)
         .bind(expected)
-        .execute(&self.db.write)
+        .execute(&mut *self.db.write.lock().await)
         .await
         .store("Failed to update a session")?;
         Ok(done.rows_affected() == 1)
@@ -103,7 +103,7 @@ impl SessionStore for SqliteStore {
         sqlx::query("UPDATE sessions SET last_seen = MAX(last_seen, ?2) WHERE key = ?1")
             .bind(&key.0[..])
             .bind(last_seen)
-            .execute(&self.db.write)
+            .execute(&mut *self.db.write.lock().await)
             .await
             .store("Failed to touch a session")?;
         Ok(())
@@ -112,10 +112,45 @@ impl SessionStore for SqliteStore {
     async fn delete(&self, key: &SessionKey) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM sessions WHERE key = ?1")
             .bind(&key.0[..])
-            .execute(&self.db.write)
+            .execute(&mut *self.db.write.lock().await)
             .await
             .store("Failed to delete a session")?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn replace(
+        &self,
+        old: &SessionKey,
+        new: &SessionKey,
+        r: &Record,
+    ) -> Result<(), StoreError> {
+        // The row is re-keyed in place: one write transaction instead of a delete and an
+        // insert (the single writer serialises every write, so each one counts), and
+        // atomic. A lease held on the old session does not pass to the new one.
+        let done = sqlx::query(
+            "UPDATE sessions SET key = ?2, public_id = ?3, user_id = ?4, data = ?5, version = ?6,
+                 created_at = ?7, last_seen = ?8, expires_at = ?9,
+                 lease_owner = NULL, lease_until_ms = NULL
+             WHERE key = ?1",
+        )
+        .bind(&old.0[..])
+        .bind(&new.0[..])
+        .bind(&r.public_id)
+        .bind(r.user_id)
+        .bind(&r.data)
+        .bind(r.version)
+        .bind(r.created_at)
+        .bind(r.last_seen)
+        .bind(r.expires_at)
+        .execute(&mut *self.db.write.lock().await)
+        .await
+        .store("Failed to replace a session")?;
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            // The old session is gone (swept, or signed out meanwhile): a plain insert.
+            self.insert(new, r).await
+        }
     }
 
     async fn list_for_user(&self, user_id: i64) -> Result<Vec<(SessionKey, Record)>, StoreError> {
@@ -124,7 +159,7 @@ impl SessionStore for SqliteStore {
             "SELECT {COLUMNS} FROM sessions WHERE user_id = ?1"
         ))
         .bind(user_id)
-        .fetch_all(&self.db.write)
+        .fetch_all(&mut *self.db.write.lock().await)
         .await
         .store("Failed to list sessions")?;
         rows.iter()
@@ -147,7 +182,7 @@ impl SessionStore for SqliteStore {
         .bind(now)
         .bind(idle_before)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.db.write)
+        .fetch_all(&mut *self.db.write.lock().await)
         .await
         .store("Failed to delete expired sessions")?;
         rows.iter()
@@ -171,7 +206,7 @@ impl SessionStore for SqliteStore {
         .bind(owner)
         .bind(now_ms)
         .bind(until_ms)
-        .execute(&self.db.write)
+        .execute(&mut *self.db.write.lock().await)
         .await
         .store("Failed to take a refresh lease")?;
         Ok(done.rows_affected() == 1)
@@ -184,7 +219,7 @@ impl SessionStore for SqliteStore {
         )
         .bind(&key.0[..])
         .bind(owner)
-        .execute(&self.db.write)
+        .execute(&mut *self.db.write.lock().await)
         .await
         .store("Failed to release a refresh lease")?;
         Ok(())
@@ -202,7 +237,7 @@ impl SessionStore for SqliteStore {
         .bind(kind)
         .bind(id)
         .bind(expires_at)
-        .execute(&self.db.write)
+        .execute(&mut *self.db.write.lock().await)
         .await
         .store("Failed to record a sighting")?;
         Ok(done.rows_affected() == 1)
@@ -211,7 +246,7 @@ impl SessionStore for SqliteStore {
     async fn forget_sightings(&self, now: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM seen_ids WHERE expires_at < ?1")
             .bind(now)
-            .execute(&self.db.write)
+            .execute(&mut *self.db.write.lock().await)
             .await
             .store("Failed to forget old sightings")?;
         Ok(())

@@ -54,6 +54,18 @@ pub trait SessionStore: Send + Sync {
     async fn touch(&self, key: &SessionKey, last_seen: i64) -> Result<(), StoreError>;
     /// Deletes; true if it existed.
     async fn delete(&self, key: &SessionKey) -> Result<bool, StoreError>;
+    /// Stores `record` under `new` and removes the session at `old` (which may be gone
+    /// already): the change of id at sign-in. Stores that can do it in one write do, so
+    /// a crash between the two halves cannot leave the browser with neither.
+    async fn replace(
+        &self,
+        old: &SessionKey,
+        new: &SessionKey,
+        record: &Record,
+    ) -> Result<(), StoreError> {
+        self.delete(old).await?;
+        self.insert(new, record).await
+    }
     /// Every live session of a person, any order.
     async fn list_for_user(&self, user_id: i64) -> Result<Vec<(SessionKey, Record)>, StoreError>;
     /// Deletes sessions past `expires_at <= now` or idle since before `idle_before`, at

@@ -9,7 +9,7 @@ pub mod sqlite;
 /// placeholders, `ON CONFLICT`, `RETURNING`), and run through [`on_database!`].
 #[derive(Clone)]
 pub enum Database {
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(sqlite::Writer),
     Postgres(sqlx::PgPool),
 }
 
@@ -22,13 +22,18 @@ impl Database {
     }
 }
 
-/// Runs the same expression against whichever pool the [`Database`] holds:
-/// `on_database!(db, pool => sqlx::query(SQL).execute(pool).await)`.
+/// Runs the same expression against whichever database the [`Database`] holds:
+/// `on_database!(db, pool => sqlx::query(SQL).execute(pool).await)`. For SQLite, `pool`
+/// is the writer connection, held for the expression.
 #[macro_export]
 macro_rules! on_database {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::storage::Database::Sqlite($pool) => $body,
+            $crate::storage::Database::Sqlite(writer) => {
+                let mut connection = writer.lock().await;
+                let $pool = &mut *connection;
+                $body
+            }
             $crate::storage::Database::Postgres($pool) => $body,
         }
     };

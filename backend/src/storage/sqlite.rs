@@ -8,19 +8,39 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions as _, SqlitePool};
+use tokio::sync::{Mutex, MutexGuard};
 
-/// The two pools over one database file.
+/// The readers and the writer over one database file.
 #[derive(Clone)]
 pub struct Db {
     /// For `SELECT`s.
     pub read: SqlitePool,
     /// The only connection that writes.
-    pub write: SqlitePool,
+    pub write: Writer,
+}
+
+/// The one connection that writes, taken in turn (first come, first served).
+///
+/// Not a pool of one: sqlx hands a pooled connection back through a spawned task that
+/// first pings it, one more round trip to the connection's thread per query, and no
+/// other write can start until it is done. Measured on the write path of a sign-in, that
+/// doubled the time each write held the only writer (BENCHMARKS.md, round two).
+#[derive(Clone)]
+pub struct Writer(Arc<Mutex<SqliteConnection>>);
+
+impl Writer {
+    /// Waits for the writer; run one statement (or one transaction) on it and let go.
+    pub async fn lock(&self) -> MutexGuard<'_, SqliteConnection> {
+        self.0.lock().await
+    }
 }
 
 /// Opens (creating if needed) the database and applies the migrations in `migrations/`.
@@ -35,26 +55,27 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5));
-    // No ping before each use: the connections are in-process and cannot go away, and a
-    // ping is one more round trip to the connection's thread per query (which doubled
-    // the cost of a session read).
-    let write = SqlitePoolOptions::new()
-        .max_connections(1)
-        .test_before_acquire(false)
-        .connect_with(options.clone())
+    let mut write = options
+        .connect()
         .await
         .context("Failed to open the database")?;
     sqlx::migrate!("./migrations/sqlite")
-        .run(&write)
+        .run(&mut write)
         .await
         .context("Failed to apply database migrations")?;
+    // No ping before each use: the connections are in-process and cannot go away, and a
+    // ping is one more round trip to the connection's thread per query (which doubled
+    // the cost of a session read).
     let read = SqlitePoolOptions::new()
         .max_connections(4)
         .test_before_acquire(false)
         .connect_with(options.read_only(true))
         .await
         .context("Failed to open the database for reading")?;
-    Ok(Db { read, write })
+    Ok(Db {
+        read,
+        write: Writer(Arc::new(Mutex::new(write))),
+    })
 }
 
 /// Creates the database file readable by its owner only, before SQLite opens it. SQLite

@@ -25,7 +25,7 @@ const UPSERT: &str = "INSERT INTO users (provider, provider_user_id, login, name
        last_login_at = excluded.last_login_at
      RETURNING id";
 
-/// In SQLite every query here takes the writer pool (most of them write).
+/// In SQLite every query here runs on the writer connection (most of them write).
 #[derive(Clone)]
 pub struct UserStore {
     db: Database,
