@@ -73,10 +73,15 @@ pub struct Audit {
 
 /// An event on its way to the database, and who waits for it to be written.
 struct Queued {
+    row: Row,
+    written: oneshot::Sender<()>,
+}
+
+/// One row of `audit_events`.
+struct Row {
     at: i64,
     kind: AuditKind,
     event: Event,
-    written: oneshot::Sender<()>,
 }
 
 impl Audit {
@@ -124,9 +129,7 @@ impl Audit {
         // before the response that caused it leaves (another instance may read it next).
         let (written, done) = oneshot::channel();
         let queued = Queued {
-            at,
-            kind,
-            event,
+            row: Row { at, kind, event },
             written,
         };
         if queue.send(queued).await.is_err() || done.await.is_err() {
@@ -193,27 +196,29 @@ impl Audit {
 async fn write_batches(db: Database, mut waiting: mpsc::Receiver<Queued>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (rows, waiters): (Vec<Row>, Vec<_>) =
+            batch.drain(..).map(|q| (q.row, q.written)).unzip();
         let written = on_database!(&db, pool => {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO audit_events (at, user_id, session_id, kind, reason, client_ip, device) ",
             );
-            insert.push_values(&batch, |mut row, q| {
-                row.push_bind(q.at)
-                    .push_bind(q.event.user_id)
-                    .push_bind(q.event.session_id.as_deref())
-                    .push_bind(kind_name(q.kind))
-                    .push_bind(q.event.reason)
-                    .push_bind(q.event.client_ip.as_deref())
-                    .push_bind(q.event.device.as_deref());
+            insert.push_values(&rows, |mut row, r| {
+                row.push_bind(r.at)
+                    .push_bind(r.event.user_id)
+                    .push_bind(r.event.session_id.as_deref())
+                    .push_bind(kind_name(r.kind))
+                    .push_bind(r.event.reason)
+                    .push_bind(r.event.client_ip.as_deref())
+                    .push_bind(r.event.device.as_deref());
             });
             insert.build().execute(pool).await.map(|_| ())
         })
         .store("Failed to write audit events");
         if let Err(e) = written {
-            tracing::warn!(error = ?e, events = batch.len(), "audit events were not stored");
+            tracing::warn!(error = ?e, events = waiters.len(), "audit events were not stored");
         }
-        for queued in batch.drain(..) {
-            let _ = queued.written.send(());
+        for waiter in waiters {
+            let _ = waiter.send(());
         }
     }
 }
@@ -260,11 +265,16 @@ mod tests {
         });
         futures_util::future::join_all(recorded).await;
         // Each recording returned only once its event was in the table.
-        let (rows, people): (i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM audit_events")
-                .fetch_one(&mut *db.write.lock().await)
-                .await
-                .unwrap();
+        let (rows, people): (i64, i64) = db
+            .write
+            .run(|db| {
+                Box::pin(
+                    sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM audit_events")
+                        .fetch_one(db),
+                )
+            })
+            .await
+            .unwrap();
         assert_eq!((rows, people), (n as i64, n as i64));
     }
 

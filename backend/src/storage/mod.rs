@@ -23,16 +23,17 @@ impl Database {
 }
 
 /// Runs the same expression against whichever database the [`Database`] holds:
-/// `on_database!(db, pool => sqlx::query(SQL).execute(pool).await)`. For SQLite, `pool`
-/// is the writer connection, held for the expression.
+/// `on_database!(db, pool => sqlx::query(SQL).execute(pool).await)`. For SQLite the
+/// expression runs on the writer's own task, so it must own what it binds: callers move
+/// owned copies in.
 #[macro_export]
 macro_rules! on_database {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::storage::Database::Sqlite(writer) => {
-                let mut connection = writer.lock().await;
-                let $pool = &mut *connection;
-                $body
+                writer
+                    .run(move |$pool| ::std::boxed::Box::pin(async move { $body }))
+                    .await
             }
             $crate::storage::Database::Postgres($pool) => $body,
         }

@@ -8,15 +8,17 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::future::BoxFuture;
+use sqlx::query::Query;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
+    SqliteQueryResult, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions as _, SqlitePool};
-use tokio::sync::{Mutex, MutexGuard};
+use sqlx::{ConnectOptions as _, Connection as _, Sqlite, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
 
 /// The readers and the writer over one database file.
 #[derive(Clone)]
@@ -27,21 +29,68 @@ pub struct Db {
     pub write: Writer,
 }
 
-/// The one connection that writes, taken in turn (first come, first served).
+/// Work for the writer: runs on its connection and sends its own answer.
+type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, ()> + Send>;
+
+/// The one connection that writes, owned by a task of its own that runs jobs in the order
+/// they come. Cheap to clone.
 ///
-/// Not a pool of one: sqlx hands a pooled connection back through a spawned task that
-/// first pings it, one more round trip to the connection's thread per query, and no
-/// other write can start until it is done. Measured on the write path of a sign-in, that
-/// doubled the time each write held the only writer (BENCHMARKS.md, round two).
+/// Not a pool of one, nor a connection behind a lock: either way the request that holds
+/// the connection must be scheduled again on its (busy) worker thread before the next
+/// write can start, and sqlx's pool also pings a connection each time it goes back. Under
+/// concurrent sign-ins the only writer then sat idle most of the time it was "held"
+/// (BENCHMARKS.md, round two). The writer's task does nothing else, so it starts the next
+/// job as soon as the last one is done.
 #[derive(Clone)]
-pub struct Writer(Arc<Mutex<SqliteConnection>>);
+pub struct Writer(mpsc::UnboundedSender<Job>);
 
 impl Writer {
-    /// Waits for the writer; run one statement (or one transaction) on it and let go.
-    pub async fn lock(&self) -> MutexGuard<'_, SqliteConnection> {
-        self.0.lock().await
+    /// Starts the writer's task on the current runtime; it ends, closing the connection,
+    /// when the last `Writer` is dropped.
+    fn spawn(mut connection: SqliteConnection) -> Self {
+        let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
+        tokio::spawn(async move {
+            while let Some(job) = queue.recv().await {
+                job(&mut connection).await;
+            }
+            let _ = connection.close().await;
+        });
+        Self(jobs)
+    }
+
+    /// Runs `job` on the writer connection and returns its answer. The job must own what
+    /// it binds (it runs on another task); a caller that stops waiting does not stop it.
+    pub async fn run<T, F>(&self, job: F) -> Result<T, sqlx::Error>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
+            + Send
+            + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |connection| {
+            Box::pin(async move {
+                let _ = answer.send(job(connection).await);
+            })
+        });
+        self.0.send(job).map_err(|_| sqlx::Error::PoolClosed)?;
+        answered.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+
+    /// Executes `query` (which owns its SQL and its values) on the writer.
+    pub async fn execute(&self, query: OwnedQuery) -> Result<SqliteQueryResult, sqlx::Error> {
+        self.run(move |db| Box::pin(query.execute(db))).await
+    }
+
+    /// Runs `query` on the writer and returns every row.
+    pub async fn fetch_all(&self, query: OwnedQuery) -> Result<Vec<SqliteRow>, sqlx::Error> {
+        self.run(move |db| Box::pin(query.fetch_all(db))).await
     }
 }
+
+/// A query the writer's task can take: `'static` SQL and owned values (`Vec<u8>`,
+/// `String`, numbers).
+pub type OwnedQuery = Query<'static, Sqlite, SqliteArguments<'static>>;
 
 /// Opens (creating if needed) the database and applies the migrations in `migrations/`.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
@@ -74,7 +123,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .context("Failed to open the database for reading")?;
     Ok(Db {
         read,
-        write: Writer(Arc::new(Mutex::new(write))),
+        write: Writer::spawn(write),
     })
 }
 

@@ -39,14 +39,15 @@ impl UserStore {
     /// Inserts the person or refreshes their profile, and returns them with our own id.
     /// The login can change on GitHub; the numeric id cannot, so it is the key.
     pub async fn upsert(&self, profile: &Profile, now: i64) -> Result<User, StoreError> {
+        let owned = profile.clone();
         let id: i64 = on_database!(&self.db, pool => sqlx::query_scalar(UPSERT)
-            .bind(&profile.provider)
-            .bind(&profile.provider_user_id)
-            .bind(&profile.login)
-            .bind(&profile.name)
-            .bind(&profile.email)
-            .bind(&profile.avatar_url)
-            .bind(&profile.profile_url)
+            .bind(&owned.provider)
+            .bind(&owned.provider_user_id)
+            .bind(&owned.login)
+            .bind(&owned.name)
+            .bind(&owned.email)
+            .bind(&owned.avatar_url)
+            .bind(&owned.profile_url)
             .bind(now)
             .fetch_one(pool)
             .await)
@@ -69,11 +70,12 @@ impl UserStore {
         provider: &str,
         provider_user_id: &str,
     ) -> Result<Option<i64>, StoreError> {
+        let (provider, provider_user_id) = (provider.to_owned(), provider_user_id.to_owned());
         on_database!(&self.db, pool => sqlx::query_scalar(
             "SELECT id FROM users WHERE provider = $1 AND provider_user_id = $2",
         )
-        .bind(provider)
-        .bind(provider_user_id)
+        .bind(&provider)
+        .bind(&provider_user_id)
         .fetch_optional(pool)
         .await)
         .store("Failed to look a user up")
@@ -88,12 +90,13 @@ impl UserStore {
         user_id: i64,
         now: i64,
     ) -> Result<(), StoreError> {
+        let (provider, sid) = (provider.to_owned(), sid.to_owned());
         on_database!(&self.db, pool => sqlx::query(
             "INSERT INTO provider_sessions (provider, sid, user_id, at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (provider, sid) DO UPDATE SET user_id = excluded.user_id, at = excluded.at",
         )
-        .bind(provider)
-        .bind(sid)
+        .bind(&provider)
+        .bind(&sid)
         .bind(user_id)
         .bind(now)
         .execute(pool)
@@ -108,11 +111,12 @@ impl UserStore {
         provider: &str,
         sid: &str,
     ) -> Result<Option<i64>, StoreError> {
+        let (provider, sid) = (provider.to_owned(), sid.to_owned());
         on_database!(&self.db, pool => sqlx::query_scalar(
             "SELECT user_id FROM provider_sessions WHERE provider = $1 AND sid = $2",
         )
-        .bind(provider)
-        .bind(sid)
+        .bind(&provider)
+        .bind(&sid)
         .fetch_optional(pool)
         .await)
         .store("Failed to look a provider session up")
