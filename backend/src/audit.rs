@@ -3,10 +3,10 @@
 //! `audit`. Never token material, codes or verifiers: an event holds a kind, a reason
 //! code, ids, the client address and the device label.
 
+use rusqlite::params;
 use shared::api::{AuditEvent, AuditKind};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::on_database;
 use crate::storage::{Database, StoreError, StoreResultExt as _};
 
 /// Events kept per person in `GET /api/me/activity`.
@@ -150,15 +150,35 @@ impl Audit {
             Option<String>,
             Option<String>,
         );
-        let rows: Vec<Row> = on_database!(db, pool => sqlx::query_as(
+        const RECENT_SQL: &str =
             "SELECT at, kind, reason, session_id, device, client_ip FROM audit_events
-             WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(user_id)
-        .bind(RECENT)
-        .fetch_all(pool)
-        .await)
-        .store("Failed to read audit events")?;
+             WHERE user_id = $1 ORDER BY id DESC LIMIT $2";
+        let what = "Failed to read audit events";
+        let rows: Vec<Row> = match db {
+            Database::Sqlite(writer) => writer
+                .run(move |db| {
+                    db.prepare_cached(RECENT_SQL)?
+                        .query_map(params![user_id, RECENT], |r| {
+                            Ok((
+                                r.get(0)?,
+                                r.get(1)?,
+                                r.get(2)?,
+                                r.get(3)?,
+                                r.get(4)?,
+                                r.get(5)?,
+                            ))
+                        })?
+                        .collect()
+                })
+                .await
+                .store(what)?,
+            Database::Postgres(pool) => sqlx::query_as(RECENT_SQL)
+                .bind(user_id)
+                .bind(RECENT)
+                .fetch_all(pool)
+                .await
+                .store(what)?,
+        };
         Ok(rows
             .into_iter()
             .filter_map(|(at, kind, reason, session_id, device, client_ip)| {
@@ -180,12 +200,21 @@ impl Audit {
             return Ok(0);
         };
         let cutoff = self.clock.now() - (days as i64) * 24 * 3600;
-        on_database!(db, pool => sqlx::query("DELETE FROM audit_events WHERE at < $1")
-            .bind(cutoff)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))
-        .store("Failed to delete old audit events")
+        const FORGET: &str = "DELETE FROM audit_events WHERE at < $1";
+        let what = "Failed to delete old audit events";
+        match db {
+            Database::Sqlite(writer) => writer
+                .run(move |db| db.prepare_cached(FORGET)?.execute(params![cutoff]))
+                .await
+                .map(|n| n as u64)
+                .store(what),
+            Database::Postgres(pool) => sqlx::query(FORGET)
+                .bind(cutoff)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+                .store(what),
+        }
     }
 }
 
@@ -198,10 +227,47 @@ async fn write_batches(db: Database, mut waiting: mpsc::Receiver<Queued>) {
     while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (rows, waiters): (Vec<Row>, Vec<_>) =
             batch.drain(..).map(|q| (q.row, q.written)).unzip();
-        let written = on_database!(&db, pool => {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO audit_events (at, user_id, session_id, kind, reason, client_ip, device) ",
-            );
+        let written = insert_rows(&db, rows).await;
+        if let Err(e) = written {
+            tracing::warn!(error = ?e, events = waiters.len(), "audit events were not stored");
+        }
+        for waiter in waiters {
+            let _ = waiter.send(());
+        }
+    }
+}
+
+const INSERT: &str =
+    "INSERT INTO audit_events (at, user_id, session_id, kind, reason, client_ip, device) ";
+
+/// Stores `rows` in one transaction (SQLite) or one statement (PostgreSQL).
+async fn insert_rows(db: &Database, rows: Vec<Row>) -> Result<(), StoreError> {
+    let what = "Failed to write audit events";
+    match db {
+        Database::Sqlite(writer) => writer
+            .run(move |db| {
+                let tx = db.transaction()?;
+                {
+                    let mut insert = tx
+                        .prepare_cached(&format!("{INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"))?;
+                    for r in &rows {
+                        insert.execute(params![
+                            r.at,
+                            r.event.user_id,
+                            r.event.session_id,
+                            kind_name(r.kind),
+                            r.event.reason,
+                            r.event.client_ip,
+                            r.event.device
+                        ])?;
+                    }
+                }
+                tx.commit()
+            })
+            .await
+            .store(what),
+        Database::Postgres(pool) => {
+            let mut insert = sqlx::QueryBuilder::new(INSERT);
             insert.push_values(&rows, |mut row, r| {
                 row.push_bind(r.at)
                     .push_bind(r.event.user_id)
@@ -211,14 +277,7 @@ async fn write_batches(db: Database, mut waiting: mpsc::Receiver<Queued>) {
                     .push_bind(r.event.client_ip.as_deref())
                     .push_bind(r.event.device.as_deref());
             });
-            insert.build().execute(pool).await.map(|_| ())
-        })
-        .store("Failed to write audit events");
-        if let Err(e) = written {
-            tracing::warn!(error = ?e, events = waiters.len(), "audit events were not stored");
-        }
-        for waiter in waiters {
-            let _ = waiter.send(());
+            insert.build().execute(pool).await.map(|_| ()).store(what)
         }
     }
 }
@@ -268,9 +327,10 @@ mod tests {
         let (rows, people): (i64, i64) = db
             .write
             .run(|db| {
-                Box::pin(
-                    sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM audit_events")
-                        .fetch_one(db),
+                db.query_row(
+                    "SELECT COUNT(*), COUNT(DISTINCT user_id) FROM audit_events",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
             })
             .await

@@ -2,6 +2,7 @@
 //! signed in.
 
 use async_trait::async_trait;
+use rusqlite::params;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row as _;
 
@@ -10,8 +11,7 @@ use super::store::{Record, Removed, SessionStore};
 use crate::storage::sqlite::Db;
 use crate::storage::{StoreError, StoreResultExt as _};
 
-/// The stored columns, as a literal so that queries can be `'static` (the writer's task
-/// takes only queries that own their SQL).
+/// The stored columns, in the order [`keyed`] reads them.
 macro_rules! columns {
     () => {
         "key, public_id, user_id, data, version, created_at, last_seen, expires_at"
@@ -26,8 +26,18 @@ impl SqliteStore {
     pub fn new(db: Db) -> Self {
         Self { db }
     }
+
+    /// Runs `job` on the writer connection; `what` names the failure.
+    async fn write<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        job: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.db.write.run(job).await.store(what)
+    }
 }
 
+/// A row read by a reader (sqlx).
 fn record(row: &SqliteRow) -> Result<Record, sqlx::Error> {
     Ok(Record {
         public_id: row.try_get("public_id")?,
@@ -40,14 +50,35 @@ fn record(row: &SqliteRow) -> Result<Record, sqlx::Error> {
     })
 }
 
-fn keyed(row: &SqliteRow) -> Result<(SessionKey, Record), sqlx::Error> {
-    let key: Vec<u8> = row.try_get("key")?;
-    let key = SessionKey(
-        key.try_into()
-            .map_err(|_| sqlx::Error::Decode("a session key is not 32 bytes".into()))?,
-    );
-    Ok((key, record(row)?))
+/// A row of [`columns!`] read by the writer (rusqlite).
+fn keyed(row: &rusqlite::Row<'_>) -> rusqlite::Result<(SessionKey, Record)> {
+    let key: Vec<u8> = row.get(0)?;
+    let key = key.try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Blob,
+            "a session key is not 32 bytes".into(),
+        )
+    })?;
+    Ok((
+        SessionKey(key),
+        Record {
+            public_id: row.get(1)?,
+            user_id: row.get(2)?,
+            data: row.get(3)?,
+            version: row.get(4)?,
+            created_at: row.get(5)?,
+            last_seen: row.get(6)?,
+            expires_at: row.get(7)?,
+        },
+    ))
 }
+
+const INSERT: &str = concat!(
+    "INSERT INTO sessions (",
+    columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+);
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -68,24 +99,20 @@ impl SessionStore for SqliteStore {
     }
 
     async fn insert(&self, key: &SessionKey, r: &Record) -> Result<(), StoreError> {
-        let insert = sqlx::query(concat!(
-            "INSERT INTO sessions (",
-            columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-        ))
-        .bind(key.0.to_vec())
-        .bind(r.public_id.clone())
-        .bind(r.user_id)
-        .bind(r.data.clone())
-        .bind(r.version)
-        .bind(r.created_at)
-        .bind(r.last_seen)
-        .bind(r.expires_at);
-        self.db
-            .write
-            .execute(insert)
-            .await
-            .store("Failed to insert a session")?;
+        let (key, r) = (*key, r.clone());
+        self.write("Failed to insert a session", move |db| {
+            db.prepare_cached(INSERT)?.execute(params![
+                &key.0[..],
+                r.public_id,
+                r.user_id,
+                r.data,
+                r.version,
+                r.created_at,
+                r.last_seen,
+                r.expires_at
+            ])
+        })
+        .await?;
         Ok(())
     }
 
@@ -95,49 +122,47 @@ impl SessionStore for SqliteStore {
         r: &Record,
         expected: i64,
     ) -> Result<bool, StoreError> {
+        let (key, r) = (*key, r.clone());
         // An UPDATE, never an upsert: a session deleted meanwhile stays deleted.
-        let update = sqlx::query(
-            "UPDATE sessions SET user_id = ?2, data = ?3, version = ?4, last_seen = ?5, expires_at = ?6
-             WHERE key = ?1 AND version = ?7",
-        )
-        .bind(key.0.to_vec())
-        .bind(r.user_id)
-        .bind(r.data.clone())
-        .bind(r.version)
-        .bind(r.last_seen)
-        .bind(r.expires_at)
-        .bind(expected);
-        let done = self
-            .db
-            .write
-            .execute(update)
-            .await
-            .store("Failed to update a session")?;
-        Ok(done.rows_affected() == 1)
+        let changed = self
+            .write("Failed to update a session", move |db| {
+                db.prepare_cached(
+                    "UPDATE sessions SET user_id = ?2, data = ?3, version = ?4, last_seen = ?5, expires_at = ?6
+                     WHERE key = ?1 AND version = ?7",
+                )?
+                .execute(params![
+                    &key.0[..],
+                    r.user_id,
+                    r.data,
+                    r.version,
+                    r.last_seen,
+                    r.expires_at,
+                    expected
+                ])
+            })
+            .await?;
+        Ok(changed == 1)
     }
 
     async fn touch(&self, key: &SessionKey, last_seen: i64) -> Result<(), StoreError> {
-        let touch =
-            sqlx::query("UPDATE sessions SET last_seen = MAX(last_seen, ?2) WHERE key = ?1")
-                .bind(key.0.to_vec())
-                .bind(last_seen);
-        self.db
-            .write
-            .execute(touch)
-            .await
-            .store("Failed to touch a session")?;
+        let key = *key;
+        self.write("Failed to touch a session", move |db| {
+            db.prepare_cached("UPDATE sessions SET last_seen = MAX(last_seen, ?2) WHERE key = ?1")?
+                .execute(params![&key.0[..], last_seen])
+        })
+        .await?;
         Ok(())
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<bool, StoreError> {
-        let delete = sqlx::query("DELETE FROM sessions WHERE key = ?1").bind(key.0.to_vec());
-        let done = self
-            .db
-            .write
-            .execute(delete)
-            .await
-            .store("Failed to delete a session")?;
-        Ok(done.rows_affected() == 1)
+        let key = *key;
+        let changed = self
+            .write("Failed to delete a session", move |db| {
+                db.prepare_cached("DELETE FROM sessions WHERE key = ?1")?
+                    .execute(params![&key.0[..]])
+            })
+            .await?;
+        Ok(changed == 1)
     }
 
     async fn replace(
@@ -146,56 +171,59 @@ impl SessionStore for SqliteStore {
         new: &SessionKey,
         r: &Record,
     ) -> Result<(), StoreError> {
+        let (old, new, r) = (*old, *new, r.clone());
         // The row is re-keyed in place: one write instead of a delete and an insert (the
-        // single writer serialises every write, so each one counts), and atomic. A lease
-        // held on the old session does not pass to the new one.
-        let rekey = sqlx::query(
-            "UPDATE sessions SET key = ?2, public_id = ?3, user_id = ?4, data = ?5, version = ?6,
-                 created_at = ?7, last_seen = ?8, expires_at = ?9,
-                 lease_owner = NULL, lease_until_ms = NULL
-             WHERE key = ?1",
-        )
-        .bind(old.0.to_vec())
-        .bind(new.0.to_vec())
-        .bind(r.public_id.clone())
-        .bind(r.user_id)
-        .bind(r.data.clone())
-        .bind(r.version)
-        .bind(r.created_at)
-        .bind(r.last_seen)
-        .bind(r.expires_at);
-        let done = self
-            .db
-            .write
-            .execute(rekey)
-            .await
-            .store("Failed to replace a session")?;
-        if done.rows_affected() == 1 {
+        // single writer serialises every write, so each one counts), and atomic. When the
+        // old session is gone already (swept, or signed out meanwhile) it is a plain
+        // insert. A lease held on the old session does not pass to the new one.
+        self.write("Failed to replace a session", move |db| {
+            let changed = db
+                .prepare_cached(
+                    "UPDATE sessions SET key = ?2, public_id = ?3, user_id = ?4, data = ?5,
+                         version = ?6, created_at = ?7, last_seen = ?8, expires_at = ?9,
+                         lease_owner = NULL, lease_until_ms = NULL
+                     WHERE key = ?1",
+                )?
+                .execute(params![
+                    &old.0[..],
+                    &new.0[..],
+                    r.public_id,
+                    r.user_id,
+                    r.data,
+                    r.version,
+                    r.created_at,
+                    r.last_seen,
+                    r.expires_at
+                ])?;
+            if changed == 0 {
+                db.prepare_cached(INSERT)?.execute(params![
+                    &new.0[..],
+                    r.public_id,
+                    r.user_id,
+                    r.data,
+                    r.version,
+                    r.created_at,
+                    r.last_seen,
+                    r.expires_at
+                ])?;
+            }
             Ok(())
-        } else {
-            // The old session is gone (swept, or signed out meanwhile): a plain insert.
-            self.insert(new, r).await
-        }
+        })
+        .await
     }
 
     async fn list_for_user(&self, user_id: i64) -> Result<Vec<(SessionKey, Record)>, StoreError> {
         // From the writer: a list shown right after a sign-out elsewhere must not lag.
-        let list = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM sessions WHERE user_id = ?1"
-        ))
-        .bind(user_id);
-        let rows = self
-            .db
-            .write
-            .fetch_all(list)
-            .await
-            .store("Failed to list sessions")?;
-        rows.iter()
-            .map(keyed)
-            .collect::<Result<_, _>>()
-            .store("Failed to read a session row")
+        self.write("Failed to list sessions", move |db| {
+            db.prepare_cached(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM sessions WHERE user_id = ?1"
+            ))?
+            .query_map(params![user_id], keyed)?
+            .collect()
+        })
+        .await
     }
 
     async fn delete_expired(
@@ -204,25 +232,20 @@ impl SessionStore for SqliteStore {
         idle_before: i64,
         limit: usize,
     ) -> Result<Vec<Removed>, StoreError> {
-        let sweep = sqlx::query(concat!(
-            "DELETE FROM sessions WHERE key IN (
-                 SELECT key FROM sessions WHERE expires_at <= ?1 OR last_seen < ?2 LIMIT ?3)
-             RETURNING ",
-            columns!()
-        ))
-        .bind(now)
-        .bind(idle_before)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX));
-        let rows = self
-            .db
-            .write
-            .fetch_all(sweep)
-            .await
-            .store("Failed to delete expired sessions")?;
-        rows.iter()
-            .map(|row| keyed(row).map(|(key, record)| Removed { key, record }))
-            .collect::<Result<_, _>>()
-            .store("Failed to read a session row")
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.write("Failed to delete expired sessions", move |db| {
+            db.prepare_cached(concat!(
+                "DELETE FROM sessions WHERE key IN (
+                     SELECT key FROM sessions WHERE expires_at <= ?1 OR last_seen < ?2 LIMIT ?3)
+                 RETURNING ",
+                columns!()
+            ))?
+            .query_map(params![now, idle_before, limit], |row| {
+                keyed(row).map(|(key, record)| Removed { key, record })
+            })?
+            .collect()
+        })
+        .await
     }
 
     async fn try_lease(
@@ -232,35 +255,29 @@ impl SessionStore for SqliteStore {
         now_ms: i64,
         until_ms: i64,
     ) -> Result<bool, StoreError> {
-        let lease = sqlx::query(
-            "UPDATE sessions SET lease_owner = ?2, lease_until_ms = ?4
-             WHERE key = ?1 AND (lease_owner IS NULL OR lease_owner = ?2 OR lease_until_ms <= ?3)",
-        )
-        .bind(key.0.to_vec())
-        .bind(owner.to_owned())
-        .bind(now_ms)
-        .bind(until_ms);
-        let done = self
-            .db
-            .write
-            .execute(lease)
-            .await
-            .store("Failed to take a refresh lease")?;
-        Ok(done.rows_affected() == 1)
+        let (key, owner) = (*key, owner.to_owned());
+        let changed = self
+            .write("Failed to take a refresh lease", move |db| {
+                db.prepare_cached(
+                    "UPDATE sessions SET lease_owner = ?2, lease_until_ms = ?4
+                     WHERE key = ?1 AND (lease_owner IS NULL OR lease_owner = ?2 OR lease_until_ms <= ?3)",
+                )?
+                .execute(params![&key.0[..], owner, now_ms, until_ms])
+            })
+            .await?;
+        Ok(changed == 1)
     }
 
     async fn release_lease(&self, key: &SessionKey, owner: &str) -> Result<(), StoreError> {
-        let release = sqlx::query(
-            "UPDATE sessions SET lease_owner = NULL, lease_until_ms = NULL
-             WHERE key = ?1 AND lease_owner = ?2",
-        )
-        .bind(key.0.to_vec())
-        .bind(owner.to_owned());
-        self.db
-            .write
-            .execute(release)
-            .await
-            .store("Failed to release a refresh lease")?;
+        let (key, owner) = (*key, owner.to_owned());
+        self.write("Failed to release a refresh lease", move |db| {
+            db.prepare_cached(
+                "UPDATE sessions SET lease_owner = NULL, lease_until_ms = NULL
+                 WHERE key = ?1 AND lease_owner = ?2",
+            )?
+            .execute(params![&key.0[..], owner])
+        })
+        .await?;
         Ok(())
     }
 
@@ -270,28 +287,24 @@ impl SessionStore for SqliteStore {
         id: &str,
         expires_at: i64,
     ) -> Result<bool, StoreError> {
-        let sighting = sqlx::query(
-            "INSERT INTO seen_ids (kind, id, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-        )
-        .bind(kind.to_owned())
-        .bind(id.to_owned())
-        .bind(expires_at);
-        let done = self
-            .db
-            .write
-            .execute(sighting)
-            .await
-            .store("Failed to record a sighting")?;
-        Ok(done.rows_affected() == 1)
+        let (kind, id) = (kind.to_owned(), id.to_owned());
+        let changed = self
+            .write("Failed to record a sighting", move |db| {
+                db.prepare_cached(
+                    "INSERT INTO seen_ids (kind, id, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![kind, id, expires_at])
+            })
+            .await?;
+        Ok(changed == 1)
     }
 
     async fn forget_sightings(&self, now: i64) -> Result<(), StoreError> {
-        let forget = sqlx::query("DELETE FROM seen_ids WHERE expires_at < ?1").bind(now);
-        self.db
-            .write
-            .execute(forget)
-            .await
-            .store("Failed to forget old sightings")?;
+        self.write("Failed to forget old sightings", move |db| {
+            db.prepare_cached("DELETE FROM seen_ids WHERE expires_at < ?1")?
+                .execute(params![now])
+        })
+        .await?;
         Ok(())
     }
 

@@ -6,7 +6,8 @@ pub mod sqlite;
 
 /// The database of users (and audit events): SQLite by default, PostgreSQL when
 /// `DATABASE_URL` says so. Queries are written once, in SQL both understand (`$n`
-/// placeholders, `ON CONFLICT`, `RETURNING`), and run through [`on_database!`].
+/// placeholders, `ON CONFLICT`, `RETURNING`), and run through sqlx on PostgreSQL and on
+/// the SQLite writer's thread ([`sqlite::Writer`]) on SQLite.
 #[derive(Clone)]
 pub enum Database {
     Sqlite(sqlite::Writer),
@@ -20,24 +21,6 @@ impl Database {
             Self::Postgres(_) => "postgres",
         }
     }
-}
-
-/// Runs the same expression against whichever database the [`Database`] holds:
-/// `on_database!(db, pool => sqlx::query(SQL).execute(pool).await)`. For SQLite the
-/// expression runs on the writer's own task, so it must own what it binds: callers move
-/// owned copies in.
-#[macro_export]
-macro_rules! on_database {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::storage::Database::Sqlite(writer) => {
-                writer
-                    .run(move |$pool| ::std::boxed::Box::pin(async move { $body }))
-                    .await
-            }
-            $crate::storage::Database::Postgres($pool) => $body,
-        }
-    };
 }
 
 /// A store could not do what was asked. Handlers answer 503 `unavailable` for it: the

@@ -6,91 +6,90 @@
 //! under concurrent sign-ins cost more than the writes themselves; one writer connection
 //! queues them in memory instead. WAL mode lets the readers go on beside it.
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures_util::future::BoxFuture;
-use sqlx::query::Query;
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
-    SqliteQueryResult, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{ConnectOptions as _, Connection as _, Sqlite, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions as _, Connection as _, SqlitePool};
+use tokio::sync::oneshot;
 
 /// The readers and the writer over one database file.
 #[derive(Clone)]
 pub struct Db {
-    /// For `SELECT`s.
+    /// For `SELECT`s (sqlx, async).
     pub read: SqlitePool,
     /// The only connection that writes.
     pub write: Writer,
 }
 
 /// Work for the writer: runs on its connection and sends its own answer.
-type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, ()> + Send>;
+type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
 
-/// The one connection that writes, owned by a task of its own that runs jobs in the order
-/// they come. Cheap to clone.
+/// The one connection that writes, owned by a thread of its own that runs jobs in the
+/// order they come, calling SQLite directly (rusqlite, over the same SQLite library sqlx
+/// links). Cheap to clone.
 ///
-/// Not a pool of one, nor a connection behind a lock: either way the request that holds
-/// the connection must be scheduled again on its (busy) worker thread before the next
-/// write can start, and sqlx's pool also pings a connection each time it goes back. Under
-/// concurrent sign-ins the only writer then sat idle most of the time it was "held"
-/// (BENCHMARKS.md, round two). The writer's task does nothing else, so it starts the next
-/// job as soon as the last one is done.
+/// Why not sqlx here: sqlx runs each statement on the connection's own thread and hands
+/// the answer back to the async task, and a pooled connection is pinged on its way back
+/// to the pool. With one writer, each of those thread wake-ups is time in which no other
+/// write can run; under concurrent sign-ins the writer spent far longer in hand-offs than
+/// in SQLite (BENCHMARKS.md, round two). This thread goes from one queued write to the
+/// next without waking anyone but the request that waits for the answer.
 #[derive(Clone)]
-pub struct Writer(mpsc::UnboundedSender<Job>);
+pub struct Writer(mpsc::Sender<Job>);
+
+/// A write that did not happen.
+#[derive(thiserror::Error, Debug)]
+pub enum WriteError {
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+    #[error("the database writer has stopped")]
+    Stopped,
+}
 
 impl Writer {
-    /// Starts the writer's task on the current runtime; it ends, closing the connection,
-    /// when the last `Writer` is dropped.
-    fn spawn(mut connection: SqliteConnection) -> Self {
-        let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
-        tokio::spawn(async move {
-            while let Some(job) = queue.recv().await {
-                job(&mut connection).await;
-            }
-            let _ = connection.close().await;
-        });
-        Self(jobs)
+    /// Opens the writer connection on `path` and starts its thread; the thread ends,
+    /// closing the connection, when the last `Writer` is dropped.
+    fn open(path: &Path) -> anyhow::Result<Self> {
+        let mut connection = rusqlite::Connection::open(path)?;
+        // WAL is a property of the file (set when sqlx created it); the rest is per
+        // connection, as for the readers.
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        connection.set_prepared_statement_cache_capacity(64);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                for job in queue {
+                    // A panicking job loses its own answer (its caller sees `Stopped`),
+                    // not the writer.
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut connection)));
+                }
+            })?;
+        Ok(Self(jobs))
     }
 
     /// Runs `job` on the writer connection and returns its answer. The job must own what
-    /// it binds (it runs on another task); a caller that stops waiting does not stop it.
-    pub async fn run<T, F>(&self, job: F) -> Result<T, sqlx::Error>
+    /// it binds (it runs on another thread); a caller that stops waiting does not stop it.
+    pub async fn run<T, F>(&self, job: F) -> Result<T, WriteError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-            + Send
-            + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |connection| {
-            Box::pin(async move {
-                let _ = answer.send(job(connection).await);
-            })
-        });
-        self.0.send(job).map_err(|_| sqlx::Error::PoolClosed)?;
-        answered.await.map_err(|_| sqlx::Error::PoolClosed)?
-    }
-
-    /// Executes `query` (which owns its SQL and its values) on the writer.
-    pub async fn execute(&self, query: OwnedQuery) -> Result<SqliteQueryResult, sqlx::Error> {
-        self.run(move |db| Box::pin(query.execute(db))).await
-    }
-
-    /// Runs `query` on the writer and returns every row.
-    pub async fn fetch_all(&self, query: OwnedQuery) -> Result<Vec<SqliteRow>, sqlx::Error> {
-        self.run(move |db| Box::pin(query.fetch_all(db))).await
+        self.0
+            .send(Box::new(move |connection| {
+                let _ = answer.send(job(connection));
+            }))
+            .map_err(|_| WriteError::Stopped)?;
+        Ok(answered.await.map_err(|_| WriteError::Stopped)??)
     }
 }
-
-/// A query the writer's task can take: `'static` SQL and owned values (`Vec<u8>`,
-/// `String`, numbers).
-pub type OwnedQuery = Query<'static, Sqlite, SqliteArguments<'static>>;
 
 /// Opens (creating if needed) the database and applies the migrations in `migrations/`.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
@@ -104,14 +103,16 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5));
-    let mut write = options
+    let mut setup = options
         .connect()
         .await
         .context("Failed to open the database")?;
     sqlx::migrate!("./migrations/sqlite")
-        .run(&mut write)
+        .run(&mut setup)
         .await
         .context("Failed to apply database migrations")?;
+    setup.close().await.context("Failed to open the database")?;
+    let write = Writer::open(options.get_filename()).context("Failed to open the database")?;
     // No ping before each use: the connections are in-process and cannot go away, and a
     // ping is one more round trip to the connection's thread per query (which doubled
     // the cost of a session read).
@@ -121,10 +122,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .connect_with(options.read_only(true))
         .await
         .context("Failed to open the database for reading")?;
-    Ok(Db {
-        read,
-        write: Writer::spawn(write),
-    })
+    Ok(Db { read, write })
 }
 
 /// Creates the database file readable by its owner only, before SQLite opens it. SQLite
@@ -148,5 +146,46 @@ fn create_private_file(path: &Path) -> anyhow::Result<()> {
         Err(e) => {
             Err(e).with_context(|| format!("Failed to create the database {}", path.display()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_writer_answers_each_job_and_survives_a_failing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
+        let db = connect(&url).await.unwrap();
+        let insert = |n: i64| {
+            db.write.run(move |db| {
+                db.execute(
+                    "INSERT INTO seen_ids (kind, id, expires_at) VALUES ('t', ?1, ?2)",
+                    rusqlite::params![n.to_string(), n],
+                )
+            })
+        };
+        // Queued at once, answered each on its own.
+        let answers = futures_util::future::join_all((0..50).map(insert)).await;
+        assert!(answers.iter().all(|a| matches!(a, Ok(1))));
+        // A statement error is that job's answer; a panicking job loses only its own.
+        let duplicate = insert(7).await;
+        assert!(
+            matches!(duplicate, Err(WriteError::Sql(_))),
+            "{duplicate:?}"
+        );
+        let panicked = db
+            .write
+            .run(|_| -> rusqlite::Result<()> { panic!("a job that fails") })
+            .await;
+        assert!(matches!(panicked, Err(WriteError::Stopped)));
+        assert!(matches!(insert(50).await, Ok(1)));
+        // What the writer wrote, the readers see.
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM seen_ids WHERE kind = 't'")
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+        assert_eq!(count, 51);
     }
 }

@@ -1,8 +1,8 @@
 //! The users table: upserted on `(provider, provider_user_id)` at every sign-in.
 
+use rusqlite::{params, OptionalExtension as _};
 use shared::api::User;
 
-use crate::on_database;
 use crate::storage::{Database, StoreError, StoreResultExt as _};
 
 /// What a provider told us about a person.
@@ -39,19 +39,42 @@ impl UserStore {
     /// Inserts the person or refreshes their profile, and returns them with our own id.
     /// The login can change on GitHub; the numeric id cannot, so it is the key.
     pub async fn upsert(&self, profile: &Profile, now: i64) -> Result<User, StoreError> {
-        let owned = profile.clone();
-        let id: i64 = on_database!(&self.db, pool => sqlx::query_scalar(UPSERT)
-            .bind(&owned.provider)
-            .bind(&owned.provider_user_id)
-            .bind(&owned.login)
-            .bind(&owned.name)
-            .bind(&owned.email)
-            .bind(&owned.avatar_url)
-            .bind(&owned.profile_url)
-            .bind(now)
-            .fetch_one(pool)
-            .await)
-        .store("Failed to upsert the user")?;
+        let what = "Failed to upsert the user";
+        let id: i64 = match &self.db {
+            Database::Sqlite(writer) => {
+                let p = profile.clone();
+                writer
+                    .run(move |db| {
+                        db.prepare_cached(UPSERT)?.query_row(
+                            params![
+                                p.provider,
+                                p.provider_user_id,
+                                p.login,
+                                p.name,
+                                p.email,
+                                p.avatar_url,
+                                p.profile_url,
+                                now
+                            ],
+                            |row| row.get(0),
+                        )
+                    })
+                    .await
+                    .store(what)?
+            }
+            Database::Postgres(pool) => sqlx::query_scalar(UPSERT)
+                .bind(&profile.provider)
+                .bind(&profile.provider_user_id)
+                .bind(&profile.login)
+                .bind(&profile.name)
+                .bind(&profile.email)
+                .bind(&profile.avatar_url)
+                .bind(&profile.profile_url)
+                .bind(now)
+                .fetch_one(pool)
+                .await
+                .store(what)?,
+        };
         Ok(User {
             id,
             provider: profile.provider.clone(),
@@ -70,15 +93,13 @@ impl UserStore {
         provider: &str,
         provider_user_id: &str,
     ) -> Result<Option<i64>, StoreError> {
-        let (provider, provider_user_id) = (provider.to_owned(), provider_user_id.to_owned());
-        on_database!(&self.db, pool => sqlx::query_scalar(
+        self.lookup(
             "SELECT id FROM users WHERE provider = $1 AND provider_user_id = $2",
+            provider,
+            provider_user_id,
+            "Failed to look a user up",
         )
-        .bind(&provider)
-        .bind(&provider_user_id)
-        .fetch_optional(pool)
-        .await)
-        .store("Failed to look a user up")
+        .await
     }
 
     /// Remembers that the provider's session `sid` belongs to `user_id` (OpenID Connect),
@@ -90,19 +111,32 @@ impl UserStore {
         user_id: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        let (provider, sid) = (provider.to_owned(), sid.to_owned());
-        on_database!(&self.db, pool => sqlx::query(
-            "INSERT INTO provider_sessions (provider, sid, user_id, at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (provider, sid) DO UPDATE SET user_id = excluded.user_id, at = excluded.at",
-        )
-        .bind(&provider)
-        .bind(&sid)
-        .bind(user_id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|_| ()))
-        .store("Failed to remember a provider session")
+        const LINK: &str = "INSERT INTO provider_sessions (provider, sid, user_id, at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (provider, sid) DO UPDATE SET user_id = excluded.user_id, at = excluded.at";
+        let what = "Failed to remember a provider session";
+        match &self.db {
+            Database::Sqlite(writer) => {
+                let (provider, sid) = (provider.to_owned(), sid.to_owned());
+                writer
+                    .run(move |db| {
+                        db.prepare_cached(LINK)?
+                            .execute(params![provider, sid, user_id, now])
+                    })
+                    .await
+                    .store(what)?;
+            }
+            Database::Postgres(pool) => {
+                sqlx::query(LINK)
+                    .bind(provider)
+                    .bind(sid)
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(pool)
+                    .await
+                    .store(what)?;
+            }
+        }
+        Ok(())
     }
 
     /// The person the provider's session `sid` belongs to.
@@ -111,33 +145,81 @@ impl UserStore {
         provider: &str,
         sid: &str,
     ) -> Result<Option<i64>, StoreError> {
-        let (provider, sid) = (provider.to_owned(), sid.to_owned());
-        on_database!(&self.db, pool => sqlx::query_scalar(
+        self.lookup(
             "SELECT user_id FROM provider_sessions WHERE provider = $1 AND sid = $2",
+            provider,
+            sid,
+            "Failed to look a provider session up",
         )
-        .bind(&provider)
-        .bind(&sid)
-        .fetch_optional(pool)
-        .await)
-        .store("Failed to look a provider session up")
+        .await
+    }
+
+    /// One id found by two text values, if any.
+    async fn lookup(
+        &self,
+        sql: &'static str,
+        first: &str,
+        second: &str,
+        what: &'static str,
+    ) -> Result<Option<i64>, StoreError> {
+        match &self.db {
+            Database::Sqlite(writer) => {
+                let (first, second) = (first.to_owned(), second.to_owned());
+                writer
+                    .run(move |db| {
+                        db.prepare_cached(sql)?
+                            .query_row(params![first, second], |row| row.get(0))
+                            .optional()
+                    })
+                    .await
+                    .store(what)
+            }
+            Database::Postgres(pool) => sqlx::query_scalar(sql)
+                .bind(first)
+                .bind(second)
+                .fetch_optional(pool)
+                .await
+                .store(what),
+        }
     }
 
     /// Forgets provider sessions last seen before `cutoff`.
     pub async fn forget_provider_sessions_before(&self, cutoff: i64) -> Result<(), StoreError> {
-        on_database!(&self.db, pool => sqlx::query("DELETE FROM provider_sessions WHERE at < $1")
-            .bind(cutoff)
-            .execute(pool)
-            .await
-            .map(|_| ()))
-        .store("Failed to forget old provider sessions")
+        const FORGET: &str = "DELETE FROM provider_sessions WHERE at < $1";
+        let what = "Failed to forget old provider sessions";
+        match &self.db {
+            Database::Sqlite(writer) => {
+                writer
+                    .run(move |db| db.prepare_cached(FORGET)?.execute(params![cutoff]))
+                    .await
+                    .store(what)?;
+            }
+            Database::Postgres(pool) => {
+                sqlx::query(FORGET)
+                    .bind(cutoff)
+                    .execute(pool)
+                    .await
+                    .store(what)?;
+            }
+        }
+        Ok(())
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        on_database!(&self.db, pool => sqlx::query("SELECT 1 FROM users LIMIT 1")
-            .execute(pool)
-            .await
-            .map(|_| ()))
-        .store("The user table is not reachable")
+        const PING: &str = "SELECT 1 FROM users LIMIT 1";
+        let what = "The user table is not reachable";
+        match &self.db {
+            Database::Sqlite(writer) => {
+                writer
+                    .run(|db| db.query_row(PING, [], |_| Ok(())).optional().map(|_| ()))
+                    .await
+                    .store(what)?;
+            }
+            Database::Postgres(pool) => {
+                sqlx::query(PING).execute(pool).await.store(what)?;
+            }
+        }
+        Ok(())
     }
 }
 
