@@ -30,8 +30,12 @@ pub struct Db {
 type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
 
 /// The one connection that writes, owned by a thread of its own that runs jobs in the
-/// order they come, calling SQLite directly (rusqlite, over the same SQLite library sqlx
-/// links). Cheap to clone.
+/// order they come, calling SQLite directly through rusqlite. Cheap to clone.
+///
+/// rusqlite and sqlx share one `libsqlite3-sys`, so one SQLite runs in the process: two
+/// copies would not see each other's file locks, and the readers could read pages the
+/// writer is changing. Cargo guarantees it (a native library may be linked by one package
+/// only), so upgrading one of the two without the other fails to resolve.
 ///
 /// Why not sqlx here: sqlx runs each statement on the connection's own thread and hands
 /// the answer back to the async task, and a pooled connection is pinged on its way back
