@@ -5,7 +5,6 @@
 
 use rusqlite::params;
 use shared::api::{AuditEvent, AuditKind};
-use tokio::sync::{mpsc, oneshot};
 
 use crate::storage::{Database, StoreError, StoreResultExt as _};
 
@@ -58,51 +57,25 @@ fn kind_from_name(name: &str) -> Option<AuditKind> {
     .find(|k| kind_name(*k) == name)
 }
 
-/// Most events written by one statement.
-const MAX_BATCH: usize = 64;
-
 /// Where events go. Cheap to clone.
 #[derive(Clone)]
 pub struct Audit {
     /// `None` records to the log only (unit tests).
     db: Option<Database>,
-    /// To the task that writes events (see [`write_batches`]).
-    queue: Option<mpsc::Sender<Queued>>,
     clock: crate::clock::Clock,
 }
 
-/// An event on its way to the database, and who waits for it to be written.
-struct Queued {
-    row: Row,
-    written: oneshot::Sender<()>,
-}
-
-/// One row of `audit_events`.
-struct Row {
-    at: i64,
-    kind: AuditKind,
-    event: Event,
-}
-
 impl Audit {
-    /// Records into `db` through a task spawned on the current runtime.
     pub fn new(db: Database, clock: crate::clock::Clock) -> Self {
-        let (queue, waiting) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(write_batches(db.clone(), waiting));
         Self {
             db: Some(db),
-            queue: Some(queue),
             clock,
         }
     }
 
     /// Events go to the log only.
     pub fn log_only(clock: crate::clock::Clock) -> Self {
-        Self {
-            db: None,
-            queue: None,
-            clock,
-        }
+        Self { db: None, clock }
     }
 
     /// Records `event`. A failed write is logged, never an error for the request that
@@ -122,18 +95,13 @@ impl Audit {
             device = event.device.as_deref(),
             "audit event"
         );
-        let Some(queue) = &self.queue else {
+        let Some(db) = &self.db else {
             return;
         };
-        // Wait until it is written, as a direct insert would: the event is in the table
-        // before the response that caused it leaves (another instance may read it next).
-        let (written, done) = oneshot::channel();
-        let queued = Queued {
-            row: Row { at, kind, event },
-            written,
-        };
-        if queue.send(queued).await.is_err() || done.await.is_err() {
-            tracing::warn!("an audit event was not stored: its writer has stopped");
+        // Written before the response that caused it leaves: another instance may read
+        // the activity list next.
+        if let Err(e) = insert(db, at, kind, event).await {
+            tracing::warn!(error = ?e, "an audit event was not stored");
         }
     }
 
@@ -218,67 +186,41 @@ impl Audit {
     }
 }
 
-/// Writes queued events, all that are waiting (up to [`MAX_BATCH`]) in one statement:
-/// under load many requests record at once, and each statement is one turn of the
-/// database's single writer (SQLite) or one round trip (PostgreSQL). A lone event is
-/// written at once, as before. Runs until every [`Audit`] is dropped.
-async fn write_batches(db: Database, mut waiting: mpsc::Receiver<Queued>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (rows, waiters): (Vec<Row>, Vec<_>) =
-            batch.drain(..).map(|q| (q.row, q.written)).unzip();
-        let written = insert_rows(&db, rows).await;
-        if let Err(e) = written {
-            tracing::warn!(error = ?e, events = waiters.len(), "audit events were not stored");
-        }
-        for waiter in waiters {
-            let _ = waiter.send(());
-        }
-    }
-}
-
 const INSERT: &str =
-    "INSERT INTO audit_events (at, user_id, session_id, kind, reason, client_ip, device) ";
+    "INSERT INTO audit_events (at, user_id, session_id, kind, reason, client_ip, device)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-/// Stores `rows` in one transaction (SQLite) or one statement (PostgreSQL).
-async fn insert_rows(db: &Database, rows: Vec<Row>) -> Result<(), StoreError> {
-    let what = "Failed to write audit events";
+/// Stores one event.
+async fn insert(db: &Database, at: i64, kind: AuditKind, e: Event) -> Result<(), StoreError> {
+    let what = "Failed to write an audit event";
     match db {
         Database::Sqlite(writer) => writer
             .run(move |db| {
-                let tx = db.transaction()?;
-                {
-                    let mut insert = tx
-                        .prepare_cached(&format!("{INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"))?;
-                    for r in &rows {
-                        insert.execute(params![
-                            r.at,
-                            r.event.user_id,
-                            r.event.session_id,
-                            kind_name(r.kind),
-                            r.event.reason,
-                            r.event.client_ip,
-                            r.event.device
-                        ])?;
-                    }
-                }
-                tx.commit()
+                db.prepare_cached(INSERT)?.execute(params![
+                    at,
+                    e.user_id,
+                    e.session_id,
+                    kind_name(kind),
+                    e.reason,
+                    e.client_ip,
+                    e.device
+                ])
             })
             .await
+            .map(|_| ())
             .store(what),
-        Database::Postgres(pool) => {
-            let mut insert = sqlx::QueryBuilder::new(INSERT);
-            insert.push_values(&rows, |mut row, r| {
-                row.push_bind(r.at)
-                    .push_bind(r.event.user_id)
-                    .push_bind(r.event.session_id.as_deref())
-                    .push_bind(kind_name(r.kind))
-                    .push_bind(r.event.reason)
-                    .push_bind(r.event.client_ip.as_deref())
-                    .push_bind(r.event.device.as_deref());
-            });
-            insert.build().execute(pool).await.map(|_| ()).store(what)
-        }
+        Database::Postgres(pool) => sqlx::query(INSERT)
+            .bind(at)
+            .bind(e.user_id)
+            .bind(&e.session_id)
+            .bind(kind_name(kind))
+            .bind(e.reason)
+            .bind(&e.client_ip)
+            .bind(&e.device)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .store(what),
     }
 }
 
@@ -314,8 +256,8 @@ mod tests {
             Database::Sqlite(db.write.clone()),
             crate::clock::Clock::default(),
         );
-        // More than one batch, all waiting at the same time.
-        let n = MAX_BATCH * 3 + 5;
+        // Many at the same time, as under load.
+        let n = 197;
         let recorded = (0..n).map(|i| {
             audit.record(Event {
                 user_id: Some(i as i64),
