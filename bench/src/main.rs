@@ -260,20 +260,7 @@ async fn main() -> anyhow::Result<()> {
         callback,
     };
     if wanted("signin") {
-        let mut ours = Vec::new();
-        let mut theirs = Vec::new();
-        for _ in 0..ROUNDS {
-            let window = Duration::from_secs(SIGN_IN_SECONDS);
-            ours.push(
-                signin::run(
-                    Target::Product { base: base.clone() },
-                    SIGN_IN_CONCURRENCY,
-                    window,
-                )
-                .await?,
-            );
-            theirs.push(signin::run(provider.clone(), SIGN_IN_CONCURRENCY, window).await?);
-        }
+        let (ours, theirs) = sign_in_rounds(&base, &provider).await?;
         report.sign_in("signin", "Sign-in throughput", &ours, &theirs);
     }
     let signed_in_store = report::store_bytes(&env.data_dir.join("bff.sqlite3")).await?;
@@ -281,22 +268,7 @@ async fn main() -> anyhow::Result<()> {
 
     if wanted("signin_redis") {
         eprintln!("bench: sign-in throughput on Redis + PostgreSQL");
-        let mut ours = Vec::new();
-        let mut theirs = Vec::new();
-        for _ in 0..ROUNDS {
-            let window = Duration::from_secs(SIGN_IN_SECONDS);
-            ours.push(
-                signin::run(
-                    Target::Product {
-                        base: redis_base.clone(),
-                    },
-                    SIGN_IN_CONCURRENCY,
-                    window,
-                )
-                .await?,
-            );
-            theirs.push(signin::run(provider.clone(), SIGN_IN_CONCURRENCY, window).await?);
-        }
+        let (ours, theirs) = sign_in_rounds(&redis_base, &provider).await?;
         report.sign_in(
             "signin_redis",
             "Sign-in throughput on Redis (sessions) + PostgreSQL (users)",
@@ -393,4 +365,23 @@ pub fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     e.write_all(bytes)?;
     Ok(e.finish()?)
+}
+
+/// [`ROUNDS`] sign-in runs against the product at `base`, each followed by one against
+/// the provider alone.
+async fn sign_in_rounds(
+    base: &str,
+    provider: &Target,
+) -> anyhow::Result<(Vec<signin::SignIns>, Vec<signin::SignIns>)> {
+    let window = Duration::from_secs(SIGN_IN_SECONDS);
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..ROUNDS {
+        let product = Target::Product {
+            base: base.to_owned(),
+        };
+        ours.push(signin::run(product, SIGN_IN_CONCURRENCY, window).await?);
+        theirs.push(signin::run(provider.clone(), SIGN_IN_CONCURRENCY, window).await?);
+    }
+    Ok((ours, theirs))
 }

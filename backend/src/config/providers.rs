@@ -109,20 +109,17 @@ pub fn from_env(
             by_id.entry(id).or_default().insert(field, value);
         }
     }
-    let mut providers = Vec::new();
-    let mut errors = Vec::new();
-    for (id, mut fields) in by_id {
+    every_entry(by_id.into_iter().map(|(id, mut fields)| {
         let source = format!("OIDC_{}_*", id.to_ascii_uppercase().replace('-', "_"));
         let mut take = |field: &'static str| fields.remove(field);
         let (Some(issuer), Some(client_id), Some(client_secret)) =
             (take("_ISSUER"), take("_CLIENT_ID"), take("_CLIENT_SECRET"))
         else {
-            errors.push(format!(
+            return Err(format!(
                 "{source}: ISSUER, CLIENT_ID and CLIENT_SECRET must all be set"
             ));
-            continue;
         };
-        match entry(
+        entry(
             &source,
             id,
             take("_NAME"),
@@ -130,15 +127,19 @@ pub fn from_env(
             client_id,
             client_secret,
             take("_SCOPES"),
-        ) {
-            Ok(provider) => providers.push(provider),
-            Err(e) => errors.push(e),
-        }
-    }
+        )
+    }))
+}
+
+/// The providers if every entry is good, or one line per bad entry.
+fn every_entry(
+    entries: impl Iterator<Item = Result<OidcSettings, String>>,
+) -> Result<Vec<OidcSettings>, Vec<String>> {
+    let (providers, errors): (Vec<_>, Vec<_>) = entries.partition(Result::is_ok);
     if errors.is_empty() {
-        Ok(providers)
+        Ok(providers.into_iter().filter_map(Result::ok).collect())
     } else {
-        Err(errors)
+        Err(errors.into_iter().filter_map(Result::err).collect())
     }
 }
 
@@ -152,28 +153,17 @@ pub fn from_file(path: &Path) -> Result<Vec<OidcSettings>, Vec<String>> {
             e.message().lines().next().unwrap_or("not valid TOML")
         )]
     })?;
-    let mut providers = Vec::new();
-    let mut errors = Vec::new();
-    for (n, e) in file.oidc.into_iter().enumerate() {
-        let source = format!("{source} entry {}", n + 1);
-        match entry(
-            &source,
+    every_entry(file.oidc.into_iter().enumerate().map(|(n, e)| {
+        entry(
+            &format!("{source} entry {}", n + 1),
             e.id,
             e.name,
             &e.issuer,
             e.client_id,
             e.client_secret,
             e.scopes,
-        ) {
-            Ok(provider) => providers.push(provider),
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(providers)
-    } else {
-        Err(errors)
-    }
+        )
+    }))
 }
 
 #[cfg(test)]

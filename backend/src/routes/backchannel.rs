@@ -7,9 +7,9 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt as _;
 use shared::api::SignOutReason;
 
+use super::json::read_capped;
 use crate::error::ApiError;
 use crate::oauth::LogoutRequest;
 use crate::security::MAX_BODY;
@@ -23,7 +23,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     provider: web::Path<String>,
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let provider = state
         .providers
@@ -40,15 +40,7 @@ pub async fn logout(
             "The logout token must be sent as a form.".into(),
         ));
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|_| ApiError::InvalidRequest("The request body could not be read.".into()))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(ApiError::PayloadTooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_capped(payload, MAX_BODY).await?;
     let token = url::form_urlencoded::parse(&body)
         .find(|(name, _)| name == "logout_token")
         .map(|(_, value)| value.into_owned())

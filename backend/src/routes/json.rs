@@ -32,18 +32,24 @@ pub async fn read_json_or_default<T: DeserializeOwned + Default>(
 }
 
 /// The body, up to [`MAX_BODY`], if it says it is JSON.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-) -> Result<web::BytesMut, ApiError> {
+async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<web::BytesMut, ApiError> {
     if !is_json(req.headers()) {
         return Err(ApiError::CsrfFailed("content type is not application/json"));
     }
+    read_capped(payload, MAX_BODY).await
+}
+
+/// The whole body, refused with 413 as soon as it grows past `limit` (never buffered
+/// beyond it).
+pub async fn read_capped(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk
             .map_err(|_| ApiError::InvalidRequest("The request body could not be read.".into()))?;
-        if body.len() + chunk.len() > MAX_BODY {
+        if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge);
         }
         body.extend_from_slice(&chunk);

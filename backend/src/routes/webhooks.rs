@@ -8,13 +8,13 @@
 //! replayed, validly signed delivery must not end sessions made since).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt as _;
 use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use sha2::Sha256;
 use shared::api::{SignOutReason, GITHUB};
 
+use super::json::read_capped;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -38,20 +38,12 @@ struct Sender {
 pub async fn github(
     req: HttpRequest,
     state: web::Data<AppState>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let Some(secret) = state.webhook_secret.as_ref() else {
         return Err(ApiError::NotFound);
     };
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|_| ApiError::InvalidRequest("The request body could not be read.".into()))?;
-        if body.len() + chunk.len() > MAX_DELIVERY {
-            return Err(ApiError::PayloadTooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_capped(payload, MAX_DELIVERY).await?;
     let signature = req
         .headers()
         .get("x-hub-signature-256")

@@ -74,11 +74,24 @@ fn keyed(row: &rusqlite::Row<'_>) -> rusqlite::Result<(SessionKey, Record)> {
     ))
 }
 
-const INSERT: &str = concat!(
-    "INSERT INTO sessions (",
-    columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-);
+/// Stores a new session row (on the writer).
+fn insert_row(db: &rusqlite::Connection, key: &SessionKey, r: &Record) -> rusqlite::Result<usize> {
+    db.prepare_cached(concat!(
+        "INSERT INTO sessions (",
+        columns!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    ))?
+    .execute(params![
+        &key.0[..],
+        r.public_id,
+        r.user_id,
+        r.data,
+        r.version,
+        r.created_at,
+        r.last_seen,
+        r.expires_at
+    ])
+}
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -101,16 +114,7 @@ impl SessionStore for SqliteStore {
     async fn insert(&self, key: &SessionKey, r: &Record) -> Result<(), StoreError> {
         let (key, r) = (*key, r.clone());
         self.write("Failed to insert a session", move |db| {
-            db.prepare_cached(INSERT)?.execute(params![
-                &key.0[..],
-                r.public_id,
-                r.user_id,
-                r.data,
-                r.version,
-                r.created_at,
-                r.last_seen,
-                r.expires_at
-            ])
+            insert_row(db, &key, &r)
         })
         .await?;
         Ok(())
@@ -196,16 +200,7 @@ impl SessionStore for SqliteStore {
                     r.expires_at
                 ])?;
             if changed == 0 {
-                db.prepare_cached(INSERT)?.execute(params![
-                    &new.0[..],
-                    r.public_id,
-                    r.user_id,
-                    r.data,
-                    r.version,
-                    r.created_at,
-                    r.last_seen,
-                    r.expires_at
-                ])?;
+                insert_row(db, &new, &r)?;
             }
             Ok(())
         })
