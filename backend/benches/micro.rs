@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use backend::crypto::KeyRing;
-use backend::session::{MemoryStore, Record, SessionId, SessionStore, SqliteStore};
+use backend::session::SessionId;
+use backend::store::sqlite::SqliteSessions;
+use backend::store::{Record, SessionRecords};
 use criterion::{criterion_group, criterion_main, Criterion};
 use shared::pkce::{self, CodeVerifier};
 
@@ -47,22 +49,19 @@ fn store_benches(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.sqlite3").display());
-    let db = rt
-        .block_on(backend::storage::sqlite::connect(&url))
-        .unwrap();
+    let db = rt.block_on(backend::store::sqlite::connect(&url)).unwrap();
     let record = Record {
         public_id: "Qk9ZrW1c2Vx0aXJtYWRl".into(),
-        user_id: Some(1),
+        person: Some("github:583231".into()),
+        provider_sid: None,
         data: r#"{"user":{"id":1,"provider":"github","provider_user_id":"583231","login":"octocat","name":"The Octocat","email":"octocat@github.com","avatar_url":"https://avatars.githubusercontent.com/u/583231?v=4","profile_url":"https://github.com/octocat"},"tokens":{"access":"v2.0a1b2c3d.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},"device":"Chrome on Linux"}"#.into(),
         version: 1,
         created_at: 1,
         last_seen: 1,
         expires_at: i64::MAX,
     };
-    let stores: [(&str, Arc<dyn SessionStore>); 2] = [
-        ("sqlite", Arc::new(SqliteStore::new(db))),
-        ("memory", Arc::new(MemoryStore::default())),
-    ];
+    let stores: [(&str, Arc<dyn SessionRecords>); 1] =
+        [("sqlite", Arc::new(SqliteSessions::new(db)))];
     for (name, store) in stores {
         let key = SessionId::generate().key();
         rt.block_on(store.insert(&key, &record)).unwrap();

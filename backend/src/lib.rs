@@ -1,25 +1,28 @@
-//! The backend-for-frontend: GitHub sign-in with PKCE, server-side sessions, a JSON API.
+//! The backend-for-frontend: sign-in with PKCE, server-side sessions, a JSON API.
+//!
+//! Rooms, each importing only rooms below it (`cargo xtask test` checks this):
+//!
+//! | room | holds |
+//! |---|---|
+//! | `app` | wiring: start-up, the sweep, the program |
+//! | `web` | the only room that imports actix-web: routes, extractors, CSRF, cookie, body limits, the layer |
+//! | `auth` | the rules: sign-in, sign-out, access re-checks, the token service |
+//! | `session`, `providers` | the session model; GitHub and OpenID Connect |
+//! | `users`, `audit` | people and their security events |
+//! | `store` | the only room that imports a database driver: small traits, one contract suite each |
+//! | `crypto`, `clock`, `config`, `metrics`, `telemetry`, `device` | the ground floor |
 
-pub mod access;
+pub mod app;
 pub mod audit;
-pub mod cli;
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod dev_provider;
 pub mod device;
-pub mod error;
 pub mod metrics;
-pub mod middleware;
-pub mod oauth;
-pub mod routes;
-pub mod security;
+pub mod providers;
 pub mod session;
-pub mod startup;
-pub mod state;
-pub mod static_assets;
-pub mod storage;
-pub mod sweep;
+pub mod store;
 pub mod telemetry;
-pub mod tokens;
 pub mod users;
+pub mod web;

@@ -1,5 +1,5 @@
-//! Starts the BFF (see `backend::cli`).
+//! Starts the BFF (see `backend::app::cli`).
 
 fn main() -> std::process::ExitCode {
-    backend::cli::main()
+    backend::app::cli::main()
 }

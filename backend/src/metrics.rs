@@ -1,5 +1,5 @@
-//! Prometheus metrics, served in the text format on their own listener (`METRICS_ADDR`,
-//! off by default). Off, recording costs one atomic load; on, one label lookup and an
+//! Prometheus metrics, recorded here and served in the text format on their own listener
+//! by the web room (`METRICS_ADDR`, off by default). Off, recording costs one atomic load; on, one label lookup and an
 //! atomic add per event.
 //!
 //! Exported: `http_requests` and `http_request_duration_seconds` by route pattern and
@@ -7,11 +7,9 @@
 //! by provider endpoint and outcome; `token_refreshes` by outcome;
 //! `session_cache_lookups` by result; `store_errors` by operation.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -248,34 +246,6 @@ pub fn store_error(operation: &'static str) {
             .get_or_create(&OperationLabels { operation })
             .inc();
     }
-}
-
-/// Serves `GET /metrics` on `addr` (its own listener: the public one never shows it).
-/// Returns the server, to run beside the application, and the port bound.
-pub fn serve(addr: SocketAddr) -> anyhow::Result<(actix_web::dev::Server, u16)> {
-    let metrics = enable();
-    let listener = std::net::TcpListener::bind(addr)
-        .map_err(|e| anyhow::anyhow!("METRICS_ADDR: cannot listen on {addr}: {e}"))?;
-    let port = listener.local_addr()?.port();
-    let server = HttpServer::new(move || {
-        let metrics = metrics.clone();
-        App::new().route(
-            "/metrics",
-            web::get().to(move || {
-                let metrics = metrics.clone();
-                async move {
-                    HttpResponse::Ok()
-                        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-                        .body(metrics.render())
-                }
-            }),
-        )
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)?
-    .run();
-    Ok((server, port))
 }
 
 #[cfg(test)]

@@ -102,6 +102,35 @@ pub struct User {
     pub profile_url: Option<String>,
 }
 
+/// What a provider says about the person who signed in: a [`User`] before this product
+/// gave them an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub provider: String,
+    pub provider_user_id: String,
+    pub login: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub avatar_url: Option<String>,
+    pub profile_url: Option<String>,
+}
+
+impl Profile {
+    /// The person, with the id this product keeps for them.
+    pub fn with_id(self, id: i64) -> User {
+        User {
+            id,
+            provider: self.provider,
+            provider_user_id: self.provider_user_id,
+            login: self.login,
+            name: self.name,
+            email: self.email,
+            avatar_url: self.avatar_url,
+            profile_url: self.profile_url,
+        }
+    }
+}
+
 /// One repository of the signed-in user (`GET /api/me/repos`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repo {

@@ -9,14 +9,14 @@
 //!
 //! Valid while this process is the only writer of the store (the SQLite default), or
 //! while every other writer's changes reach [`SessionCache::invalidate`] (Redis, through
-//! `invalidation.rs`, which switches the cache off whenever that channel is down).
+//! `Sessions::follow`, which switches the cache off whenever that channel is down).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use super::id::SessionKey;
 use super::Session;
+use crate::store::SessionKey;
 
 /// A cached session, parsed (cloning it copies two `Arc`s).
 pub type Cached = Session;
@@ -49,7 +49,7 @@ impl SessionCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Switches the cache on or off (see `invalidation.rs`).
+    /// Switches the cache on or off (see `Sessions::follow`).
     pub fn set_active(&self, active: bool) {
         self.active.store(active, Ordering::SeqCst);
     }
@@ -137,7 +137,6 @@ mod tests {
         Session {
             key: key(0),
             public_id: Arc::from("p"),
-            user_id: None,
             data: Arc::default(),
             version: 1,
             created_at: 1,

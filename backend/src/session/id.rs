@@ -5,6 +5,8 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::store::SessionKey;
+
 /// The cookie value. A bearer credential: redacted `Debug`, no `Display`, not `Clone`,
 /// wiped from memory when dropped.
 #[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
@@ -22,8 +24,18 @@ impl SessionId {
 
     /// The store key: SHA-256 of the id, so a leaked store holds no usable cookies.
     pub fn key(&self) -> SessionKey {
-        SessionKey::of(&self.0)
+        key_of(&self.0)
     }
+}
+
+impl std::fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionId([redacted])")
+    }
+}
+
+fn key_of(id: &str) -> SessionKey {
+    SessionKey(Sha256::digest(id.as_bytes()).into())
 }
 
 fn is_well_formed(value: &str) -> bool {
@@ -33,27 +45,11 @@ fn is_well_formed(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-impl std::fmt::Debug for SessionId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionId([redacted])")
-    }
-}
-
-/// What the store indexes sessions by.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct SessionKey(pub [u8; 32]);
-
-impl SessionKey {
-    fn of(id: &str) -> Self {
-        Self(Sha256::digest(id.as_bytes()).into())
-    }
-
-    /// The key named by a raw cookie value, if it is shaped like one of our ids (43
-    /// base64url characters); anything else is treated as no cookie at all, without
-    /// touching the store.
-    pub fn from_cookie_value(value: &str) -> Option<Self> {
-        is_well_formed(value).then(|| Self::of(value))
-    }
+/// The key named by a raw cookie value, if it is shaped like one of our ids (43
+/// base64url characters); anything else is treated as no cookie at all, without
+/// touching the store.
+pub fn key_from_cookie(value: &str) -> Option<SessionKey> {
+    is_well_formed(value).then(|| key_of(value))
 }
 
 /// 32 random bytes, base64url: session ids and OAuth `state` values.
@@ -81,9 +77,15 @@ mod tests {
     fn ids_are_redacted_and_well_formed() {
         let id = SessionId::generate();
         assert_eq!(format!("{id:?}"), "SessionId([redacted])");
-        assert_eq!(SessionKey::from_cookie_value(id.secret()), Some(id.key()));
-        assert!(SessionKey::from_cookie_value("short").is_none());
-        assert!(SessionKey::from_cookie_value(&"!".repeat(43)).is_none());
+        assert_eq!(key_from_cookie(id.secret()), Some(id.key()));
+        assert!(key_from_cookie("short").is_none());
+        assert!(key_from_cookie(&"!".repeat(43)).is_none());
         assert_ne!(id.key(), SessionId::generate().key());
+    }
+
+    #[test]
+    fn the_cookie_value_is_wiped_from_memory_when_dropped() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<SessionId>();
     }
 }

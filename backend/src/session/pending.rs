@@ -1,14 +1,12 @@
 //! Pending sign-ins: started by `POST /api/auth/login`, consumed exactly once by the
 //! callback. The PKCE verifier is sealed and bound to the session and the state.
 
-use actix_web::cookie::Cookie;
 use shared::constant_time_eq;
 use shared::pkce::CodeVerifier;
 
-use super::{random_token, Modified, Session, SessionData, SessionKey, Sessions};
+use super::{random_token, Issued, Modified, Session, SessionData, SessionKey, Sessions};
 use crate::crypto::KeyRing;
-use crate::error::ApiError;
-use crate::storage::StoreError;
+use crate::store::StoreError;
 
 /// At most this many sign-ins may be pending in one browser (several tabs).
 pub const MAX_PENDING: usize = 5;
@@ -22,6 +20,19 @@ pub struct NewLogin {
     pub verifier: CodeVerifier,
     pub nonce: Option<String>,
     pub return_to: String,
+}
+
+/// Why no pending sign-in could be taken.
+#[derive(thiserror::Error, Debug)]
+pub enum PendingError {
+    /// No sign-in with this state was started in this browser session (or it was used).
+    #[error("unknown or already used state")]
+    Unknown,
+    /// It was started more than [`PENDING_TTL_SECS`] ago.
+    #[error("the sign-in attempt expired")]
+    Expired,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// A pending sign-in taken out of its session by the callback.
@@ -56,7 +67,7 @@ impl Sessions {
         &self,
         existing: Option<&Session>,
         login: NewLogin,
-    ) -> Result<(String, Option<Cookie<'static>>), StoreError> {
+    ) -> Result<(String, Option<Issued>), StoreError> {
         let state = random_token();
         let now = self.now();
         let pending = |public_id: &str| super::PendingLogin {
@@ -88,13 +99,13 @@ impl Sessions {
             }
             // The session ended meanwhile: start a fresh one below.
         }
-        let (_, cookie) = self
-            .create_with(|public_id| SessionData {
+        let (_, issued) = self
+            .create_in_place_of(None, |public_id| SessionData {
                 pending: vec![pending(public_id)],
                 ..SessionData::default()
             })
             .await?;
-        Ok((state, Some(cookie)))
+        Ok((state, Some(issued)))
     }
 
     /// Takes the pending sign-in with `state` out of the session named by `key`, in one
@@ -104,8 +115,8 @@ impl Sessions {
         &self,
         key: Option<SessionKey>,
         state: &str,
-    ) -> Result<TakenLogin, ApiError> {
-        let key = key.ok_or(ApiError::InvalidState)?;
+    ) -> Result<TakenLogin, PendingError> {
+        let key = key.ok_or(PendingError::Unknown)?;
         let outcome = self
             .modify(&key, |data, _| {
                 let index = data
@@ -117,10 +128,10 @@ impl Sessions {
             .await?;
         let (session, pending) = match outcome {
             Modified::Done(session, pending) => (session, pending),
-            Modified::Gone | Modified::Unchanged => return Err(ApiError::InvalidState),
+            Modified::Gone | Modified::Unchanged => return Err(PendingError::Unknown),
         };
         if self.now() - pending.created_at > PENDING_TTL_SECS {
-            return Err(ApiError::StateExpired);
+            return Err(PendingError::Expired);
         }
         let verifier = self
             .keys
@@ -129,8 +140,9 @@ impl Sessions {
                 &super::PendingLogin::owner(&session.public_id, &pending.state),
                 &pending.sealed_verifier,
             )
-            .map_err(|_| ApiError::InvalidState)
-            .and_then(|v| CodeVerifier::parse(v.to_string()).map_err(|_| ApiError::InvalidState))?;
+            .ok()
+            .and_then(|v| CodeVerifier::parse(v.to_string()).ok())
+            .ok_or(PendingError::Unknown)?;
         Ok(TakenLogin {
             session,
             provider: pending.provider,

@@ -2,5 +2,5 @@
 //! (several behind one origin, killed halfway through a sign-in).
 
 fn main() -> std::process::ExitCode {
-    backend::cli::main()
+    backend::app::cli::main()
 }

@@ -2,7 +2,7 @@
 //! and the router must never disagree about which handler a request reaches.
 
 use crate::helpers::{raw_http, spawn_app, status_of};
-use backend::session::COOKIE_NAME;
+use backend::web::cookie::COOKIE_NAME;
 
 /// Ways to spell a path that a router may decode, merge or resolve into the real one.
 fn spellings(path: &str) -> Vec<String> {

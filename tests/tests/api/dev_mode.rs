@@ -1,6 +1,6 @@
 //! With no GitHub credentials the BFF starts its own emulator and says so.
 
-use backend::startup::Application;
+use backend::app::Application;
 
 use crate::helpers::{logs, test_settings, Browser};
 

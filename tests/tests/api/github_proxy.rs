@@ -94,7 +94,7 @@ async fn anything_not_allowed_is_404_and_never_reaches_github() {
     ] {
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}={cookie}\r\nConnection: close\r\n\r\n",
-            backend::session::COOKIE_NAME
+            backend::web::cookie::COOKIE_NAME
         );
         let answer = raw_http(app.port(), request.as_bytes()).await;
         assert_eq!(status_of(&answer), 404, "{path}: {answer}");
@@ -130,7 +130,7 @@ async fn the_browsers_cookies_never_go_upstream() {
         "cookie",
         format!(
             "{}={}; other=1",
-            backend::session::COOKIE_NAME,
+            backend::web::cookie::COOKIE_NAME,
             app.browser.session_cookie().unwrap()
         ),
     );

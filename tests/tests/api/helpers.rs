@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
+use backend::app::{Application, Sweeper};
 use backend::clock::Clock;
 use backend::config::Settings;
-use backend::startup::{Application, Sweeper};
 use emulator::{AppRegistration, Emulator};
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Response, StatusCode};
@@ -507,7 +507,7 @@ impl Browser {
     }
 
     pub fn session_cookie(&self) -> Option<String> {
-        self.cookie(backend::session::COOKIE_NAME)
+        self.cookie(backend::web::cookie::COOKIE_NAME)
     }
 
     /// Keeps cookies from `Set-Cookie` (a removal empties the slot), like a browser on
@@ -798,7 +798,7 @@ pub fn raw_api_post(path: &str, cookie: &str, body: &Value) -> String {
         "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-CSRF: 1\r\nOrigin: {PUBLIC_URL}\r\n\
          Content-Type: application/json\r\nCookie: {}={cookie}\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n{body}",
-        backend::session::COOKIE_NAME,
+        backend::web::cookie::COOKIE_NAME,
         body.len()
     )
 }
@@ -807,7 +807,7 @@ pub fn raw_api_post(path: &str, cookie: &str, body: &Value) -> String {
 pub fn raw_api_get(path: &str, cookie: &str) -> String {
     format!(
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}={cookie}\r\nConnection: close\r\n\r\n",
-        backend::session::COOKIE_NAME
+        backend::web::cookie::COOKIE_NAME
     )
 }
 

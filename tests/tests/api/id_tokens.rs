@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use backend::startup::Application;
+use backend::app::Application;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::helpers::{logs, pkce_pair, spawn_app};
-use backend::session::COOKIE_NAME;
+use backend::web::cookie::COOKIE_NAME;
 
 #[tokio::test]
 async fn the_session_cookie_has_every_protective_attribute() {

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::helpers::{
     assert_error, raw_api_post, simultaneous, spawn_app, spawn_app_with, status_of, Options,
 };
-use backend::session::COOKIE_NAME;
+use backend::web::cookie::COOKIE_NAME;
 
 #[tokio::test]
 async fn sessions_survive_a_backend_restart() {

@@ -169,7 +169,7 @@ async fn two_instances_behind_one_origin_behave_as_one() {
     assert_eq!(on_b.logout().await.status(), 204);
     let replay = on_a.send(on_a.raw().get(format!("{a}/api/me")).header(
         "cookie",
-        format!("{}={cookie}", backend::session::COOKIE_NAME),
+        format!("{}={cookie}", backend::web::cookie::COOKIE_NAME),
     ));
     assert_error(replay.await, 401, "unauthenticated").await;
 

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::{assert_error, spawn_app};
-use backend::session::COOKIE_NAME;
+use backend::web::cookie::COOKIE_NAME;
 
 #[tokio::test]
 async fn a_person_signs_in_reads_their_data_and_signs_out() {

@@ -87,7 +87,7 @@ async fn a_client_that_hangs_up_mid_refresh_does_not_lose_the_successor() {
         .get(app.url("/api/me/repos"))
         .header(
             "cookie",
-            format!("{}={cookie}", backend::session::COOKIE_NAME),
+            format!("{}={cookie}", backend::web::cookie::COOKIE_NAME),
         )
         .send()
         .await;

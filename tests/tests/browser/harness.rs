@@ -7,8 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backend::app::Application;
 use backend::clock::Clock;
-use backend::startup::Application;
 use emulator::{AppRegistration, Emulator};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};

@@ -1,0 +1,351 @@
+//! Wiring: builds the whole application (stores, providers, services, HTTP server) for
+//! `main` and the tests alike. It binds its own listener, so tests use port 0 and ask
+//! for `port()`. Nothing here decides anything a request could change.
+
+pub mod cli;
+mod dev_provider;
+mod sweep;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use url::Url;
+
+use self::dev_provider::DevProvider;
+use crate::audit::Audit;
+use crate::auth::{Auth, SignOut, TokenService};
+use crate::clock::Clock;
+use crate::config::{ClientCredentials, Settings};
+use crate::crypto::{load_or_create_key_file, KeyRing};
+use crate::providers::github::GitHubConfig;
+use crate::providers::oidc::OidcProvider;
+use crate::providers::{GitHub, Provider, Providers};
+use crate::session::{Lifetimes, Sessions};
+use crate::store::Stores;
+use crate::users::Users;
+use crate::web::limit::{per_minute, IpRateLimiter};
+use crate::web::state::{AppState, Limits};
+use crate::web::static_assets::StaticAssets;
+
+/// New pre-auth sessions one client may make: a burst of PREAUTH_SESSIONS_PER_CLIENT,
+/// then one every 30 s, so with the default of 20 at most 40 exist per client at any
+/// time (each lives ten minutes).
+const PREAUTH_EVERY: Duration = Duration::from_secs(30);
+
+pub struct Application {
+    port: u16,
+    metrics_port: Option<u16>,
+    server: Server,
+    state: web::Data<AppState>,
+    dev_provider: Option<DevProvider>,
+    /// `AUDIT_RETENTION_DAYS`, for the sweep.
+    audit_retention_days: u64,
+    /// Background tasks that end with the server.
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::default()).await
+    }
+
+    /// Like [`Application::build`] with a clock tests can move forward.
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| {
+                format!(
+                    "Failed to listen on {}:{} (HOST, PORT)",
+                    settings.server.host, settings.server.port
+                )
+            })?;
+        Self::build_on(settings, listener, clock).await
+    }
+
+    /// Builds on a listener the caller already bound (tests that must know the port
+    /// before the app exists, e.g. to register the callback URL with a provider).
+    pub async fn build_on(
+        mut settings: Settings,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
+        if settings.server.public_url.is_none() {
+            // With PORT=0 the default public URL must name the port actually bound.
+            settings.server.port = port;
+        }
+        settings.check().map_err(anyhow::Error::msg)?;
+        create_private_dir(&settings.server.data_dir)?;
+        let stores = Stores::open(&settings).await?;
+        let keys = match &settings.stores.token_keys {
+            Some(value) => KeyRing::parse(value.expose_secret())?,
+            None => load_or_create_key_file(&settings.server.data_dir)?,
+        };
+
+        let (github, dev_provider) = if settings.github_enabled() {
+            let (config, dev_provider) = provider_config(&settings)?;
+            (
+                Some(Arc::new(GitHub::new(config, clock.clone())?)),
+                dev_provider,
+            )
+        } else {
+            (None, None)
+        };
+        let dev_mode = dev_provider.is_some();
+        let mut list: Vec<Arc<dyn Provider>> = Vec::new();
+        let mut picture_origins = Vec::new();
+        if let Some(github) = &github {
+            list.push(github.clone());
+            picture_origins.push(github.oauth_origin());
+        }
+        for oidc in &settings.oidc {
+            picture_origins.push(oidc.issuer.origin().ascii_serialization());
+            let provider = OidcProvider::discover(
+                oidc.clone(),
+                settings.redirect_uri(),
+                settings.provider_timeout,
+                clock.clone(),
+            )
+            .await?;
+            list.push(Arc::new(provider));
+        }
+        let providers = Providers::new(list);
+        let assets = match &settings.server.static_dir {
+            Some(dir) => Some(web::Data::new(StaticAssets::load(dir, &picture_origins)?)),
+            None => None,
+        };
+
+        let audit = Audit::new(stores.audit.clone(), clock.clone());
+        let sessions = Sessions::new(
+            stores.sessions.clone(),
+            Arc::new(keys),
+            clock,
+            Lifetimes {
+                idle_secs: settings.sessions.idle_secs,
+                absolute_secs: settings.sessions.absolute_secs,
+                cache_entries: settings.sessions.cache_entries,
+            },
+        );
+        let sign_out = SignOut::new(sessions.clone(), providers.clone(), audit.clone());
+        let tokens = TokenService::new(
+            sessions.clone(),
+            providers.clone(),
+            stores.leases.clone(),
+            sign_out.clone(),
+            settings.sessions.token_refresh_skew_secs,
+            settings.provider_timeout,
+        );
+        let mut background: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+        if settings.sessions.cache_entries > 0 {
+            background.extend(sessions.follow(&stores));
+        }
+        let trusted = settings.limits.trusted_proxies.clone();
+        let limiter = |name, (every, burst)| {
+            IpRateLimiter::new(stores.rate_counter(name, every, burst), trusted.clone())
+        };
+        let limits = Limits {
+            login: limiter("login", per_minute(settings.limits.auth_per_min)),
+            callback: limiter("callback", per_minute(settings.limits.auth_per_min)),
+            preauth: limiter(
+                "preauth",
+                (PREAUTH_EVERY, settings.limits.preauth_sessions_per_client),
+            ),
+        };
+        let state = web::Data::new(AppState {
+            auth: Auth {
+                sessions,
+                providers,
+                github,
+                users: Users::new(stores.users.clone()),
+                audit,
+                tokens,
+                sign_out,
+                seen: stores.seen.clone(),
+                membership_recheck_secs: settings.github.membership_recheck_secs,
+            },
+            public_origin: settings.public_origin(),
+            dev_mode,
+            store_kinds: stores.kinds,
+            limits,
+            webhook_secret: settings.github.webhook_secret.clone(),
+            proxy_allow: settings.github.proxy_allow.clone(),
+            trusted_proxies: settings.limits.trusted_proxies.clone(),
+        });
+        background.push(tokio::spawn(sweep::run(
+            state.clone(),
+            settings.audit_retention_days,
+        )));
+        let metrics_port = match settings.server.metrics_addr {
+            Some(addr) => {
+                let (server, port) = crate::web::metrics::serve(addr)?;
+                if !addr.ip().is_loopback() {
+                    tracing::warn!(%addr, "metrics are served on a non-loopback address");
+                }
+                background.push(tokio::spawn(async move {
+                    if let Err(e) = server.await {
+                        tracing::warn!(error = %e, "the metrics listener stopped");
+                    }
+                }));
+                Some(port)
+            }
+            None => None,
+        };
+
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            let mut app = App::new().app_data(app_state.clone());
+            if let Some(assets) = &assets {
+                app = app.app_data(assets.clone());
+            }
+            app.wrap(from_fn(crate::web::layer::layer))
+                .configure(crate::web::configure)
+        })
+        .listen(listener)?;
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers as usize);
+        }
+        let server = server.run();
+        tracing::info!(url = %settings.public_url(), dev_mode, "listening");
+        Ok(Self {
+            port,
+            metrics_port,
+            server,
+            state,
+            dev_provider,
+            audit_retention_days: settings.audit_retention_days,
+            background,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The port of the metrics listener, when `METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
+    /// The embedded emulator in dev mode.
+    #[cfg(feature = "dev-provider")]
+    pub fn emulator(&self) -> Option<&emulator::Emulator> {
+        self.dev_provider.as_ref().map(DevProvider::emulator)
+    }
+
+    pub fn dev_mode(&self) -> bool {
+        self.state.dev_mode
+    }
+
+    /// Runs the periodic clean-up once, now (tests call it instead of waiting).
+    pub fn sweeper(&self) -> Sweeper {
+        Sweeper {
+            state: self.state.clone(),
+            audit_retention_days: self.audit_retention_days,
+        }
+    }
+
+    /// A handle to stop the server (tests use it to restart on the same data).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        for task in &self.background {
+            task.abort();
+        }
+        if let Some(dev) = &self.dev_provider {
+            dev.stop().await;
+        }
+        result
+    }
+}
+
+/// Real GitHub when credentials are set; otherwise the development provider (dev mode).
+fn provider_config(settings: &Settings) -> anyhow::Result<(GitHubConfig, Option<DevProvider>)> {
+    let redirect_uri = settings.redirect_uri();
+    let config = |oauth_url: Url, api_url: Url, client: ClientCredentials| GitHubConfig {
+        oauth_url,
+        api_url,
+        client_id: client.id,
+        client_secret: client.secret,
+        redirect_uri: redirect_uri.clone(),
+        scopes: settings.github_scopes(),
+        timeout: settings.provider_timeout,
+        allow: settings.github.allow.clone(),
+    };
+    if let Some(client) = &settings.github.client {
+        let github = &settings.github;
+        return Ok((
+            config(
+                github.oauth_url.clone(),
+                github.api_url.clone(),
+                client.clone(),
+            ),
+            None,
+        ));
+    }
+    let dev = DevProvider::start(&redirect_uri)?;
+    let github = config(
+        dev.oauth_url.clone(),
+        dev.api_url.clone(),
+        dev.client.clone(),
+    );
+    Ok((github, Some(dev)))
+}
+
+/// Creates DATA_DIR readable by its owner only (it holds the database with people's
+/// emails, and the key file). An existing directory keeps the permissions it has.
+fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        warn_if_open_to_others(dir);
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("Failed to create DATA_DIR {}", dir.display()))
+}
+
+/// DATA_DIR holds people's emails and, in dev mode, the token key: say so when other
+/// users of the machine can look inside it.
+fn warn_if_open_to_others(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(dir) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    data_dir = %dir.display(),
+                    mode = format_args!("{mode:o}"),
+                    "DATA_DIR is open to other users; run chmod 700 on it"
+                );
+            }
+        }
+    }
+}
+
+/// A handle that runs the sweep on demand.
+#[derive(Clone)]
+pub struct Sweeper {
+    state: web::Data<AppState>,
+    audit_retention_days: u64,
+}
+
+impl Sweeper {
+    pub async fn run_once(&self) {
+        sweep::sweep_once(&self.state, self.audit_retention_days).await;
+    }
+}

@@ -1,0 +1,92 @@
+//! Access over time: a person let in by an allow-list (GitHub organisation, team or
+//! user list) is checked again, with their own token, at most every
+//! `MEMBERSHIP_RECHECK_SECS` while their session is used. Someone removed from the
+//! organisation is signed out on their next request after that. OpenID Connect
+//! sessions are checked the same way at the provider's userinfo endpoint, so a grant
+//! revoked there (or a refresh token no longer honoured) ends the session too.
+
+use shared::api::SignOutReason;
+
+use super::sign_out::{Ending, Revoke};
+use super::tokens::{CallError, TokenError};
+use super::Auth;
+use crate::providers::AllowCheck;
+use crate::session::{Modified, Session};
+use crate::store::StoreError;
+
+/// Why a signed-in session may not go on.
+#[derive(thiserror::Error, Debug)]
+pub enum AccessError {
+    /// Nobody is signed in (no session, or it ended).
+    #[error("not signed in")]
+    SignedOut,
+    /// The provider refused to renew the sign-in: the person must sign in again.
+    #[error("the provider refused to renew the sign-in")]
+    Expired,
+    /// An allow-list no longer lets the person in; the session has ended.
+    #[error("an allow-list refused this person")]
+    NotAllowed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Auth {
+    /// Asks the provider again when the last check is older than the re-check interval.
+    /// A provider that cannot be asked right now does not block the request: the check is
+    /// tried again on the next one.
+    pub(super) async fn recheck_if_due(&self, session: &Session) -> Result<(), AccessError> {
+        let Some(user) = session.user() else {
+            return Ok(());
+        };
+        let Some(provider) = self.providers.get(&user.provider) else {
+            return Ok(());
+        };
+        if !provider.rechecks_access() {
+            return Ok(());
+        }
+        let now = self.sessions.now();
+        let due = session
+            .data
+            .membership_checked_at
+            .is_none_or(|at| now - at >= self.membership_recheck_secs as i64);
+        if !due {
+            return Ok(());
+        }
+        let who = AllowCheck {
+            login: &user.login,
+            provider_user_id: &user.provider_user_id,
+        };
+        let verdict = self
+            .tokens
+            .with_token(session, |access| {
+                let who = &who;
+                async move { provider.still_allowed(&access, who).await }
+            })
+            .await;
+        match verdict {
+            Ok(true) => match self.sessions.confirm_access(&session.key, now).await? {
+                Modified::Gone => Err(AccessError::SignedOut),
+                _ => Ok(()),
+            },
+            Ok(false) => {
+                tracing::info!(
+                    user_id = user.id,
+                    "no longer on the allow-list; ending the session"
+                );
+                self.sign_out
+                    .end(
+                        session,
+                        &Ending::by_server(SignOutReason::NotAllowed, Revoke::Nothing),
+                    )
+                    .await?;
+                Err(AccessError::NotAllowed)
+            }
+            Err(CallError::Token(TokenError::Gone)) => Err(AccessError::SignedOut),
+            Err(CallError::Token(TokenError::Expired)) => Err(AccessError::Expired),
+            Err(e) => {
+                tracing::warn!(error = ?e, "could not re-check the allow-list; trying again later");
+                Ok(())
+            }
+        }
+    }
+}

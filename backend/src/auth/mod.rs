@@ -1,0 +1,103 @@
+//! The product's rules about who is signed in, with no HTTP in them: signing in
+//! (`sign_in.rs`), every way of signing out (`sign_out.rs`), access re-checks
+//! (`access.rs`) and usable provider tokens (`tokens.rs`). Each operation has its own
+//! error; the web edge maps each to the JSON error shape in one file.
+
+mod access;
+mod sign_in;
+mod sign_out;
+mod tokens;
+
+use std::sync::Arc;
+
+use shared::api::{AuditKind, SignOutReason, User};
+
+pub use self::access::AccessError;
+pub use self::sign_in::{Caller, Finished, LoginPlan, SignInError, Started};
+pub use self::sign_out::{revoke_bounded, Ending, Revoke, SignOut, REVOKE_TIMEOUT};
+pub use self::tokens::{CallError, TokenError, TokenService};
+
+use crate::audit::{Audit, Event};
+use crate::providers::{GitHub, Provider as _, Providers};
+use crate::session::{Found, Session, SessionKey, Sessions};
+use crate::store::{SeenIds, StoreError};
+use crate::users::Users;
+
+/// The services, built once at start-up.
+pub struct Auth {
+    pub sessions: Sessions,
+    pub providers: Providers,
+    /// GitHub, for what only GitHub offers (repositories, the API proxy, webhooks).
+    pub github: Option<Arc<GitHub>>,
+    pub users: Users,
+    pub audit: Audit,
+    pub tokens: TokenService,
+    pub sign_out: SignOut,
+    /// Ids acted on once (webhook deliveries, logout-token `jti`s).
+    pub seen: Arc<dyn SeenIds>,
+    /// `MEMBERSHIP_RECHECK_SECS`.
+    pub membership_recheck_secs: u64,
+}
+
+impl Auth {
+    /// The live session at `key`, if any. One found expired is ended on sight.
+    pub async fn current(&self, key: Option<SessionKey>) -> Result<Option<Session>, StoreError> {
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        match self.sessions.find(&key).await? {
+            Some(Found::Live(session)) => Ok(Some(session)),
+            Some(Found::Expired(session)) => {
+                self.sign_out
+                    .end(
+                        &session,
+                        &Ending::by_server(SignOutReason::Expired, Revoke::Nothing),
+                    )
+                    .await?;
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The live, signed-in session at `key`, its access re-checked when that is due
+    /// (which may ask the provider).
+    pub async fn signed_in(&self, key: Option<SessionKey>) -> Result<Session, AccessError> {
+        match self.current(key).await? {
+            Some(session) if session.user().is_some() => {
+                self.recheck_if_due(&session).await?;
+                Ok(session)
+            }
+            _ => Err(AccessError::SignedOut),
+        }
+    }
+
+    /// GitHub, for a person who signed in with GitHub. A session from another provider
+    /// holds that provider's token, which must never be sent to GitHub.
+    pub fn github_for(&self, user: &User) -> Option<&Arc<GitHub>> {
+        self.github
+            .as_ref()
+            .filter(|github| github.id() == user.provider)
+    }
+
+    /// Records a refused request (CSRF, rate limit, failed sign-in) against the session
+    /// that sent it, if the browser has one.
+    pub async fn record_refusal(
+        &self,
+        session: Option<&Session>,
+        kind: AuditKind,
+        reason: Option<&'static str>,
+        client_ip: Option<String>,
+    ) {
+        self.audit
+            .record(Event {
+                reason,
+                user_id: session.and_then(Session::user_id),
+                session_id: session.map(|s| s.public_id.to_string()),
+                client_ip,
+                device: session.and_then(|s| s.data.device.clone()),
+                ..Event::new(kind)
+            })
+            .await;
+    }
+}

@@ -1,0 +1,334 @@
+//! "Give me a usable access token for this session": the one place that refreshes
+//! expiring provider tokens.
+//!
+//! GitHub's refresh tokens are single use, and using one kills the old access token too,
+//! so two refreshes of one session at once sign the person out. Refreshing is therefore
+//! a single flight at two levels:
+//! - within this process, concurrent requests of one session share one future;
+//! - across instances that share the store, one lease per session (an atomic claim with
+//!   an expiry longer than the provider timeout). The holder re-reads the session first
+//!   and skips the refresh if someone already did it, and writes the successor only if
+//!   the tokens it refreshed are still the stored ones (the token generation is the
+//!   fence). Everyone else waits, bounded, for the new generation and uses it.
+//!
+//! The refresh and its write run as a detached task: a client that hangs up halfway
+//! cannot lose the successor after GitHub has already rotated.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use shared::api::SignOutReason;
+
+use super::sign_out::{Ending, Revoke, SignOut};
+use crate::providers::{AccessToken, ProviderError, Providers, TokenSet};
+use crate::session::{Modified, Session, SessionKey, Sessions};
+use crate::store::{RefreshLeases, StoreError};
+
+/// Why no usable token could be had.
+#[derive(thiserror::Error, Debug, Clone)]
+pub enum TokenError {
+    /// The provider refused to renew the sign-in (refresh token expired, reused or
+    /// revoked): the session is over and the person must sign in again.
+    #[error("the provider refused to renew the sign-in")]
+    Expired,
+    /// The session no longer exists, or its tokens cannot be opened.
+    #[error("the session is gone")]
+    Gone,
+    /// The provider could not be asked right now; the session and its tokens are kept.
+    #[error("the provider could not renew the token right now: {0}")]
+    Unavailable(Arc<ProviderError>),
+    #[error("a store failed while renewing the token: {0}")]
+    Store(Arc<StoreError>),
+}
+
+impl From<StoreError> for TokenError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(Arc::new(e))
+    }
+}
+
+/// Why a call made with a session's token failed.
+#[derive(thiserror::Error, Debug)]
+pub enum CallError {
+    /// No usable token (the session ended, or its renewal failed).
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The provider refused or failed the call itself.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+impl From<StoreError> for CallError {
+    fn from(e: StoreError) -> Self {
+        Self::Token(e.into())
+    }
+}
+
+/// A refresh in flight: resolves to the token generation that is now current.
+type Flight = Shared<BoxFuture<'static, Result<u64, TokenError>>>;
+
+pub struct TokenService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sessions: Sessions,
+    providers: Providers,
+    leases: Arc<dyn RefreshLeases>,
+    sign_out: SignOut,
+    /// Refresh when the access token expires within this many seconds.
+    skew_secs: i64,
+    /// How long a lease holds: longer than one provider call can take.
+    lease: Duration,
+    /// Who this instance is, in lease records.
+    owner: String,
+    flights: Mutex<HashMap<SessionKey, Flight>>,
+}
+
+/// How often a waiting instance looks for the successor another instance is writing.
+const POLL: Duration = Duration::from_millis(25);
+
+impl TokenService {
+    pub fn new(
+        sessions: Sessions,
+        providers: Providers,
+        leases: Arc<dyn RefreshLeases>,
+        sign_out: SignOut,
+        skew_secs: u64,
+        provider_timeout: Duration,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                sessions,
+                providers,
+                leases,
+                sign_out,
+                skew_secs: skew_secs as i64,
+                lease: provider_timeout + Duration::from_secs(2),
+                owner: crate::session::random_token(),
+                flights: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Runs `call` with a usable access token of `session`, refreshing first when it is
+    /// about to expire. When the provider answers 401 to a token that should still be
+    /// valid, the store is read once more (another request may have rotated it) and the
+    /// call retried with the newer token; if there is none, the grant is gone and the
+    /// session ends.
+    pub async fn with_token<T, F, Fut>(&self, session: &Session, call: F) -> Result<T, CallError>
+    where
+        F: Fn(AccessToken) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let (token, generation) = self.access_token(session).await?;
+        match call(token).await {
+            Err(ProviderError::Revoked) => {}
+            other => return Ok(other?),
+        }
+        let sessions = &self.inner.sessions;
+        if let Some(current) = sessions.load_fresh(&session.key).await? {
+            if let Some(tokens) = sessions.open_tokens(&current) {
+                if current.token_generation() != generation {
+                    return call(tokens.access).await.map_err(|e| match e {
+                        ProviderError::Revoked => TokenError::Gone.into(),
+                        other => other.into(),
+                    });
+                }
+            }
+        }
+        tracing::info!("provider token rejected; ending the session");
+        self.inner
+            .sign_out
+            .end(
+                session,
+                &Ending::by_server(SignOutReason::RevokedAtProvider, Revoke::Nothing),
+            )
+            .await?;
+        Err(TokenError::Gone.into())
+    }
+
+    /// A usable access token of `session` and its generation.
+    pub async fn access_token(&self, session: &Session) -> Result<(AccessToken, u64), TokenError> {
+        let inner = &self.inner;
+        let tokens = inner
+            .sessions
+            .open_tokens(session)
+            .ok_or(TokenError::Gone)?;
+        if !inner.needs_refresh(&tokens) {
+            return Ok((tokens.access, session.token_generation()));
+        }
+        let generation = self.flight(session.key).await?;
+        let current = inner
+            .sessions
+            .load_fresh(&session.key)
+            .await?
+            .ok_or(TokenError::Gone)?;
+        let tokens = inner
+            .sessions
+            .open_tokens(&current)
+            .ok_or(TokenError::Gone)?;
+        debug_assert!(current.token_generation() >= generation);
+        Ok((tokens.access, current.token_generation()))
+    }
+
+    /// The in-process single flight: joins the refresh of `key` already running here, or
+    /// starts one as a detached task.
+    fn flight(&self, key: SessionKey) -> Flight {
+        let mut flights = self.inner.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(flight) = flights.get(&key) {
+            return flight.clone();
+        }
+        let inner = self.inner.clone();
+        let task = tokio::spawn(async move {
+            let result = inner.refresh_once(key).await;
+            inner
+                .flights
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
+            result
+        });
+        let flight = async move {
+            task.await.unwrap_or_else(|e| {
+                Err(TokenError::Unavailable(Arc::new(
+                    ProviderError::unavailable(anyhow::anyhow!("the refresh task failed: {e}")),
+                )))
+            })
+        }
+        .boxed()
+        .shared();
+        flights.insert(key, flight.clone());
+        flight
+    }
+}
+
+impl Inner {
+    fn needs_refresh(&self, tokens: &TokenSet) -> bool {
+        let now = self.sessions.now();
+        tokens
+            .access_expires_at
+            .is_some_and(|expires| expires - now <= self.skew_secs)
+    }
+
+    /// One refresh of `key` across every instance sharing the store (see the module doc).
+    async fn refresh_once(&self, key: SessionKey) -> Result<u64, TokenError> {
+        let clock = self.sessions.clock().clone();
+        let store = &self.leases;
+        let give_up = clock.now_ms() + 2 * self.lease.as_millis() as i64;
+        loop {
+            let session = self
+                .sessions
+                .load_fresh(&key)
+                .await?
+                .ok_or(TokenError::Gone)?;
+            let tokens = self
+                .sessions
+                .open_tokens(&session)
+                .ok_or(TokenError::Gone)?;
+            if !self.needs_refresh(&tokens) {
+                // Someone else (another request, another instance) already did it.
+                return Ok(session.token_generation());
+            }
+            let now_ms = clock.now_ms();
+            let until = now_ms + self.lease.as_millis() as i64;
+            if store.try_lease(&key, &self.owner, now_ms, until).await? {
+                let outcome = self.refresh_holding_lease(&key).await;
+                if let Err(e) = store.release_lease(&key, &self.owner).await {
+                    tracing::warn!(error = ?e, "could not release a refresh lease; it expires by itself");
+                }
+                return outcome;
+            }
+            if clock.now_ms() > give_up {
+                return Err(TokenError::Unavailable(Arc::new(
+                    ProviderError::unavailable(anyhow::anyhow!(
+                        "another instance's token refresh did not finish in time"
+                    )),
+                )));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn refresh_holding_lease(&self, key: &SessionKey) -> Result<u64, TokenError> {
+        // Re-read under the lease: the previous holder may have finished just before.
+        let session = self
+            .sessions
+            .load_fresh(key)
+            .await?
+            .ok_or(TokenError::Gone)?;
+        let tokens = self
+            .sessions
+            .open_tokens(&session)
+            .ok_or(TokenError::Gone)?;
+        if !self.needs_refresh(&tokens) {
+            return Ok(session.token_generation());
+        }
+        let now = self.sessions.now();
+        let refresh = match &tokens.refresh {
+            Some(refresh) if tokens.refresh_expires_at.is_none_or(|t| t > now) => refresh,
+            // Nothing left to renew with: the sign-in is over.
+            _ => return self.end(&session).await,
+        };
+        let provider = session
+            .user()
+            .and_then(|u| self.providers.get(&u.provider))
+            .ok_or(TokenError::Gone)?;
+        match provider.refresh(refresh).await {
+            Ok(successor) => {
+                let written = self
+                    .sessions
+                    .replace_tokens(key, session.token_generation(), &successor)
+                    .await?;
+                match written {
+                    Modified::Done(session, ()) => {
+                        tracing::info!("provider token refreshed");
+                        crate::metrics::token_refresh("succeeded");
+                        Ok(session.token_generation())
+                    }
+                    // Signed out meanwhile: the successor dies with the session.
+                    Modified::Gone => Err(TokenError::Gone),
+                    // Another holder wrote first (our lease had run out): theirs stands.
+                    Modified::Unchanged => {
+                        let current = self
+                            .sessions
+                            .load_fresh(key)
+                            .await?
+                            .ok_or(TokenError::Gone)?;
+                        Ok(current.token_generation())
+                    }
+                }
+            }
+            Err(ProviderError::TokenRefused(code)) if code.ends_the_grant() => {
+                // Before giving up, look once more: a refresh that raced ours may have
+                // stored a successor (then ours was the second use of the token).
+                if let Some(current) = self.sessions.load_fresh(key).await? {
+                    if current.token_generation() != session.token_generation() {
+                        return Ok(current.token_generation());
+                    }
+                }
+                tracing::info!("the provider refused the refresh token; ending the session");
+                crate::metrics::token_refresh("refused");
+                self.end(&session).await
+            }
+            Err(e) => {
+                tracing::warn!(error = ?e, "token refresh failed; keeping the session");
+                crate::metrics::token_refresh("failed");
+                Err(TokenError::Unavailable(Arc::new(e)))
+            }
+        }
+    }
+
+    async fn end(&self, session: &Session) -> Result<u64, TokenError> {
+        self.sign_out
+            .end(
+                session,
+                &Ending::by_server(SignOutReason::RenewalRefused, Revoke::Nothing),
+            )
+            .await?;
+        Err(TokenError::Expired)
+    }
+}

@@ -1,0 +1,383 @@
+//! OpenID Connect providers: discovery at start-up, the authorization code flow with
+//! PKCE and a nonce, ID tokens checked against the provider's keys, userinfo when the ID
+//! token lacks the profile, refresh, revocation (RFC 7009, when offered), RP-initiated
+//! logout and back-channel logout tokens.
+
+pub mod discovery;
+mod id_token;
+mod jwks;
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use reqwest::{header, Client};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use shared::pkce::CodeVerifier;
+use url::Url;
+
+use self::discovery::Metadata;
+use self::id_token::{Claims, Expected, Kind};
+use self::jwks::Jwks;
+use super::error::ProviderError;
+use super::http::{self, read_json, transport};
+use super::provider::{
+    AllowCheck, AuthorizationResponse, AuthorizeRequest, LogoutRequest, Provider, SignIn,
+};
+use super::token_endpoint::{self, ClientAuth};
+use super::{AccessToken, AuthorizationCode, RefreshToken, TokenSet};
+use crate::clock::Clock;
+use crate::config::OidcSettings;
+use crate::metrics;
+use shared::api::Profile;
+
+/// Userinfo claims (OpenID Connect Core §5.3); `sub` must be the ID token's.
+#[derive(Deserialize)]
+struct UserInfo {
+    sub: String,
+    name: Option<String>,
+    email: Option<String>,
+    email_verified: Option<bool>,
+    preferred_username: Option<String>,
+    picture: Option<String>,
+    profile: Option<String>,
+}
+
+pub struct OidcProvider {
+    settings: OidcSettings,
+    metadata: Metadata,
+    jwks: Jwks,
+    http: Client,
+    clock: Clock,
+    redirect_uri: String,
+}
+
+impl OidcProvider {
+    /// Fetches the discovery document and the signing keys; fails with one line naming
+    /// the provider when the issuer is unreachable or its document inconsistent.
+    pub async fn discover(
+        settings: OidcSettings,
+        redirect_uri: String,
+        timeout: Duration,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        let http = http::client(timeout, header::HeaderMap::new())?;
+        let source = format!("OpenID Connect provider {:?}", settings.id);
+        let metadata = discovery::fetch(&http, &settings.issuer, &source).await?;
+        let jwks = Jwks::new(metadata.jwks_uri.clone(), clock.clone());
+        jwks.fetch(&http)
+            .await
+            .map_err(|e| anyhow!("{source}: its signing keys could not be fetched: {e}"))?;
+        tracing::info!(provider = %settings.id, issuer = %settings.issuer, "OpenID Connect provider ready");
+        Ok(Self {
+            settings,
+            metadata,
+            jwks,
+            http,
+            clock,
+            redirect_uri,
+        })
+    }
+
+    fn expected(&self) -> Expected<'_> {
+        Expected {
+            issuer: &self.metadata.issuer,
+            client_id: &self.settings.client_id,
+            jwks: &self.jwks,
+            http: &self.http,
+        }
+    }
+
+    fn client_auth(&self) -> ClientAuth<'_> {
+        let (id, secret) = (
+            self.settings.client_id.as_str(),
+            self.settings.client_secret.expose_secret(),
+        );
+        if self.metadata.secret_in_form() {
+            ClientAuth::Form { id, secret }
+        } else {
+            ClientAuth::Basic { id, secret }
+        }
+    }
+
+    async fn userinfo(&self, access: &AccessToken) -> Result<Option<UserInfo>, ProviderError> {
+        let Some(endpoint) = self.metadata.userinfo_endpoint.clone() else {
+            return Ok(None);
+        };
+        let call = async {
+            let response = self
+                .http
+                .get(endpoint)
+                .bearer_auth(access.secret())
+                .header(header::ACCEPT, "application/json")
+                .send()
+                .await
+                .map_err(|e| transport(e, "fetch the userinfo"))?;
+            if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+                return Err(ProviderError::Revoked);
+            }
+            read_json::<UserInfo>(response, "the userinfo request").await
+        };
+        metrics::provider_call("userinfo", call, ProviderError::outcome_of)
+            .await
+            .map(Some)
+    }
+
+    /// Who signed in, from the ID token's claims, completed by userinfo when the ID
+    /// token lacks the profile.
+    async fn profile(
+        &self,
+        claims: &Claims,
+        access: &AccessToken,
+    ) -> Result<Profile, ProviderError> {
+        let subject = claims
+            .sub
+            .clone()
+            .ok_or(ProviderError::InvalidToken("no subject"))?;
+        let mut profile = Profile {
+            provider: self.settings.id.clone(),
+            provider_user_id: subject.clone(),
+            login: String::new(),
+            name: claims.name.clone(),
+            email: claims
+                .email
+                .clone()
+                .filter(|_| claims.email_verified != Some(false)),
+            avatar_url: claims.picture.clone(),
+            profile_url: claims.profile.clone(),
+        };
+        let mut username = claims.preferred_username.clone();
+        if profile.name.is_none() || profile.email.is_none() {
+            if let Some(info) = self.userinfo(access).await? {
+                if info.sub != subject {
+                    return Err(ProviderError::InvalidToken(
+                        "userinfo describes another subject",
+                    ));
+                }
+                profile.name = profile.name.or(info.name);
+                profile.email = profile
+                    .email
+                    .or(info.email.filter(|_| info.email_verified != Some(false)));
+                profile.avatar_url = profile.avatar_url.or(info.picture);
+                profile.profile_url = profile.profile_url.or(info.profile);
+                username = username.or(info.preferred_username);
+            }
+        }
+        profile.login = username
+            .or_else(|| profile.email.clone())
+            .unwrap_or(subject);
+        Ok(profile)
+    }
+
+    async fn token_request(
+        &self,
+        params: &[(&str, &str)],
+        endpoint: &'static str,
+        what: &'static str,
+    ) -> Result<TokenSet, ProviderError> {
+        metrics::provider_call(
+            endpoint,
+            token_endpoint::request(
+                &self.http,
+                self.metadata.token_endpoint.clone(),
+                self.client_auth(),
+                params,
+                self.clock.now(),
+                what,
+            ),
+            ProviderError::outcome_of,
+        )
+        .await
+    }
+
+    /// RFC 7009 revocation of one token, when the provider offers it.
+    async fn revoke_one(&self, token: &str, hint: &str) -> Result<(), ProviderError> {
+        let Some(endpoint) = self.metadata.revocation_endpoint.clone() else {
+            return Ok(());
+        };
+        let mut request = self.http.post(endpoint);
+        let mut form = vec![("token", token), ("token_type_hint", hint)];
+        match self.client_auth() {
+            ClientAuth::Basic { id, secret } => request = request.basic_auth(id, Some(secret)),
+            ClientAuth::Form { id, secret } => {
+                form.push(("client_id", id));
+                form.push(("client_secret", secret));
+            }
+        }
+        let response = request
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| transport(e, "revoke a token"))?;
+        match response.status() {
+            s if s.is_success() => Ok(()),
+            s if s.is_server_error() => Err(ProviderError::unavailable(anyhow!(
+                "the provider answered {s} to a revocation"
+            ))),
+            s => Err(ProviderError::Refused(format!("the revocation ({s})"))),
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for OidcProvider {
+    fn id(&self) -> &str {
+        &self.settings.id
+    }
+
+    fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    fn wants_nonce(&self) -> bool {
+        true
+    }
+
+    fn issuer(&self) -> Option<&str> {
+        Some(&self.metadata.issuer)
+    }
+
+    fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> String {
+        let mut url = self.metadata.authorization_endpoint.clone();
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", &self.settings.client_id)
+                .append_pair("redirect_uri", &self.redirect_uri)
+                .append_pair("scope", &self.settings.scopes)
+                .append_pair("state", request.state)
+                .append_pair("code_challenge", request.code_challenge)
+                .append_pair("code_challenge_method", "S256");
+            if let Some(nonce) = request.nonce {
+                query.append_pair("nonce", nonce);
+            }
+        }
+        url.into()
+    }
+
+    /// RFC 9207: when the provider promises `iss` in its authorization responses, it is
+    /// required; when present, it must be this provider's issuer.
+    fn check_response(&self, response: &AuthorizationResponse) -> Result<(), ProviderError> {
+        match response.iss.as_deref() {
+            Some(iss) if iss == self.metadata.issuer => Ok(()),
+            Some(_) => Err(ProviderError::IssuerMismatch),
+            None if self.metadata.authorization_response_iss_parameter_supported => {
+                Err(ProviderError::IssuerMismatch)
+            }
+            None => Ok(()),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        code: AuthorizationCode,
+        verifier: CodeVerifier,
+        nonce: Option<&str>,
+    ) -> Result<SignIn, ProviderError> {
+        let tokens = self
+            .token_request(
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.secret()),
+                    ("redirect_uri", self.redirect_uri.as_str()),
+                    ("code_verifier", verifier.secret()),
+                ],
+                "token",
+                "the token request",
+            )
+            .await?;
+        let id_token = tokens.id_token.as_ref().ok_or(ProviderError::InvalidToken(
+            "no ID token in the token answer",
+        ))?;
+        let nonce = nonce.ok_or(ProviderError::InvalidToken("the sign-in had no nonce"))?;
+        let claims = id_token::verify(
+            id_token.secret(),
+            Kind::IdToken { nonce: Some(nonce) },
+            &self.expected(),
+        )
+        .await?;
+        let profile = self.profile(&claims, &tokens.access).await?;
+        Ok(SignIn {
+            tokens,
+            profile,
+            provider_sid: claims.sid,
+        })
+    }
+
+    async fn refresh(&self, refresh: &RefreshToken) -> Result<TokenSet, ProviderError> {
+        let mut tokens = self
+            .token_request(
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.secret()),
+                ],
+                "refresh",
+                "the refresh request",
+            )
+            .await?;
+        if let Some(id_token) = &tokens.id_token {
+            id_token::verify(
+                id_token.secret(),
+                Kind::IdToken { nonce: None },
+                &self.expected(),
+            )
+            .await?;
+        }
+        // A provider that does not rotate refresh tokens answers without one: the old
+        // one stays valid.
+        if tokens.refresh.is_none() {
+            tokens.refresh = Some(RefreshToken::new(refresh.secret().to_owned()));
+        }
+        Ok(tokens)
+    }
+
+    async fn revoke(&self, tokens: &TokenSet) -> Result<(), ProviderError> {
+        if let Some(refresh) = &tokens.refresh {
+            self.revoke_one(refresh.secret(), "refresh_token").await?;
+        }
+        self.revoke_one(tokens.access.secret(), "access_token")
+            .await
+    }
+
+    fn rechecks_access(&self) -> bool {
+        self.metadata.userinfo_endpoint.is_some()
+    }
+
+    /// Userinfo, with a token refreshed on the way if it was due: a 401 means the grant
+    /// was revoked at the provider, which ends the session.
+    async fn still_allowed(
+        &self,
+        access: &AccessToken,
+        who: &AllowCheck<'_>,
+    ) -> Result<bool, ProviderError> {
+        Ok(self
+            .userinfo(access)
+            .await?
+            .is_none_or(|info| info.sub == who.provider_user_id))
+    }
+
+    async fn verify_logout_token(&self, token: &str) -> Result<LogoutRequest, ProviderError> {
+        let claims = id_token::verify(token, Kind::LogoutToken, &self.expected()).await?;
+        Ok(LogoutRequest {
+            subject: claims.sub,
+            sid: claims.sid,
+            jti: claims.jti.unwrap_or_default(),
+        })
+    }
+
+    fn logout_url(&self, tokens: &TokenSet, post_logout_redirect: &str) -> Option<Url> {
+        let mut url = self.metadata.end_session_endpoint.clone()?;
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("client_id", &self.settings.client_id)
+                .append_pair("post_logout_redirect_uri", post_logout_redirect);
+            if let Some(id_token) = &tokens.id_token {
+                query.append_pair("id_token_hint", id_token.secret());
+            }
+        }
+        Some(url)
+    }
+}

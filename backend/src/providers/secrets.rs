@@ -1,0 +1,97 @@
+//! Credentials that pass through the BFF: redacted `Debug`, no `Display`, explicit
+//! accessor, and wiped from memory when dropped.
+
+macro_rules! secret_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(value: String) -> Self {
+                Self(value)
+            }
+
+            /// The raw value, for the one request that needs it.
+            pub fn secret(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+    };
+}
+
+secret_newtype!(
+    /// A provider access token (`gho_…`). Only ever stored sealed.
+    AccessToken
+);
+secret_newtype!(
+    /// An OAuth authorization code: single use, so not `Clone`.
+    AuthorizationCode
+);
+secret_newtype!(
+    /// A refresh token (`ghr_…`): single use at GitHub, only ever stored sealed.
+    RefreshToken
+);
+secret_newtype!(
+    /// An OpenID Connect ID token, kept sealed as the hint for RP-initiated logout.
+    IdToken
+);
+
+/// What a token request gave us, in plaintext, on its way to being sealed.
+#[derive(Debug)]
+pub struct TokenSet {
+    pub access: AccessToken,
+    /// Unix seconds; `None` when the token does not expire.
+    pub access_expires_at: Option<i64>,
+    pub refresh: Option<RefreshToken>,
+    pub refresh_expires_at: Option<i64>,
+    pub id_token: Option<IdToken>,
+}
+
+impl TokenSet {
+    /// A token that never expires and cannot be refreshed (a classic OAuth App).
+    pub fn access_only(access: AccessToken) -> Self {
+        Self {
+            access,
+            access_expires_at: None,
+            refresh: None,
+            refresh_expires_at: None,
+            id_token: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    #[test]
+    fn every_credential_is_wiped_from_memory_when_dropped() {
+        wiped_on_drop::<AccessToken>();
+        wiped_on_drop::<AuthorizationCode>();
+        wiped_on_drop::<RefreshToken>();
+        wiped_on_drop::<IdToken>();
+        wiped_on_drop::<shared::pkce::CodeVerifier>();
+        wiped_on_drop::<zeroize::Zeroizing<String>>();
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        assert_eq!(
+            format!("{:?}", AccessToken::new("gho_x".into())),
+            "AccessToken([redacted])"
+        );
+        assert_eq!(
+            format!("{:?}", AuthorizationCode::new("abc".into())),
+            "AuthorizationCode([redacted])"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! People in PostgreSQL.
+
+use async_trait::async_trait;
+use shared::api::Profile;
+use sqlx::PgPool;
+
+use crate::store::users::sql;
+use crate::store::{Ping, StoreError, StoreResultExt as _, UserRecords};
+
+pub struct PgUsers {
+    pool: PgPool,
+}
+
+impl PgUsers {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl UserRecords for PgUsers {
+    async fn upsert(&self, p: &Profile, now: i64) -> Result<i64, StoreError> {
+        sqlx::query_scalar(sql::UPSERT)
+            .bind(&p.provider)
+            .bind(&p.provider_user_id)
+            .bind(&p.login)
+            .bind(&p.name)
+            .bind(&p.email)
+            .bind(&p.avatar_url)
+            .bind(&p.profile_url)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .store("Failed to upsert the user")
+    }
+
+    async fn find_id(
+        &self,
+        provider: &str,
+        provider_user_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar(sql::FIND_ID)
+            .bind(provider)
+            .bind(provider_user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .store("Failed to look a user up")
+    }
+}
+
+#[async_trait]
+impl Ping for PgUsers {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query(sql::PING)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .store("The user table is not reachable")
+    }
+}

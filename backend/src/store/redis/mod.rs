@@ -1,0 +1,98 @@
+//! Redis: sessions with their leases and seen ids (`sessions.rs`), rate counters
+//! (`rate.rs`) and the session cache's invalidations (`invalidation.rs`), over one
+//! reconnecting connection manager, with a key prefix so several deployments (or test
+//! runs) can share one server.
+
+pub mod invalidation;
+mod rate;
+mod sessions;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::Client;
+
+pub use self::invalidation::Invalidation;
+pub use self::rate::RedisRateCounter;
+pub use self::sessions::RedisSessions;
+
+/// A connected Redis and where our keys live in it.
+#[derive(Clone)]
+pub struct Redis {
+    pub client: Client,
+    pub conn: ConnectionManager,
+    /// Put before every key and channel name (`bff:` by default).
+    pub prefix: String,
+}
+
+impl Redis {
+    /// Connects (failing at once with a line naming `variable` when the server cannot be
+    /// reached) and returns a manager that reconnects by itself afterwards.
+    pub async fn connect(url: &str, prefix: &str, variable: &str) -> anyhow::Result<Self> {
+        let client =
+            Client::open(url).with_context(|| format!("{variable} is not a valid redis:// URL"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = tokio::time::timeout(
+            Duration::from_secs(5),
+            client.get_connection_manager_with_config(config),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("timed out"))
+        .and_then(|r| r.map_err(anyhow::Error::from))
+        .with_context(|| {
+            format!(
+                "{variable}: the Redis server at {} is unreachable",
+                redacted(url)
+            )
+        })?;
+        let mut ping = conn.clone();
+        redis::cmd("PING")
+            .query_async::<()>(&mut ping)
+            .await
+            .with_context(|| {
+                format!(
+                    "{variable}: the Redis server at {} does not answer",
+                    redacted(url)
+                )
+            })?;
+        Ok(Self {
+            client,
+            conn,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    /// `prefix` + `name`.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("[redacted]"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "[an unparseable URL]".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn passwords_never_reach_a_message() {
+        let shown = redacted("redis://:hunter2@cache.internal:6379/0");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("cache.internal"));
+    }
+}

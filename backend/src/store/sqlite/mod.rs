@@ -1,0 +1,204 @@
+//! The SQLite database of a single instance: sessions (`sessions.rs`), users
+//! (`users.rs`) and audit events (`audit.rs`) in one file, with one writer connection
+//! and a pool of readers.
+//!
+//! SQLite runs one write transaction at a time. With writes spread over a pool, the
+//! losers of each collision sleep in SQLite's busy handler (millisecond back-off), which
+//! under concurrent sign-ins cost more than the writes themselves; one writer connection
+//! queues them in memory instead. WAL mode lets the readers go on beside it.
+
+mod audit;
+mod sessions;
+mod users;
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions as _, Connection as _, SqlitePool};
+use tokio::sync::oneshot;
+
+pub use self::audit::SqliteAudit;
+pub use self::sessions::SqliteSessions;
+pub use self::users::SqliteUsers;
+
+/// The readers and the writer over one database file.
+#[derive(Clone)]
+pub struct Db {
+    /// For `SELECT`s (sqlx, async).
+    pub read: SqlitePool,
+    /// The only connection that writes.
+    pub write: Writer,
+}
+
+/// Work for the writer: runs on its connection and sends its own answer.
+type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+
+/// The one connection that writes, owned by a thread of its own that runs jobs in the
+/// order they come, calling SQLite directly through rusqlite. Cheap to clone.
+///
+/// rusqlite and sqlx share one `libsqlite3-sys`, so one SQLite runs in the process: two
+/// copies would not see each other's file locks, and the readers could read pages the
+/// writer is changing. Cargo guarantees it (a native library may be linked by one package
+/// only), so upgrading one of the two without the other fails to resolve.
+///
+/// Why not sqlx here: sqlx runs each statement on the connection's own thread and hands
+/// the answer back to the async task, and a pooled connection is pinged on its way back
+/// to the pool. With one writer, each of those thread wake-ups is time in which no other
+/// write can run; under concurrent sign-ins the writer spent far longer in hand-offs than
+/// in SQLite (BENCHMARKS.md, round two). This thread goes from one queued write to the
+/// next without waking anyone but the request that waits for the answer.
+#[derive(Clone)]
+pub struct Writer(mpsc::Sender<Job>);
+
+/// A write that did not happen.
+#[derive(thiserror::Error, Debug)]
+pub enum WriteError {
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+    #[error("the database writer has stopped")]
+    Stopped,
+}
+
+impl Writer {
+    /// Opens the writer connection on `path` and starts its thread; the thread ends,
+    /// closing the connection, when the last `Writer` is dropped.
+    fn open(path: &Path) -> anyhow::Result<Self> {
+        let mut connection = rusqlite::Connection::open(path)?;
+        // WAL is a property of the file (set when sqlx created it); the rest is per
+        // connection, as for the readers.
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        connection.set_prepared_statement_cache_capacity(64);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                for job in queue {
+                    // A panicking job loses its own answer (its caller sees `Stopped`),
+                    // not the writer.
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut connection)));
+                }
+            })?;
+        Ok(Self(jobs))
+    }
+
+    /// Runs `job` on the writer connection and returns its answer. The job must own what
+    /// it binds (it runs on another thread); a caller that stops waiting does not stop it.
+    pub async fn run<T, F>(&self, job: F) -> Result<T, WriteError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        self.0
+            .send(Box::new(move |connection| {
+                let _ = answer.send(job(connection));
+            }))
+            .map_err(|_| WriteError::Stopped)?;
+        Ok(answered.await.map_err(|_| WriteError::Stopped)??)
+    }
+}
+
+/// Opens (creating if needed) the database and applies the migrations in `migrations/`.
+pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| "DATABASE_URL is not a valid sqlite URL")?;
+    create_private_file(options.get_filename())?;
+    let options = options
+        .create_if_missing(true)
+        // NORMAL sync in WAL mode is durable across process crashes, which is what a
+        // session table needs.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5));
+    let mut setup = options
+        .connect()
+        .await
+        .context("Failed to open the database")?;
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&mut setup)
+        .await
+        .context("Failed to apply database migrations")?;
+    setup.close().await.context("Failed to open the database")?;
+    let write = Writer::open(options.get_filename()).context("Failed to open the database")?;
+    // No ping before each use: the connections are in-process and cannot go away, and a
+    // ping is one more round trip to the connection's thread per query (which doubled
+    // the cost of a session read).
+    let read = SqlitePoolOptions::new()
+        .max_connections(4)
+        .test_before_acquire(false)
+        .connect_with(options.read_only(true))
+        .await
+        .context("Failed to open the database for reading")?;
+    Ok(Db { read, write })
+}
+
+/// Creates the database file readable by its owner only, before SQLite opens it. SQLite
+/// gives the `-wal` and `-shm` files it makes later the permissions of the database file,
+/// so all three end up private whatever the process umask is. An existing file keeps its
+/// permissions (start-up warns about a DATA_DIR open to others).
+fn create_private_file(path: &Path) -> anyhow::Result<()> {
+    if path.as_os_str().is_empty() || path == Path::new(":memory:") || path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => {
+            Err(e).with_context(|| format!("Failed to create the database {}", path.display()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_writer_answers_each_job_and_survives_a_failing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
+        let db = connect(&url).await.unwrap();
+        let insert = |n: i64| {
+            db.write.run(move |db| {
+                db.execute(
+                    "INSERT INTO seen_ids (kind, id, expires_at) VALUES ('t', ?1, ?2)",
+                    rusqlite::params![n.to_string(), n],
+                )
+            })
+        };
+        // Queued at once, answered each on its own.
+        let answers = futures_util::future::join_all((0..50).map(insert)).await;
+        assert!(answers.iter().all(|a| matches!(a, Ok(1))));
+        // A statement error is that job's answer; a panicking job loses only its own.
+        let duplicate = insert(7).await;
+        assert!(
+            matches!(duplicate, Err(WriteError::Sql(_))),
+            "{duplicate:?}"
+        );
+        let panicked = db
+            .write
+            .run(|_| -> rusqlite::Result<()> { panic!("a job that fails") })
+            .await;
+        assert!(matches!(panicked, Err(WriteError::Stopped)));
+        assert!(matches!(insert(50).await, Ok(1)));
+        // What the writer wrote, the readers see.
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM seen_ids WHERE kind = 't'")
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+        assert_eq!(count, 51);
+    }
+}

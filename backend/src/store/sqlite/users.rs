@@ -1,0 +1,90 @@
+//! People in the SQLite file. Every query runs on the writer connection (most of them
+//! write, and a read right after a sign-in must see it).
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension as _};
+use shared::api::Profile;
+
+use super::Writer;
+use crate::store::users::sql;
+use crate::store::{Ping, StoreError, StoreResultExt as _, UserRecords};
+
+pub struct SqliteUsers {
+    writer: Writer,
+}
+
+impl SqliteUsers {
+    pub fn new(writer: Writer) -> Self {
+        Self { writer }
+    }
+}
+
+#[async_trait]
+impl UserRecords for SqliteUsers {
+    async fn upsert(&self, profile: &Profile, now: i64) -> Result<i64, StoreError> {
+        let p = profile.clone();
+        self.writer
+            .run(move |db| {
+                db.prepare_cached(sql::UPSERT)?.query_row(
+                    params![
+                        p.provider,
+                        p.provider_user_id,
+                        p.login,
+                        p.name,
+                        p.email,
+                        p.avatar_url,
+                        p.profile_url,
+                        now
+                    ],
+                    |row| row.get(0),
+                )
+            })
+            .await
+            .store("Failed to upsert the user")
+    }
+
+    async fn find_id(
+        &self,
+        provider: &str,
+        provider_user_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let (provider, subject) = (provider.to_owned(), provider_user_id.to_owned());
+        self.writer
+            .run(move |db| {
+                db.prepare_cached(sql::FIND_ID)?
+                    .query_row(params![provider, subject], |row| row.get(0))
+                    .optional()
+            })
+            .await
+            .store("Failed to look a user up")
+    }
+}
+
+#[async_trait]
+impl Ping for SqliteUsers {
+    /// On the writer, which is what the users table depends on.
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.writer
+            .run(|db| {
+                db.query_row(sql::PING, [], |_| Ok(()))
+                    .optional()
+                    .map(|_| ())
+            })
+            .await
+            .store("The user table is not reachable")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::contract;
+
+    #[tokio::test]
+    async fn the_sqlite_user_store_keeps_the_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
+        let db = super::super::connect(&url).await.unwrap();
+        contract::users::run(&SqliteUsers::new(db.write)).await;
+    }
+}

@@ -1,0 +1,79 @@
+//! The one layer every request passes through: a request id and span, the access log
+//! line, metrics, and the default security headers. (The CSRF rule guards the browser
+//! scope: `csrf.rs`.)
+//!
+//! One layer rather than three: each actix middleware boxes a future per request, and on
+//! a session read that overhead was measurable (BENCHMARKS.md).
+//!
+//! The access line records the path only, never the query string: the SPA's `/callback?code=…`
+//! page load passes through here and the code must not reach a log line.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, Error};
+use tracing::Instrument;
+
+use super::headers;
+use super::state::AppState;
+use crate::telemetry::RequestId;
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub async fn layer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = RequestId::next();
+    // Only the id in the span: formatting fields is the span's main cost, and the access
+    // line below carries the method and path.
+    let span = tracing::info_span!("request", id = %id);
+    let started = Instant::now();
+    let https = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.public_origin.starts_with("https://"));
+    let result = next
+        .call(req)
+        .instrument(span.clone())
+        .await
+        .map(ServiceResponse::map_into_boxed_body);
+    let _enter = span.enter();
+    let mut response = match result {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::warn!(error = %e, "request failed before a response");
+            return Err(e);
+        }
+    };
+    let status = response.status();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Successful requests, 401 (a signed-out page load) and 404 are routine and the bulk
+    // of traffic: logging each at info cost a third of the throughput of a session read
+    // (BENCHMARKS.md). Other refusals and failures stay visible, and sign-in events are
+    // logged by their handlers. RUST_LOG=debug shows them all.
+    let routine = matches!(status.as_u16(), 401 | 404) || !status.is_client_error();
+    let (method, path) = (response.request().method(), response.request().path());
+    if status.is_server_error() {
+        tracing::warn!(%method, path, status = status.as_u16(), ms, "request finished");
+    } else if routine {
+        tracing::debug!(%method, path, status = status.as_u16(), ms, "request finished");
+    } else {
+        tracing::info!(%method, path, status = status.as_u16(), ms, "request finished");
+    }
+    if crate::metrics::enabled() {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "other".to_owned());
+        crate::metrics::request(route, status.as_u16(), started.elapsed());
+    }
+    let out = response.headers_mut();
+    headers::apply(out, https);
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        out.insert(X_REQUEST_ID, value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,73 @@
+//! The web edge: the only room that imports actix-web or names [`ApiError`]. It reads
+//! requests (cookie, body, client address), applies the CSRF rule and the rate limits,
+//! calls the auth services, and writes answers (JSON, the cookie, security headers).
+
+pub mod body;
+pub mod client_ip;
+pub mod cookie;
+pub mod csrf;
+pub mod error;
+pub mod extract;
+mod headers;
+pub mod layer;
+pub mod limit;
+pub mod metrics;
+pub mod routes;
+pub mod state;
+pub mod static_assets;
+
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpResponse};
+
+pub use self::error::ApiError;
+use self::routes::{auth, backchannel, github, health, me, sessions, spa, webhooks};
+
+/// The route table. Scopes are tried in the order given:
+/// 1. the endpoints other servers call (GitHub's webhook, OpenID Connect back-channel
+///    logout), each its own scope with its own body limit, outside the CSRF rule: a
+///    signature is their check;
+/// 2. everything a browser calls, under the CSRF guard, the hottest routes first and
+///    the ones with path parameters (matched by regular expression) last.
+///
+/// Which scope a request is in is decided by the router alone, so the guard needs no
+/// list of paths: a spelling that reaches a browser route went through the guard.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/webhooks/github")
+            .app_data(body::BodyLimit(webhooks::MAX_DELIVERY))
+            .route(web::post().to(webhooks::github))
+            .default_service(web::to(api_not_found)),
+    )
+    .service(
+        web::resource("/api/auth/backchannel-logout/{provider}")
+            .route(web::post().to(backchannel::logout))
+            .default_service(web::to(api_not_found)),
+    )
+    .service(
+        web::scope("")
+            .wrap(from_fn(csrf::guard))
+            .service(
+                web::scope("/api")
+                    .route("/me", web::get().to(me::me))
+                    .route("/auth/session", web::get().to(auth::session))
+                    .route("/auth/providers", web::get().to(auth::providers))
+                    .route("/auth/login", web::post().to(auth::login))
+                    .route("/auth/callback", web::post().to(auth::callback))
+                    .route("/auth/logout", web::post().to(auth::logout))
+                    .route("/me/repos", web::get().to(github::repos))
+                    .route("/me/sessions", web::get().to(sessions::list))
+                    .route("/me/activity", web::get().to(sessions::activity))
+                    .route("/me/sessions/{id}", web::delete().to(sessions::end))
+                    .route("/github/{path:.*}", web::get().to(github::proxy))
+                    .default_service(web::to(api_not_found)),
+            )
+            .route("/healthz", web::get().to(health::live))
+            .route("/readyz", web::get().to(health::ready))
+            .default_service(web::to(spa::serve)),
+    );
+}
+
+/// Unknown `/api/*` paths (and wrong methods) answer JSON, never the SPA's HTML.
+async fn api_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}

@@ -1,0 +1,176 @@
+//! The sign-in API: providers, login (start), callback (finish), the session check,
+//! logout. The rules live in `auth::sign_in` and `auth::sign_out`; this file reads the
+//! request and writes the answer.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use shared::api::{
+    AuditKind, CallbackRequest, CallbackResponse, LoginRequest, LoginResponse, LogoutRequest,
+    LogoutResponse, ProviderInfo, ProvidersResponse, SessionStatus, SignOutReason,
+};
+
+use crate::auth::{Caller, Ending, Revoke};
+use crate::device;
+use crate::web::body::{read_json, read_json_or_default};
+use crate::web::cookie::{removal_cookie, session_cookie_for, session_key};
+use crate::web::error::ApiError;
+use crate::web::extract::{ClientIp, CurrentSession};
+use crate::web::limit::enforce;
+use crate::web::state::AppState;
+
+pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(ProvidersResponse {
+        providers: state
+            .auth
+            .providers
+            .iter()
+            .map(|p| ProviderInfo {
+                id: p.id().to_owned(),
+                name: p.name().to_owned(),
+            })
+            .collect(),
+        dev_mode: state.dev_mode,
+    })
+}
+
+#[tracing::instrument(name = "login", skip_all)]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    enforce(&req, &state, &state.limits.login).await?;
+    let body: LoginRequest = read_json(&req, payload).await?;
+    let plan = state.auth.plan_sign_in(body)?;
+    let existing = state.auth.current(session_key(&req)).await?;
+    if existing.is_none() {
+        // Each pre-auth session is a row someone else pays for: bound how many one
+        // client can make.
+        enforce(&req, &state, &state.limits.preauth).await?;
+    }
+    let started = state.auth.start_sign_in(existing.as_ref(), plan).await?;
+    let mut response = HttpResponse::Ok();
+    if let Some(issued) = &started.issued {
+        response.cookie(session_cookie_for(issued));
+    }
+    Ok(response.json(LoginResponse {
+        authorize_url: started.authorize_url,
+    }))
+}
+
+#[tracing::instrument(name = "callback", skip_all)]
+pub async fn callback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let result = finish_sign_in(&req, &state, payload).await;
+    crate::metrics::sign_in(result.as_ref().map(|_| ()).map_err(|e| e.code().as_str()));
+    if let Err(e) = &result {
+        // Rate limiting records its own event.
+        if !matches!(e, ApiError::RateLimited { .. }) {
+            let session = state.auth.current(session_key(&req)).await.ok().flatten();
+            state
+                .auth
+                .record_refusal(
+                    session.as_ref(),
+                    AuditKind::SignInFailed,
+                    Some(e.code().as_str()),
+                    ClientIp::of(&req, &state).0,
+                )
+                .await;
+        }
+    }
+    result
+}
+
+/// The callback's work: the rate limit, the body, then `auth::sign_in`.
+async fn finish_sign_in(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    enforce(req, state, &state.limits.callback).await?;
+    let body: CallbackRequest = read_json(req, payload).await?;
+    let caller = Caller {
+        device: device::label(
+            req.headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok()),
+        ),
+        client_ip: ClientIp::of(req, state).0,
+    };
+    let finished = state
+        .auth
+        .finish_sign_in(session_key(req), body, caller)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .cookie(session_cookie_for(&finished.issued))
+        .json(CallbackResponse {
+            user: finished.user,
+            return_to: finished.return_to,
+        }))
+}
+
+/// `GET /api/auth/session`: who is signed in, or `null`. The SPA's start-up check:
+/// never 401, so a signed-out visit logs no failed request in the browser.
+pub async fn session(current: CurrentSession) -> HttpResponse {
+    HttpResponse::Ok().json(SessionStatus {
+        user: current.0.and_then(|s| s.data.user.clone()),
+    })
+}
+
+/// `POST /api/auth/logout`: this session (`{}`), or every session of the person and the
+/// whole grant at the provider (`{"everywhere": true}`). Idempotent; 204 either way.
+#[tracing::instrument(name = "logout", skip_all)]
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    current: CurrentSession,
+    client_ip: ClientIp,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body: LogoutRequest = read_json_or_default(&req, payload).await?;
+    let mut provider_logout = None;
+    if let Some(session) = current.0 {
+        let auth = &state.auth;
+        // OpenID Connect: the provider's own session ends too, in the browser.
+        if let (Some(provider), Some(tokens)) = (
+            session.user().and_then(|u| auth.providers.get(&u.provider)),
+            auth.sessions.open_tokens(&session),
+        ) {
+            let back_home = format!("{}/", state.public_origin);
+            provider_logout = provider.logout_url(&tokens, &back_home);
+        }
+        match (body.everywhere, session.user()) {
+            (true, Some(user)) => {
+                let ending = Ending {
+                    reason: SignOutReason::Everywhere,
+                    revoke: Revoke::Grant,
+                    client_ip: client_ip.0,
+                };
+                let ended = auth
+                    .sign_out
+                    .end_everywhere(&session, user, &ending)
+                    .await?;
+                tracing::info!(user_id = user.id, ended, "signed out everywhere");
+            }
+            _ => {
+                let ending = Ending {
+                    reason: SignOutReason::ItSelf,
+                    revoke: Revoke::Tokens,
+                    client_ip: client_ip.0,
+                };
+                auth.sign_out.end(&session, &ending).await?;
+                tracing::info!("signed out");
+            }
+        }
+    }
+    Ok(match provider_logout {
+        Some(url) => HttpResponse::Ok()
+            .cookie(removal_cookie())
+            .json(LogoutResponse {
+                logout_url: url.into(),
+            }),
+        None => HttpResponse::NoContent().cookie(removal_cookie()).finish(),
+    })
+}
