@@ -6,6 +6,7 @@
 //! ChromeDriver from Debian.
 
 mod bench;
+mod floor_plan;
 mod frontend;
 mod steps;
 mod tools;
@@ -72,7 +73,7 @@ fn run() -> Result<(), String> {
 /// Installs what the tests need, then: fmt check, the SPA build, clippy (host and
 /// wasm32), and every test with nextest (its summary ends the output).
 fn test() -> Result<(), String> {
-    let mut steps = Steps::new(8);
+    let mut steps = Steps::new(9);
     steps.start(
         "tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, Redis, PostgreSQL, \
          oidc-provider, nextest)",
@@ -84,6 +85,8 @@ fn test() -> Result<(), String> {
     tools::ensure_nextest()?;
     steps.start("cargo fmt --check");
     steps::cargo(&["fmt", "--all", "--", "--check"])?;
+    steps.start("the backend's floor plan (which room may import which)");
+    check_floor_plan()?;
     steps.start("SPA (Trunk, release)");
     frontend::build()?;
     steps.start("clippy (native crates, and the backend without its development provider)");
@@ -129,6 +132,26 @@ fn test() -> Result<(), String> {
     );
     stop_leftover_servers();
     everything.and(matrix)
+}
+
+/// Fails on an import the backend's floor plan forbids (see `floor_plan.rs`).
+fn check_floor_plan() -> Result<(), String> {
+    let sources = floor_plan::read_tree(&steps::root().join("backend/src"))?;
+    let problems = floor_plan::check(&sources);
+    if problems.is_empty() {
+        println!(
+            "    ok: {} files, every import where the plan allows it",
+            sources.len()
+        );
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("    {problem}");
+    }
+    Err(format!(
+        "{} import(s) break the backend's floor plan (README, \"Architecture\")",
+        problems.len()
+    ))
 }
 
 /// What the Redis + PostgreSQL run of the HTTP suite leaves out: tests of SQLite files,

@@ -18,9 +18,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, ResponseError};
 use shared::api::AuditKind;
 
-use super::cookie::session_key;
 use super::error::ApiError;
-use super::extract::ClientIp;
+use super::refuse;
 use super::state::AppState;
 
 /// Refuses what a browser must never get through (see the module doc).
@@ -72,17 +71,7 @@ pub async fn guard(
             .await
             .map(ServiceResponse::map_into_boxed_body),
         Err(refusal) => {
-            let session = state
-                .auth
-                .current(session_key(req.request()))
-                .await
-                .ok()
-                .flatten();
-            let client_ip = ClientIp::of(req.request(), &state).0;
-            state
-                .auth
-                .record_refusal(session.as_ref(), AuditKind::CsrfRefused, None, client_ip)
-                .await;
+            refuse::record(req.request(), &state, AuditKind::CsrfRefused, None).await;
             Ok(req.into_response(refusal.error_response()))
         }
     }

@@ -7,13 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::HttpRequest;
-use shared::api::AuditKind;
 
 use super::client_ip::{client_ip, rate_limit_key};
-use super::cookie::session_key;
-use super::error::ApiError;
-use super::extract::ClientIp;
-use super::state::AppState;
 use crate::store::{RateCounter, StoreError};
 
 /// Over the limit: try again after this many seconds.
@@ -71,26 +66,4 @@ fn refused(wait: Duration) -> Refused {
 pub fn per_minute(per_minute: u32) -> (Duration, u32) {
     let per_minute = per_minute.max(1);
     (Duration::from_secs(60) / per_minute, per_minute)
-}
-
-/// Counts the request against `limiter`; a refusal is recorded against the browser's
-/// session (if it has one) and answered 429 with `Retry-After`.
-pub async fn enforce(
-    req: &HttpRequest,
-    state: &AppState,
-    limiter: &IpRateLimiter,
-) -> Result<(), ApiError> {
-    match limiter.check(req).await {
-        Ok(()) => Ok(()),
-        Err(LimitError::Store(e)) => Err(e.into()),
-        Err(LimitError::Refused(refused)) => {
-            let session = state.auth.current(session_key(req)).await.ok().flatten();
-            let client_ip = ClientIp::of(req, state).0;
-            state
-                .auth
-                .record_refusal(session.as_ref(), AuditKind::RateLimited, None, client_ip)
-                .await;
-            Err(refused.into())
-        }
-    }
 }

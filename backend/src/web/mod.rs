@@ -12,6 +12,7 @@ mod headers;
 pub mod layer;
 pub mod limit;
 pub mod metrics;
+pub mod refuse;
 pub mod routes;
 pub mod state;
 pub mod static_assets;

@@ -14,7 +14,7 @@ use crate::web::body::{read_json, read_json_or_default};
 use crate::web::cookie::{removal_cookie, session_cookie_for, session_key};
 use crate::web::error::ApiError;
 use crate::web::extract::{ClientIp, CurrentSession};
-use crate::web::limit::enforce;
+use crate::web::refuse::{self, enforce};
 use crate::web::state::AppState;
 
 pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
@@ -68,16 +68,13 @@ pub async fn callback(
     if let Err(e) = &result {
         // Rate limiting records its own event.
         if !matches!(e, ApiError::RateLimited { .. }) {
-            let session = state.auth.current(session_key(&req)).await.ok().flatten();
-            state
-                .auth
-                .record_refusal(
-                    session.as_ref(),
-                    AuditKind::SignInFailed,
-                    Some(e.code().as_str()),
-                    ClientIp::of(&req, &state).0,
-                )
-                .await;
+            refuse::record(
+                &req,
+                &state,
+                AuditKind::SignInFailed,
+                Some(e.code().as_str()),
+            )
+            .await;
         }
     }
     result
