@@ -1,5 +1,7 @@
 //! One async function per BFF endpoint. Writes carry `X-CSRF: 1` and JSON; the session
-//! cookie travels by itself (same origin, HttpOnly: this code never sees it).
+//! cookie travels by itself (same origin, HttpOnly: this code never sees it). Every
+//! failed call is reported to the auth state here, so a 401 anywhere signs the page out
+//! without each caller remembering to say so.
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -47,16 +49,18 @@ async fn read<T: DeserializeOwned>(
     Err(error_of(response).await)
 }
 
-/// The error an unsuccessful answer carries.
+/// The error an unsuccessful answer carries, reported to the auth state.
 async fn error_of(response: Response) -> ApiError {
     let status = response.status();
-    match response.json::<ErrorBody>().await {
+    let error = match response.json::<ErrorBody>().await {
         Ok(body) => ApiError::Api {
             code: body.error,
             status,
         },
         Err(_) => ApiError::Unreadable { status },
-    }
+    };
+    crate::auth::notice(&error);
+    error
 }
 
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {

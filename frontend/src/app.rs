@@ -8,22 +8,22 @@ use crate::pages::callback::CallbackPage;
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFoundPage;
-use crate::route;
+use crate::route::{self, Page};
 
 /// The whole app: auth context, header, and the routed page.
 #[component]
 pub fn App() -> impl IntoView {
     route::start();
     Auth::provide();
-    let path = route::path();
+    let page = route::page();
     view! {
         <Header/>
         <main class="container">
-            {move || match path.get().as_str() {
-                "/" => view! { <HomePage/> }.into_any(),
-                "/callback" => view! { <CallbackPage/> }.into_any(),
-                "/dashboard" => view! { <DashboardPage/> }.into_any(),
-                _ => view! { <NotFoundPage/> }.into_any(),
+            {move || match page.get() {
+                Page::Home => view! { <HomePage/> }.into_any(),
+                Page::Callback => view! { <CallbackPage/> }.into_any(),
+                Page::Dashboard => view! { <DashboardPage/> }.into_any(),
+                Page::NotFound => view! { <NotFoundPage/> }.into_any(),
             }}
         </main>
     }

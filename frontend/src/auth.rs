@@ -15,6 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::api::{self, ApiError};
+use crate::route::{self, Page};
 
 /// The channel's name, and what goes over it.
 const CHANNEL: &str = "repo-desk-auth";
@@ -24,6 +25,16 @@ const SIGNED_OUT: &str = "signed-out";
 thread_local! {
     /// This tab's end of the channel (browser objects live on the one wasm thread).
     static TABS: RefCell<Option<BroadcastChannel>> = const { RefCell::new(None) };
+    /// The auth state, for the API client: it reports every failed call (see [`notice`]).
+    static CURRENT: std::cell::Cell<Option<Auth>> = const { std::cell::Cell::new(None) };
+}
+
+/// What a failed API call says about the session (a 401 or `session_expired`: it is
+/// over). The API client calls this for every failure, so no page has to.
+pub fn notice(error: &ApiError) {
+    if let Some(auth) = CURRENT.with(std::cell::Cell::get) {
+        auth.notice(error);
+    }
 }
 
 /// Why nobody is signed in: it decides where a page that needs a person goes.
@@ -60,12 +71,9 @@ impl Auth {
     pub fn provide() -> Self {
         let auth = Self(RwSignal::new(AuthState::Checking));
         provide_context(auth);
+        CURRENT.with(|current| current.set(Some(auth)));
         auth.listen_to_other_tabs();
-        let on_callback = window()
-            .location()
-            .pathname()
-            .is_ok_and(|p| p == "/callback");
-        if !on_callback {
+        if route::page_now() != Page::Callback {
             auth.refresh();
         }
         auth
@@ -108,8 +116,8 @@ impl Auth {
     }
 
     /// What an API error says about the session: a 401 or `session_expired` means it
-    /// is over. Pages call this with every failed request.
-    pub fn notice(self, error: &ApiError) {
+    /// is over (the API client calls this through [`notice`]).
+    fn notice(self, error: &ApiError) {
         let by = match error.code() {
             Some(shared::ErrorCode::Unauthenticated) => SignedOutBy::Server,
             Some(shared::ErrorCode::SessionExpired) => SignedOutBy::Expiry,

@@ -1,14 +1,53 @@
-//! Client-side navigation without a router crate. The address is one signal; the app
-//! picks its page with a plain match on the path; links and redirects go through
-//! `history.pushState` / `replaceState`, and the back and forward buttons through
-//! `popstate`. For three routes a router crate cost about 5% of the `.wasm`
-//! (BENCHMARKS.md).
+//! Client-side navigation without a router crate. The address is one signal; the app's
+//! pages are one enum ([`Page`]), named by it everywhere a route is meant; links and
+//! redirects go through `history.pushState` / `replaceState`, and the back and forward
+//! buttons through `popstate`. For three routes a router crate cost about 5% of the
+//! `.wasm` (BENCHMARKS.md).
 
 use std::cell::Cell;
 
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
+
+/// Every page of the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// `/`: sign in.
+    Home,
+    /// `/callback`: where the provider sends the browser back.
+    Callback,
+    /// `/dashboard`: the signed-in person.
+    Dashboard,
+    /// Any other path.
+    NotFound,
+}
+
+impl Page {
+    /// The page at `path`.
+    pub fn from_path(path: &str) -> Self {
+        match path {
+            "/" => Self::Home,
+            "/callback" => Self::Callback,
+            "/dashboard" => Self::Dashboard,
+            _ => Self::NotFound,
+        }
+    }
+
+    /// The page's path (the start page for [`Page::NotFound`], which has none).
+    pub fn href(self) -> &'static str {
+        match self {
+            Self::Home | Self::NotFound => "/",
+            Self::Callback => "/callback",
+            Self::Dashboard => "/dashboard",
+        }
+    }
+
+    /// The start page, asking to come back to this page after sign-in.
+    pub fn after_sign_in(self) -> String {
+        format!("/?return_to={}", self.href())
+    }
+}
 
 thread_local! {
     /// The address signal (browser objects and signals live on the one wasm thread).
@@ -46,10 +85,15 @@ pub fn start() {
     on_pop.forget();
 }
 
-/// The current path (tracked only when the path changes, not the query).
-pub fn path() -> Memo<String> {
+/// The current page (tracked only when the page changes, not the query).
+pub fn page() -> Memo<Page> {
     let signal = address();
-    Memo::new(move |_| signal.with(|a| a.path.clone()))
+    Memo::new(move |_| signal.with(|a| Page::from_path(&a.path)))
+}
+
+/// The page the browser shows now, read from the address bar (before the app started).
+pub fn page_now() -> Page {
+    Page::from_path(&read_address().path)
 }
 
 /// A parameter of the current query string (tracked).
@@ -79,16 +123,23 @@ pub fn navigate(to: &str, replace: bool) {
     }
 }
 
+/// Goes to `page` without reloading (see [`navigate`]).
+pub fn go(page: Page, replace: bool) {
+    navigate(page.href(), replace);
+}
+
 /// An in-app link: a real `<a href>` (so "open in new tab" works) that navigates without
 /// a reload on a plain left click.
 #[component]
 pub fn Link(
-    href: &'static str,
+    /// Where it goes.
+    to: Page,
     /// The `class` attribute.
     #[prop(optional)]
     class: &'static str,
     children: Children,
 ) -> impl IntoView {
+    let href = to.href();
     let on_click = move |event: web_sys::MouseEvent| {
         let modified = event.ctrl_key() || event.meta_key() || event.shift_key() || event.alt_key();
         if event.button() == 0 && !modified {

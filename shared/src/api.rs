@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
 use crate::pkce::CodeVerifier;
+use crate::return_to::ReturnTo;
 
 /// The provider id of GitHub, the only provider today.
 pub const GITHUB: &str = "github";
@@ -40,8 +41,9 @@ pub struct LoginRequest {
     pub code_verifier: CodeVerifier,
     pub code_challenge: String,
     pub code_challenge_method: String,
+    /// Where to go after sign-in; anything but a same-origin path becomes `/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_to: Option<String>,
+    pub return_to: Option<ReturnTo>,
 }
 
 /// Answer to `POST /api/auth/login`: where the browser navigates next.
@@ -84,7 +86,7 @@ impl std::fmt::Debug for CallbackRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallbackResponse {
     pub user: User,
-    pub return_to: String,
+    pub return_to: ReturnTo,
 }
 
 /// A signed-in person as this product knows them.

@@ -40,10 +40,19 @@ impl std::error::Error for PkceError {}
 
 /// A PKCE `code_verifier` (RFC 7636 §4.1). A secret until the exchange: `Debug` redacts it,
 /// it has no `Display`, it is not `Clone` so it is consumed by the exchange, and it is
-/// wiped from memory when dropped.
+/// wiped from memory when dropped. Deserializing one checks it ([`CodeVerifier::parse`]),
+/// so a badly formed verifier never becomes one.
 #[derive(Serialize, Deserialize, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
-#[serde(transparent)]
+#[serde(try_from = "String")]
 pub struct CodeVerifier(String);
+
+impl TryFrom<String> for CodeVerifier {
+    type Error = PkceError;
+
+    fn try_from(value: String) -> Result<Self, PkceError> {
+        Self::parse(value)
+    }
+}
 
 impl CodeVerifier {
     /// A fresh verifier from the platform CSPRNG (the OS natively, `crypto.getRandomValues`
@@ -145,6 +154,18 @@ mod tests {
         let unicode = format!("{}é", "a".repeat(50));
         assert_eq!(validate(&unicode), Err(PkceError::IllegalCharacter));
         assert!(validate("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789-._~").is_ok());
+    }
+
+    #[test]
+    fn a_badly_formed_verifier_does_not_deserialize() {
+        let short = format!("\"{}\"", "a".repeat(42));
+        let error = serde_json::from_str::<CodeVerifier>(&short).unwrap_err();
+        assert!(
+            error.to_string().starts_with("code_verifier is shorter"),
+            "{error}"
+        );
+        let ok: CodeVerifier = serde_json::from_str(&format!("\"{RFC_VERIFIER}\"")).unwrap();
+        assert_eq!(ok.secret(), RFC_VERIFIER);
     }
 
     #[test]

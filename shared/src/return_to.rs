@@ -1,5 +1,8 @@
 //! The `return_to` rule: a same-origin path or nothing (no open redirects). The BFF and
-//! the SPA both use this one function for every navigation target they did not make.
+//! the SPA both use this one rule, as the [`ReturnTo`] type, for every navigation target
+//! they did not make.
+
+use serde::{Deserialize, Serialize};
 
 /// Where to go after sign-in when no acceptable `return_to` was given.
 pub const DEFAULT_RETURN_TO: &str = "/";
@@ -9,6 +12,44 @@ const MAX_LEN: usize = 2048;
 /// Layers of percent-encoding looked through: a value may be decoded once by the query
 /// parser and again by a router before it reaches the browser's URL parser.
 const DECODE_ROUNDS: usize = 3;
+
+/// A navigation target that passed the rule when it was made: a safe same-origin path,
+/// or `/`. Deserializing one applies the rule too, so no unchecked value can become one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub struct ReturnTo(String);
+
+impl ReturnTo {
+    /// `candidate` if it is a safe same-origin path, otherwise `/`.
+    pub fn new(candidate: Option<&str>) -> Self {
+        Self(sanitize(candidate))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True for `/`, what any refused value becomes.
+    pub fn is_default(&self) -> bool {
+        self.0 == DEFAULT_RETURN_TO
+    }
+}
+
+impl From<String> for ReturnTo {
+    fn from(candidate: String) -> Self {
+        if is_safe(&candidate) {
+            Self(candidate)
+        } else {
+            Self(DEFAULT_RETURN_TO.to_owned())
+        }
+    }
+}
+
+impl From<ReturnTo> for String {
+    fn from(value: ReturnTo) -> Self {
+        value.0
+    }
+}
 
 /// Returns `candidate` if it is a safe same-origin path, otherwise `/`.
 ///
@@ -78,7 +119,16 @@ fn percent_decode(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use super::{sanitize, ReturnTo};
+
+    #[test]
+    fn a_deserialized_return_to_has_passed_the_rule() {
+        let kept: ReturnTo = serde_json::from_str(r#""/dashboard?x=1""#).unwrap();
+        assert_eq!(kept.as_str(), "/dashboard?x=1");
+        let refused: ReturnTo = serde_json::from_str(r#""//evil.example""#).unwrap();
+        assert!(refused.is_default());
+        assert_eq!(serde_json::to_string(&kept).unwrap(), r#""/dashboard?x=1""#);
+    }
 
     #[test]
     fn same_origin_paths_are_kept() {

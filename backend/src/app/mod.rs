@@ -104,7 +104,7 @@ impl Application {
             picture_origins.push(github.oauth_origin());
         }
         for oidc in &settings.oidc {
-            picture_origins.push(oidc.issuer.origin().ascii_serialization());
+            picture_origins.push(oidc.issuer.url().origin().ascii_serialization());
             let provider = OidcProvider::discover(
                 oidc.clone(),
                 settings.redirect_uri(),

@@ -11,15 +11,16 @@ use std::sync::Arc;
 
 use shared::api::{AuditKind, CallbackRequest, LoginRequest, User};
 use shared::pkce::{self, CodeVerifier};
-use shared::return_to;
+use shared::return_to::ReturnTo;
 
 use super::sign_out::{revoke_bounded, Revoke};
 use super::Auth;
 use crate::audit::Event;
 use crate::providers::{
-    AllowCheck, AuthorizationCode, AuthorizationResponse, AuthorizeRequest, Provider, ProviderError,
+    AllowCheck, AuthorizationCode, AuthorizationResponse, AuthorizeRequest, Nonce, Provider,
+    ProviderError,
 };
-use crate::session::{random_token, Issued, NewLogin, PendingError, Session, SessionKey};
+use crate::session::{Issued, NewLogin, PendingError, Session, SessionKey};
 use crate::store::StoreError;
 
 /// Longest `state` or `code` looked at; GitHub's codes are 20 characters.
@@ -67,7 +68,7 @@ pub struct LoginPlan {
     provider: Arc<dyn Provider>,
     verifier: CodeVerifier,
     code_challenge: String,
-    return_to: String,
+    return_to: ReturnTo,
 }
 
 /// A started sign-in: where the browser goes, and the new pre-auth session's id when
@@ -80,7 +81,7 @@ pub struct Started {
 /// A finished sign-in.
 pub struct Finished {
     pub user: User,
-    pub return_to: String,
+    pub return_to: ReturnTo,
     pub issued: Issued,
 }
 
@@ -92,8 +93,9 @@ pub struct Caller {
 }
 
 impl Auth {
-    /// Checks a sign-in request: a configured provider, S256, a well-formed verifier
-    /// that matches the challenge, and a same-origin `return_to` (anything else is `/`).
+    /// Checks a sign-in request: a configured provider, S256, and a verifier (well formed:
+    /// its type checked that) that matches the challenge. `return_to` passed its rule when
+    /// the body was read.
     pub fn plan_sign_in(&self, request: LoginRequest) -> Result<LoginPlan, SignInError> {
         let provider = self
             .providers
@@ -105,8 +107,6 @@ impl Auth {
                 "code_challenge_method must be S256.".into(),
             ));
         }
-        pkce::validate(request.code_verifier.secret())
-            .map_err(|e| SignInError::InvalidRequest(format!("{e}.")))?;
         if !pkce::verify_s256(request.code_verifier.secret(), &request.code_challenge) {
             return Err(SignInError::InvalidRequest(
                 "code_challenge is not the S256 challenge of code_verifier.".into(),
@@ -116,7 +116,7 @@ impl Auth {
             provider,
             verifier: request.code_verifier,
             code_challenge: request.code_challenge,
-            return_to: return_to::sanitize(request.return_to.as_deref()),
+            return_to: request.return_to.unwrap_or_else(|| ReturnTo::new(None)),
         })
     }
 
@@ -128,7 +128,7 @@ impl Auth {
         plan: LoginPlan,
     ) -> Result<Started, SignInError> {
         let provider = plan.provider;
-        let nonce = provider.wants_nonce().then(random_token);
+        let nonce = provider.wants_nonce().then(Nonce::new_random);
         let (state, issued) = self
             .sessions
             .start_login(
@@ -136,7 +136,7 @@ impl Auth {
                 NewLogin {
                     provider: provider.id().to_owned(),
                     verifier: plan.verifier,
-                    nonce: nonce.clone(),
+                    nonce: nonce.as_ref().map(|n| Nonce::new(n.secret().to_owned())),
                     return_to: plan.return_to,
                 },
             )
@@ -146,7 +146,7 @@ impl Auth {
             authorize_url: provider.authorize_url(&AuthorizeRequest {
                 state: &state,
                 code_challenge: &plan.code_challenge,
-                nonce: nonce.as_deref(),
+                nonce: nonce.as_ref(),
             }),
             issued,
         })
@@ -191,7 +191,7 @@ impl Auth {
             &AuthorizationResponse { iss: callback.iss },
         )?;
         let signed = provider
-            .exchange(code, taken.verifier, taken.nonce.as_deref())
+            .exchange(code, taken.verifier, taken.nonce.as_ref())
             .await?;
         let who = AllowCheck {
             login: &signed.profile.login,

@@ -162,15 +162,7 @@ impl TokenService {
             return Ok((tokens.access, session.token_generation()));
         }
         let generation = self.flight(session.key).await?;
-        let current = inner
-            .sessions
-            .load_fresh(&session.key)
-            .await?
-            .ok_or(TokenError::Gone)?;
-        let tokens = inner
-            .sessions
-            .open_tokens(&current)
-            .ok_or(TokenError::Gone)?;
+        let (current, tokens) = inner.fresh(&session.key).await?;
         debug_assert!(current.token_generation() >= generation);
         Ok((tokens.access, current.token_generation()))
     }
@@ -207,6 +199,21 @@ impl TokenService {
 }
 
 impl Inner {
+    /// The session as the store has it now, with its tokens opened; `Gone` when it ended
+    /// or its tokens no longer open.
+    async fn fresh(&self, key: &SessionKey) -> Result<(Session, TokenSet), TokenError> {
+        let session = self
+            .sessions
+            .load_fresh(key)
+            .await?
+            .ok_or(TokenError::Gone)?;
+        let tokens = self
+            .sessions
+            .open_tokens(&session)
+            .ok_or(TokenError::Gone)?;
+        Ok((session, tokens))
+    }
+
     fn needs_refresh(&self, tokens: &TokenSet) -> bool {
         let now = self.sessions.now();
         tokens
@@ -220,15 +227,7 @@ impl Inner {
         let store = &self.leases;
         let give_up = clock.now_ms() + 2 * self.lease.as_millis() as i64;
         loop {
-            let session = self
-                .sessions
-                .load_fresh(&key)
-                .await?
-                .ok_or(TokenError::Gone)?;
-            let tokens = self
-                .sessions
-                .open_tokens(&session)
-                .ok_or(TokenError::Gone)?;
+            let (session, tokens) = self.fresh(&key).await?;
             if !self.needs_refresh(&tokens) {
                 // Someone else (another request, another instance) already did it.
                 return Ok(session.token_generation());
@@ -255,15 +254,7 @@ impl Inner {
 
     async fn refresh_holding_lease(&self, key: &SessionKey) -> Result<u64, TokenError> {
         // Re-read under the lease: the previous holder may have finished just before.
-        let session = self
-            .sessions
-            .load_fresh(key)
-            .await?
-            .ok_or(TokenError::Gone)?;
-        let tokens = self
-            .sessions
-            .open_tokens(&session)
-            .ok_or(TokenError::Gone)?;
+        let (session, tokens) = self.fresh(key).await?;
         if !self.needs_refresh(&tokens) {
             return Ok(session.token_generation());
         }

@@ -96,15 +96,85 @@ impl GitHubAllowList {
     }
 }
 
+/// A provider's id: in the API, the users table and URLs (`okta`). GitHub's is `github`;
+/// an OpenID Connect provider's is 1-32 of a-z 0-9 -.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProviderId(String);
+
+impl ProviderId {
+    /// An OpenID Connect provider's id, checked; `source` names where it came from.
+    pub fn parse(id: &str, source: &str) -> Result<Self, String> {
+        let ok = !id.is_empty()
+            && id.len() <= 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && id != shared::api::GITHUB;
+        if ok {
+            Ok(Self(id.to_owned()))
+        } else {
+            Err(format!(
+                "{source}: the provider id {id:?} must be 1-32 of a-z 0-9 - (and not \"github\")"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ProviderId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An OpenID Connect issuer identifier (Discovery 1.0 §4.3): https, or plain http on a
+/// loopback address only. Everything the provider signs names it, and its discovery
+/// document must name it back exactly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuerUrl(Url);
+
+impl IssuerUrl {
+    /// Checks `value`; `source` names where it came from.
+    pub fn parse(value: &str, source: &str) -> Result<Self, String> {
+        let url = Url::parse(value)
+            .map_err(|e| format!("{source}: the issuer {value:?} is not a URL ({e})"))?;
+        check_provider_url(&format!("{source} issuer"), &url)?;
+        Ok(Self(url))
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    /// The identifier as the provider spells it, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str().trim_end_matches('/')
+    }
+
+    /// True when `issuer` (a discovery document's, an ID token's) names this issuer.
+    pub fn is(&self, issuer: &str) -> bool {
+        issuer.trim_end_matches('/') == self.as_str()
+    }
+}
+
+impl std::fmt::Display for IssuerUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One OpenID Connect provider.
 #[derive(Clone, Debug)]
 pub struct OidcSettings {
     /// In the API and the users table (`okta`).
-    pub id: String,
+    pub id: ProviderId,
     /// The button: "Sign in with {name}".
     pub name: String,
     /// Must equal the `issuer` of its discovery document.
-    pub issuer: Url,
+    pub issuer: IssuerUrl,
     pub client_id: String,
     pub client_secret: SecretString,
     /// Space separated; includes `openid`.

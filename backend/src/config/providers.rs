@@ -7,9 +7,8 @@ use std::path::Path;
 
 use secrecy::SecretString;
 use serde::Deserialize;
-use url::Url;
 
-use super::{check_provider_url, OidcSettings};
+use super::{IssuerUrl, OidcSettings, ProviderId};
 
 /// The scopes asked for when an entry names none.
 pub const DEFAULT_OIDC_SCOPES: &str = "openid profile email";
@@ -33,23 +32,6 @@ struct File {
     oidc: Vec<FileEntry>,
 }
 
-/// Provider ids appear in URLs and in the users table: short and plain.
-fn check_id(id: &str, source: &str) -> Result<(), String> {
-    let ok = !id.is_empty()
-        && id.len() <= 32
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && id != "github";
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{source}: the provider id {id:?} must be 1-32 of a-z 0-9 - (and not \"github\")"
-        ))
-    }
-}
-
 fn entry(
     source: &str,
     id: String,
@@ -59,10 +41,8 @@ fn entry(
     client_secret: String,
     scopes: Option<String>,
 ) -> Result<OidcSettings, String> {
-    check_id(&id, source)?;
-    let issuer = Url::parse(issuer)
-        .map_err(|e| format!("{source}: the issuer {issuer:?} is not a URL ({e})"))?;
-    check_provider_url(&format!("{source} issuer"), &issuer)?;
+    let id = ProviderId::parse(&id, source)?;
+    let issuer = IssuerUrl::parse(issuer, source)?;
     if client_id.trim().is_empty() {
         return Err(format!("{source}: the client id is empty"));
     }
@@ -77,7 +57,7 @@ fn entry(
         return Err(format!("{source}: the scopes contain control characters"));
     }
     Ok(OidcSettings {
-        name: name.unwrap_or_else(|| id.clone()),
+        name: name.unwrap_or_else(|| id.to_string()),
         id,
         issuer,
         client_id,
@@ -191,10 +171,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(found.len(), 2);
-        assert_eq!(found[0].id, "my-idp");
+        assert_eq!(found[0].id.as_str(), "my-idp");
         assert_eq!(found[0].name, "my-idp");
         assert_eq!(found[0].scopes, DEFAULT_OIDC_SCOPES);
-        assert_eq!(found[1].id, "okta");
+        assert_eq!(found[1].id.as_str(), "okta");
         assert_eq!(found[1].name, "Okta");
     }
 
@@ -248,7 +228,7 @@ client_secret = "b"
             "[[oidc]]\nid = \"keycloak\"\nissuer = \"https://sso.example.com\"\nclient_id = \"a\"\nclient_secret = \"b\"\n",
         )
         .unwrap();
-        assert_eq!(from_file(&path).unwrap()[0].id, "keycloak");
+        assert_eq!(from_file(&path).unwrap()[0].id.as_str(), "keycloak");
         std::fs::write(&path, "[[oidc]]\nid = 3\n").unwrap();
         assert_eq!(from_file(&path).unwrap_err().len(), 1);
     }

@@ -36,6 +36,15 @@ pub enum KeyError {
 #[error("a sealed value could not be opened (wrong key, or tampered)")]
 pub struct OpenError;
 
+/// `n` bytes from the OS's random number generator, base64url without padding: session
+/// ids, OAuth `state` and OpenID Connect `nonce` values, public ids.
+#[must_use]
+pub fn random_base64url(n: usize) -> String {
+    let mut bytes = Zeroizing::new(vec![0u8; n]);
+    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+    URL_SAFE_NO_PAD.encode(&*bytes)
+}
+
 struct Key {
     /// First 4 bytes of SHA-256(key): says which key sealed a value without revealing it.
     id: String,

@@ -21,7 +21,7 @@ use super::error::ProviderError;
 use super::http::{self, is_rate_limited, read_json, transport};
 use super::provider::{AllowCheck, AuthorizeRequest, Provider, SignIn};
 use super::token_endpoint::{self, ClientAuth};
-use super::{AccessToken, AuthorizationCode, RefreshToken, TokenSet};
+use super::{AccessToken, AuthorizationCode, Nonce, RefreshToken, TokenSet};
 use crate::clock::Clock;
 use crate::config::GitHubAllowList;
 use crate::metrics;
@@ -416,7 +416,7 @@ impl Provider for GitHub {
             .append_pair("client_id", &self.config.client_id)
             .append_pair("redirect_uri", &self.config.redirect_uri)
             .append_pair("scope", &self.config.scopes)
-            .append_pair("state", request.state)
+            .append_pair("state", request.state.secret())
             .append_pair("code_challenge", request.code_challenge)
             .append_pair("code_challenge_method", "S256")
             .append_pair("allow_signup", "true");
@@ -427,7 +427,7 @@ impl Provider for GitHub {
         &self,
         code: AuthorizationCode,
         verifier: CodeVerifier,
-        _nonce: Option<&str>,
+        _nonce: Option<&Nonce>,
     ) -> Result<SignIn, ProviderError> {
         let tokens = metrics::provider_call(
             "token",

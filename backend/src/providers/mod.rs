@@ -15,4 +15,6 @@ pub use github::GitHub;
 pub use provider::{
     AllowCheck, AuthorizationResponse, AuthorizeRequest, LogoutRequest, Provider, Providers, SignIn,
 };
-pub use secrets::{AccessToken, AuthorizationCode, IdToken, RefreshToken, TokenSet};
+pub use secrets::{
+    AccessToken, AuthorizationCode, CsrfToken, IdToken, Nonce, RefreshToken, TokenSet,
+};

@@ -8,15 +8,17 @@ use async_trait::async_trait;
 use shared::pkce::CodeVerifier;
 use url::Url;
 
-use super::{AccessToken, AuthorizationCode, ProviderError, RefreshToken, TokenSet};
+use super::{
+    AccessToken, AuthorizationCode, CsrfToken, Nonce, ProviderError, RefreshToken, TokenSet,
+};
 use shared::api::Profile;
 
 /// What the browser is sent to the provider with.
 pub struct AuthorizeRequest<'a> {
-    pub state: &'a str,
+    pub state: &'a CsrfToken,
     pub code_challenge: &'a str,
     /// OpenID Connect `nonce`, when the provider issues ID tokens.
-    pub nonce: Option<&'a str>,
+    pub nonce: Option<&'a Nonce>,
 }
 
 /// A finished sign-in: the tokens and who they belong to.
@@ -60,7 +62,7 @@ pub trait Provider: Send + Sync {
         &self,
         code: AuthorizationCode,
         verifier: CodeVerifier,
-        nonce: Option<&str>,
+        nonce: Option<&Nonce>,
     ) -> Result<SignIn, ProviderError>;
     /// Uses a refresh token (single use at GitHub: it dies with the call).
     async fn refresh(&self, refresh: &RefreshToken) -> Result<TokenSet, ProviderError>;

@@ -43,6 +43,33 @@ secret_newtype!(
     IdToken
 );
 
+secret_newtype!(
+    /// The OAuth `state` (RFC 6749 §10.12): a fresh random value per sign-in that the
+    /// provider sends back, binding its answer to the browser that started the sign-in.
+    CsrfToken
+);
+secret_newtype!(
+    /// The OpenID Connect `nonce` (Core §3.1.2.1): a fresh random value per sign-in that
+    /// the ID token must carry back.
+    Nonce
+);
+
+impl CsrfToken {
+    /// 32 random bytes.
+    #[must_use]
+    pub fn new_random() -> Self {
+        Self::new(crate::crypto::random_base64url(32))
+    }
+}
+
+impl Nonce {
+    /// 32 random bytes.
+    #[must_use]
+    pub fn new_random() -> Self {
+        Self::new(crate::crypto::random_base64url(32))
+    }
+}
+
 /// What a token request gave us, in plaintext, on its way to being sealed.
 #[derive(Debug)]
 pub struct TokenSet {
@@ -79,6 +106,8 @@ mod tests {
         wiped_on_drop::<AuthorizationCode>();
         wiped_on_drop::<RefreshToken>();
         wiped_on_drop::<IdToken>();
+        wiped_on_drop::<CsrfToken>();
+        wiped_on_drop::<Nonce>();
         wiped_on_drop::<shared::pkce::CodeVerifier>();
         wiped_on_drop::<zeroize::Zeroizing<String>>();
     }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use shared::api::User;
+use shared::return_to::ReturnTo;
 
 /// A sign-in started with `POST /api/auth/login` and not yet finished.
 #[derive(Serialize, Deserialize, Clone)]
@@ -16,7 +17,8 @@ pub struct PendingLogin {
     /// OpenID Connect `nonce`, for providers that issue ID tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
-    pub return_to: String,
+    /// Checked again when read back ([`ReturnTo`] deserializes through the rule).
+    pub return_to: ReturnTo,
     pub created_at: i64,
 }
 

@@ -1,10 +1,8 @@
 //! Session ids: 256 random bits in the cookie, only their SHA-256 in the store.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
+use crate::crypto::random_base64url;
 use crate::store::SessionKey;
 
 /// The cookie value. A bearer credential: redacted `Debug`, no `Display`, not `Clone`,
@@ -52,21 +50,15 @@ pub fn key_from_cookie(value: &str) -> Option<SessionKey> {
     is_well_formed(value).then(|| key_of(value))
 }
 
-/// 32 random bytes, base64url: session ids and OAuth `state` values.
+/// 32 random bytes, base64url: session ids and lease owners.
 pub fn random_token() -> String {
-    random_base64(32)
+    random_base64url(32)
 }
 
 /// A session's public id (16 random bytes, base64url): what the devices list shows and
 /// `DELETE /api/me/sessions/{id}` takes. Unrelated to the cookie, so it gives nothing away.
 pub fn public_id() -> String {
-    random_base64(16)
-}
-
-fn random_base64(n: usize) -> String {
-    let mut bytes = Zeroizing::new(vec![0u8; n]);
-    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
-    URL_SAFE_NO_PAD.encode(&*bytes)
+    random_base64url(16)
 }
 
 #[cfg(test)]

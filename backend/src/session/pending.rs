@@ -3,9 +3,11 @@
 
 use shared::constant_time_eq;
 use shared::pkce::CodeVerifier;
+use shared::return_to::ReturnTo;
 
-use super::{random_token, Issued, Modified, Session, SessionData, SessionKey, Sessions};
+use super::{Issued, Modified, Session, SessionData, SessionKey, Sessions};
 use crate::crypto::KeyRing;
+use crate::providers::{CsrfToken, Nonce};
 use crate::store::StoreError;
 
 /// At most this many sign-ins may be pending in one browser (several tabs).
@@ -18,8 +20,8 @@ const VERIFIER: &str = "code_verifier";
 pub struct NewLogin {
     pub provider: String,
     pub verifier: CodeVerifier,
-    pub nonce: Option<String>,
-    pub return_to: String,
+    pub nonce: Option<Nonce>,
+    pub return_to: ReturnTo,
 }
 
 /// Why no pending sign-in could be taken.
@@ -41,8 +43,8 @@ pub struct TakenLogin {
     pub session: Session,
     pub provider: String,
     pub verifier: CodeVerifier,
-    pub nonce: Option<String>,
-    pub return_to: String,
+    pub nonce: Option<Nonce>,
+    pub return_to: ReturnTo,
 }
 
 impl super::PendingLogin {
@@ -67,18 +69,18 @@ impl Sessions {
         &self,
         existing: Option<&Session>,
         login: NewLogin,
-    ) -> Result<(String, Option<Issued>), StoreError> {
-        let state = random_token();
+    ) -> Result<(CsrfToken, Option<Issued>), StoreError> {
+        let state = CsrfToken::new_random();
         let now = self.now();
         let pending = |public_id: &str| super::PendingLogin {
-            state: state.clone(),
+            state: state.secret().to_owned(),
             sealed_verifier: self.keys.seal(
                 VERIFIER,
-                &super::PendingLogin::owner(public_id, &state),
+                &super::PendingLogin::owner(public_id, state.secret()),
                 login.verifier.secret(),
             ),
             provider: login.provider.clone(),
-            nonce: login.nonce.clone(),
+            nonce: login.nonce.as_ref().map(|n| n.secret().to_owned()),
             return_to: login.return_to.clone(),
             created_at: now,
         };
@@ -147,7 +149,7 @@ impl Sessions {
             session,
             provider: pending.provider,
             verifier,
-            nonce: pending.nonce,
+            nonce: pending.nonce.map(Nonce::new),
             return_to: pending.return_to,
         })
     }

@@ -87,7 +87,9 @@ fn describe(e: serde_json::Error) -> ApiError {
     let what = match e.classify() {
         Category::Data => {
             let text = e.to_string();
-            if text.starts_with("missing field") {
+            // Missing fields, and the rules of validating types (which never quote the
+            // value), are said as they are; other messages may quote the input.
+            if text.starts_with("missing field") || text.starts_with("code_verifier ") {
                 text.split(" at line")
                     .next()
                     .unwrap_or("missing field")

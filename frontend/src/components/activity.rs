@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 
 use crate::api;
-use crate::auth::Auth;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
 use crate::fetch::Fetched;
@@ -16,7 +15,6 @@ pub fn Activity(
     #[prop(into)]
     revision: Signal<u32>,
 ) -> impl IntoView {
-    let auth = Auth::get();
     let events = Fetched::new(api::activity);
     // Something on the page changed the log: load it again.
     Effect::watch(
@@ -24,11 +22,6 @@ pub fn Activity(
         move |_, _, _| events.refetch(),
         false,
     );
-    Effect::new(move |_| {
-        if let Some(Err(error)) = events.get() {
-            auth.notice(&error);
-        }
-    });
     view! {
         <section class="card">
             <h2>"Recent activity"</h2>

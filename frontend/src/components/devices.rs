@@ -19,19 +19,10 @@ pub fn Devices(
 ) -> impl IntoView {
     let auth = Auth::get();
     let sessions = Fetched::new(api::sessions);
-    // The list answering 401 means this very session was ended elsewhere.
-    Effect::new(move |_| {
-        if let Some(Err(error)) = sessions.get() {
-            auth.notice(&error);
-        }
-    });
     let end = Action::new_local(move |id: &String| {
         let id = id.clone();
         async move {
             let result = api::end_session(&id).await;
-            if let Err(error) = &result {
-                auth.notice(error);
-            }
             sessions.refetch();
             on_change.run(());
             result
@@ -43,7 +34,6 @@ pub fn Devices(
             let mut result = Ok(());
             for id in others {
                 if let Err(error) = api::end_session(&id).await {
-                    auth.notice(&error);
                     result = Err(error);
                     break;
                 }
@@ -54,16 +44,9 @@ pub fn Devices(
         }
     });
     let everywhere = Action::new_local(move |_: &()| async move {
-        match api::logout(true).await {
-            Ok(provider_logout) => {
-                auth.signed_out_here(provider_logout);
-                Ok(())
-            }
-            Err(error) => {
-                auth.notice(&error);
-                Err(error)
-            }
-        }
+        let provider_logout = api::logout(true).await?;
+        auth.signed_out_here(provider_logout);
+        Ok(())
     });
     let busy =
         move || end.pending().get() || end_others.pending().get() || everywhere.pending().get();

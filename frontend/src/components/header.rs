@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::auth::{Auth, AuthState};
-use crate::route::Link;
+use crate::route::{Link, Page};
 
 /// The app's header.
 #[component]
@@ -11,7 +11,7 @@ pub fn Header() -> impl IntoView {
     let auth = Auth::get();
     view! {
         <header class="topbar">
-            <Link href="/" class="brand">
+            <Link to=Page::Home class="brand">
                 <span class="logo" aria-hidden="true"></span>
                 "Repo Desk"
             </Link>

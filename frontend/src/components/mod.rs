@@ -4,4 +4,5 @@ pub mod activity;
 pub mod devices;
 pub mod error_panel;
 pub mod header;
+pub mod signed_in_only;
 pub mod spinner;

@@ -5,14 +5,14 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::CallbackRequest;
-use shared::{return_to, ErrorCode};
+use shared::ErrorCode;
 use wasm_bindgen::JsValue;
 
 use crate::api::{self, ApiError};
 use crate::auth::Auth;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
-use crate::route;
+use crate::route::{self, Page};
 
 /// Reads the redirect's parameters and replaces the URL with a bare `/callback`, so the
 /// code never sits in the address bar, the history or a bookmark.
@@ -21,7 +21,7 @@ fn take_redirect_params() -> CallbackRequest {
     let search = window.location().search().unwrap_or_default();
     let _ = window
         .history()
-        .and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some("/callback")));
+        .and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(Page::Callback.href())));
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
     let get = |name: &str| params.as_ref().and_then(|p| p.get(name));
     CallbackRequest {
@@ -51,9 +51,8 @@ pub fn CallbackPage() -> impl IntoView {
             match api::callback(&request).await {
                 Ok(done) => {
                     auth.signed_in(done.user);
-                    // The BFF sanitized it already; the SPA never navigates to a value it
-                    // did not make without the same check.
-                    route::navigate(&return_to::sanitize(Some(&done.return_to)), true);
+                    // A `ReturnTo` passed the same-origin rule when it was read, here too.
+                    route::navigate(done.return_to.as_str(), true);
                 }
                 Err(error) => {
                     // Nobody was signed in by this; ask whether someone already was.
@@ -69,7 +68,7 @@ pub fn CallbackPage() -> impl IntoView {
             {move || match failure.get() {
                 None => view! { <Spinner label="Finishing sign-in…"/> }.into_any(),
                 Some(error) => view! {
-                    <ErrorPanel error on_retry=move |_| route::navigate("/", true)/>
+                    <ErrorPanel error on_retry=move |_| route::go(Page::Home, true)/>
                 }.into_any(),
             }}
         </section>

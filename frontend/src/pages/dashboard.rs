@@ -4,40 +4,21 @@ use leptos::prelude::*;
 use shared::api::{Repo, User};
 
 use crate::api;
-use crate::auth::{Auth, AuthState, SignedOutBy};
+use crate::auth::Auth;
 use crate::components::activity::Activity;
 use crate::components::devices::Devices;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::signed_in_only::SignedInOnly;
 use crate::components::spinner::Spinner;
 use crate::fetch::Fetched;
 use crate::marks;
-use crate::route;
+use crate::route::Page;
 
 /// The dashboard. Signed out, it sends the person to sign in and back here.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let auth = Auth::get();
-    // The one place that decides where a signed-out visitor of this page goes.
-    Effect::new(move |_| {
-        let target = match auth.state() {
-            AuthState::SignedOut(SignedOutBy::Nobody) => "/?return_to=/dashboard",
-            AuthState::SignedOut(SignedOutBy::ThisBrowser) => "/",
-            _ => return,
-        };
-        route::navigate(target, true);
-    });
-    move || match auth.state() {
-        AuthState::Checking
-        | AuthState::SignedOut(SignedOutBy::Nobody | SignedOutBy::ThisBrowser) => {
-            view! { <section class="card"><Spinner label="Checking your session…"/></section> }
-                .into_any()
-        }
-        AuthState::SignedOut(by) => view! { <SignedOutNotice by/> }.into_any(),
-        AuthState::Unknown(error) => view! {
-            <section class="card"><ErrorPanel error on_retry=move |_| auth.refresh()/></section>
-        }
-        .into_any(),
-        AuthState::SignedIn(user) => {
+    view! {
+        <SignedInOnly page=Page::Dashboard content=|user: User| {
             let changes = RwSignal::new(0u32);
             // Repositories are GitHub's: people from another provider have none here.
             let from_github = user.provider == "github";
@@ -47,36 +28,7 @@ pub fn DashboardPage() -> impl IntoView {
                 <Devices on_change=move |_| changes.update(|n| *n += 1)/>
                 <Activity revision=changes/>
             }
-            .into_any()
-        }
-    }
-}
-
-/// Shown in place of the dashboard when the session ended while the page was open.
-#[component]
-fn SignedOutNotice(
-    /// Who ended it.
-    by: SignedOutBy,
-) -> impl IntoView {
-    let (title, detail) = if by == SignedOutBy::Expiry {
-        (
-            "Your sign-in expired. Sign in again.",
-            "Your sign-in provider asks you to confirm it's you from time to time. You'll come back to this page.",
-        )
-    } else {
-        (
-            "You were signed out",
-            "Your session ended, perhaps from another device or after a long pause.",
-        )
-    };
-    view! {
-        <section class="card error" role="alert">
-            <h2>{title}</h2>
-            <p>{detail}</p>
-            <button class="btn primary" on:click=move |_| route::navigate("/?return_to=/dashboard", true)>
-                "Sign in again"
-            </button>
-        </section>
+        }/>
     }
 }
 
@@ -132,14 +84,7 @@ fn Profile(
 /// The repository list, loaded once the profile is on screen.
 #[component]
 fn Repos() -> impl IntoView {
-    let auth = Auth::get();
     let repos = Fetched::new(api::repos);
-    // A 401 here means the session is over (ended elsewhere, or the grant was revoked).
-    Effect::new(move |_| {
-        if let Some(Err(error)) = repos.get() {
-            auth.notice(&error);
-        }
-    });
     view! {
         <section class="card">
             <h2>"Repositories"</h2>

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use shared::api::LoginRequest;
 use shared::pkce::{CodeVerifier, S256};
-use shared::return_to;
+use shared::return_to::ReturnTo;
 
 use crate::api::{self, ApiError};
 use crate::auth::{Auth, AuthState};
@@ -11,15 +11,12 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::spinner::Spinner;
 use crate::fetch::Fetched;
 use crate::marks;
-use crate::route;
-
-/// Where to go after sign-in when the address did not say.
-const DEFAULT_RETURN_TO: &str = "/dashboard";
+use crate::route::{self, Page};
 
 /// Makes the verifier here (the platform CSPRNG), hands it to the BFF with its challenge,
 /// and leaves for the provider. The verifier lives only in this function's memory and the
 /// BFF's session: nothing is written to browser storage.
-async fn start_sign_in(provider: String, return_to: String) -> Result<(), ApiError> {
+async fn start_sign_in(provider: String, return_to: ReturnTo) -> Result<(), ApiError> {
     let verifier = CodeVerifier::generate().map_err(|_| ApiError::Network)?;
     let request = LoginRequest {
         provider,
@@ -40,19 +37,16 @@ async fn start_sign_in(provider: String, return_to: String) -> Result<(), ApiErr
 pub fn HomePage() -> impl IntoView {
     let auth = Auth::get();
     // A value from the address bar: anyone can craft it, so it goes through the one
-    // sanitizer. Refused values (and `/`, this page) mean the dashboard.
-    let return_to = move || {
-        let asked = route::query("return_to");
-        match return_to::sanitize(asked.as_deref()) {
-            path if path == return_to::DEFAULT_RETURN_TO => DEFAULT_RETURN_TO.to_owned(),
-            path => path,
-        }
+    // rule. Refused values (and `/`, this page) mean the dashboard.
+    let return_to = move || match ReturnTo::new(route::query("return_to").as_deref()) {
+        path if path.is_default() => ReturnTo::new(Some(Page::Dashboard.href())),
+        path => path,
     };
 
     // Already signed in (say, after a reload): carry on to where they were going.
     Effect::new(move |_| {
         if let AuthState::SignedIn(_) = auth.state() {
-            route::navigate(&untrack(return_to), true);
+            route::navigate(untrack(return_to).as_str(), true);
         }
     });
 

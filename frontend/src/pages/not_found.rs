@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::route::Link;
+use crate::route::{Link, Page};
 
 /// "Page not found" with a way home.
 #[component]
@@ -11,7 +11,7 @@ pub fn NotFoundPage() -> impl IntoView {
         <section class="card">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address."</p>
-            <Link href="/" class="btn">"Go to the start page"</Link>
+            <Link to=Page::Home class="btn">"Go to the start page"</Link>
         </section>
     }
 }

@@ -9,7 +9,7 @@ pub mod servers;
 use std::path::Path;
 use std::time::Duration;
 
-use backend::config::{ClientCredentials, OidcSettings, Settings};
+use backend::config::{ClientCredentials, IssuerUrl, OidcSettings, ProviderId, Settings};
 use backend::crypto::KeyRing;
 use emulator::Emulator;
 
@@ -46,9 +46,9 @@ pub fn use_emulator(settings: &mut Settings, emulator: &Emulator) {
 #[allow(dead_code)]
 pub fn use_oidc(settings: &mut Settings, issuer: &str, id: &str) {
     settings.oidc.push(OidcSettings {
-        id: id.into(),
+        id: ProviderId::parse(id, "test").unwrap(),
         name: "Test IdP".into(),
-        issuer: issuer.parse().unwrap(),
+        issuer: IssuerUrl::parse(issuer, "test").unwrap(),
         client_id: oidc::CLIENT_ID.into(),
         client_secret: oidc::CLIENT_SECRET.into(),
         scopes: backend::config::providers::DEFAULT_OIDC_SCOPES.into(),

@@ -7,7 +7,7 @@ use reqwest::Client;
 use serde::Deserialize;
 use url::Url;
 
-use crate::config::check_provider_url;
+use crate::config::{check_provider_url, IssuerUrl};
 use crate::providers::http::{parse_json, read_body};
 
 /// The parts of the discovery document the BFF uses.
@@ -46,11 +46,8 @@ impl Metadata {
 
 /// Fetches and checks `{issuer}/.well-known/openid-configuration`. Errors are one line
 /// naming the provider (`source`).
-pub async fn fetch(http: &Client, issuer: &Url, source: &str) -> anyhow::Result<Metadata> {
-    let url = format!(
-        "{}/.well-known/openid-configuration",
-        issuer.as_str().trim_end_matches('/')
-    );
+pub async fn fetch(http: &Client, issuer: &IssuerUrl, source: &str) -> anyhow::Result<Metadata> {
+    let url = format!("{issuer}/.well-known/openid-configuration");
     let response = http
         .get(&url)
         .send()
@@ -70,12 +67,12 @@ pub async fn fetch(http: &Client, issuer: &Url, source: &str) -> anyhow::Result<
     Ok(metadata)
 }
 
-fn check(metadata: &Metadata, issuer: &Url, source: &str) -> anyhow::Result<()> {
-    let configured = issuer.as_str().trim_end_matches('/');
-    if metadata.issuer.trim_end_matches('/') != configured {
+fn check(metadata: &Metadata, issuer: &IssuerUrl, source: &str) -> anyhow::Result<()> {
+    if !issuer.is(&metadata.issuer) {
         bail!(
-            "{source}: the discovery document names the issuer {:?}, not the configured {configured:?}",
-            metadata.issuer
+            "{source}: the discovery document names the issuer {:?}, not the configured {:?}",
+            metadata.issuer,
+            issuer.as_str()
         );
     }
     for (name, url) in [

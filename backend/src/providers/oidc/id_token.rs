@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::jwks::Jwks;
 use crate::providers::error::ProviderError;
+use crate::providers::Nonce;
 
 /// Clock difference tolerated on `exp` and `iat`.
 const LEEWAY_SECS: u64 = 60;
@@ -73,7 +74,7 @@ pub struct Claims {
 pub enum Kind<'a> {
     /// An ID token from the token endpoint: `nonce` is the pending sign-in's, `None`
     /// after a refresh (a refreshed ID token carries no nonce).
-    IdToken { nonce: Option<&'a str> },
+    IdToken { nonce: Option<&'a Nonce> },
     /// A back-channel logout token.
     LogoutToken,
 }
@@ -168,7 +169,7 @@ pub async fn verify(
         Kind::IdToken {
             nonce: Some(expected_nonce),
         } => match claims.nonce.as_deref() {
-            Some(nonce) if shared::constant_time_eq(nonce, expected_nonce) => {}
+            Some(nonce) if shared::constant_time_eq(nonce, expected_nonce.secret()) => {}
             _ => return Err(refused("wrong nonce")),
         },
         Kind::IdToken { nonce: None } => {}
