@@ -9,9 +9,6 @@
 mod pageload;
 mod procs;
 mod report;
-#[path = "../../tests/tests/common/servers.rs"]
-#[allow(dead_code)]
-mod servers;
 mod signin;
 mod wrk;
 
@@ -22,6 +19,7 @@ use anyhow::Context;
 use procs::{free_port, spawn_backend, spawn_baseline, start_emulator, wait_healthy, BackendEnv};
 use report::Report;
 use signin::Target;
+use testkit::servers;
 
 const ROUNDS: usize = 3;
 const SIGN_IN_CONCURRENCY: usize = 16;

@@ -4,14 +4,13 @@
 //! `app:dashboard-ready` when the dashboard is. The baseline is a static page with the
 //! same visible text, served by the bare handler, that marks the same moment.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+use testkit::chromium::{capabilities, stop_browsers_of, ChromeDriver};
 
 /// Loads per measurement; the report shows medians.
 pub const LOADS: usize = 10;
@@ -62,68 +61,14 @@ pub struct PageLoads {
     pub baseline_warm: Vec<Load>,
 }
 
-/// ChromeDriver on a free loopback port, stopped on drop.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    async fn start() -> anyhow::Result<Self> {
-        let binary =
-            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("start {binary} (`cargo xtask test` installs it)"))?;
-        let driver = Self { child, port };
-        let status = format!("http://127.0.0.1:{port}/status");
-        let started = Instant::now();
-        while reqwest::get(&status).await.is_err() {
-            if started.elapsed() > Duration::from_secs(15) {
-                bail!("chromedriver did not start");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(driver)
-    }
-
-    /// A browser with a profile of its own (an empty cache).
-    async fn browser(&self, profile: &Path) -> anyhow::Result<Client> {
-        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--disable-extensions",
-                    "--window-size=1100,900",
-                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            }),
-        );
-        Ok(
-            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps)
-                .connect(&format!("http://127.0.0.1:{}", self.port))
-                .await?,
-        )
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A browser with a profile of its own (an empty cache) on `driver`.
+async fn browser(driver: &ChromeDriver, profile: &Path) -> anyhow::Result<Client> {
+    Ok(
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities(profile))
+            .connect(&driver.url())
+            .await?,
+    )
 }
 
 /// Opens `url` and reads the timeline once `mark` is set.
@@ -142,11 +87,12 @@ async fn load(client: &Client, url: &str, mark: &str) -> anyhow::Result<Load> {
 }
 
 /// A load in a browser of its own, closed afterwards.
-async fn cold_load(driver: &Driver, url: &str, mark: &str) -> anyhow::Result<Load> {
+async fn cold_load(driver: &ChromeDriver, url: &str, mark: &str) -> anyhow::Result<Load> {
     let profile = tempfile::tempdir()?;
-    let client = driver.browser(profile.path()).await?;
+    let client = browser(driver, profile.path()).await?;
     let result = load(&client, url, mark).await;
     client.close().await?;
+    stop_browsers_of(profile.path());
     result
 }
 
@@ -188,7 +134,7 @@ async fn sign_in(client: &Client, base: &str) -> anyhow::Result<()> {
 /// Measures the product at `base` (its public origin, `http://localhost:PORT`) and the
 /// static page at `baseline_page`, alternating.
 pub async fn run(base: &str, baseline_page: &str) -> anyhow::Result<PageLoads> {
-    let driver = Driver::start().await?;
+    let driver = ChromeDriver::start().await?;
     let home = format!("{base}/");
     let mut loads = PageLoads {
         cold: Vec::new(),
@@ -207,8 +153,8 @@ pub async fn run(base: &str, baseline_page: &str) -> anyhow::Result<PageLoads> {
     }
 
     let (ours, theirs) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let product = driver.browser(ours.path()).await?;
-    let baseline = driver.browser(theirs.path()).await?;
+    let product = browser(&driver, ours.path()).await?;
+    let baseline = browser(&driver, theirs.path()).await?;
     // The first load fills each cache.
     load(&product, &home, SIGN_IN_READY).await?;
     load(&baseline, baseline_page, SIGN_IN_READY).await?;
@@ -228,5 +174,7 @@ pub async fn run(base: &str, baseline_page: &str) -> anyhow::Result<PageLoads> {
     }
     product.close().await?;
     baseline.close().await?;
+    stop_browsers_of(ours.path());
+    stop_browsers_of(theirs.path());
     Ok(loads)
 }

@@ -1,45 +1,12 @@
 //! Starting the servers under test as separate processes, and reading their memory.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-
-/// A child process killed on drop.
-pub struct Proc {
-    pub child: Child,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    /// Resident memory in KiB (`VmRSS`).
-    pub fn rss_kib(&self) -> anyhow::Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .context("no VmRSS")
-    }
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use testkit::process::{free_port, ChildGuard as Proc};
 
 /// Polls `/healthz` until it answers 200; returns how long that took from `since`.
 pub async fn wait_healthy(port: u16, since: Instant) -> anyhow::Result<Duration> {
@@ -87,7 +54,7 @@ pub fn start_emulator(
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line)?;
     let url = line.trim().rsplit(' ').next().unwrap_or("").to_owned();
-    Ok((Proc { child }, url))
+    Ok((Proc::new(child), url))
 }
 
 /// Environment of the product under test (production mode against the emulator process).
@@ -137,7 +104,7 @@ pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
         .stderr(log)
         .spawn()
         .context("start the backend")?;
-    Ok(Proc { child })
+    Ok(Proc::new(child))
 }
 
 pub fn spawn_baseline(bin: &Path, dir: &Path, port: u16) -> anyhow::Result<Proc> {
@@ -149,5 +116,5 @@ pub fn spawn_baseline(bin: &Path, dir: &Path, port: u16) -> anyhow::Result<Proc>
         .stderr(Stdio::null())
         .spawn()
         .context("start the baseline")?;
-    Ok(Proc { child })
+    Ok(Proc::new(child))
 }

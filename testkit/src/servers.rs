@@ -4,40 +4,18 @@
 //!
 //! Every server's directory name starts with [`MARKER`], so a run that was killed
 //! before its destructors ran can be cleaned up by name (`cargo xtask test` does).
-//!
-//! The benchmark runner includes this file too (`bench/src/main.rs`), so both start
-//! servers the same way.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+
+use crate::process::{free_port, wait_for_port, ChildGuard};
 
 /// In the name of every server directory.
 pub const MARKER: &str = "bff-test-store-";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16, what: &str) {
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{what} did not start on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// A `redis-server` of our own.
 pub struct RedisServer {
-    child: Option<Child>,
+    child: Option<ChildGuard>,
     pub port: u16,
     dir: tempfile::TempDir,
     persistent: bool,
@@ -85,7 +63,7 @@ impl RedisServer {
         let child = command.spawn().unwrap_or_else(|e| {
             panic!("cannot start redis-server ({e}); `cargo xtask test` installs it")
         });
-        self.child = Some(child);
+        self.child = Some(ChildGuard::new(child));
         wait_for_port(self.port, "redis-server");
     }
 
@@ -95,10 +73,7 @@ impl RedisServer {
 
     /// Stops the server (as a crash would: no final save).
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.child = None;
     }
 
     /// Starts it again on the same port and directory.
@@ -119,12 +94,6 @@ impl RedisServer {
             }
         }
         self.spawn();
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

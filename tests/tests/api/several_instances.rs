@@ -4,44 +4,18 @@
 //! proxy in front of them would send them.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use backend::crypto::KeyRing;
 use reqwest::StatusCode;
 use serde_json::Value;
+use testkit::process::{free_port, ChildGuard as Process};
 
 use crate::helpers::{assert_error, Browser, PostgresServer, RedisServer, PUBLIC_URL};
 
 const CLIENT_ID: &str = "several-instances-client";
 const CLIENT_SECRET: &str = "several-instances-secret";
-
-/// A child process, killed when dropped.
-struct Process(Option<Child>);
-
-impl Process {
-    fn kill(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The emulator as its own process; returns it and its base URL.
 fn start_emulator() -> (Process, String) {
@@ -60,7 +34,7 @@ fn start_emulator() -> (Process, String) {
         .strip_prefix("emulator listening on ")
         .unwrap_or_else(|| panic!("unexpected emulator output {line:?}"))
         .to_owned();
-    (Process(Some(child)), url)
+    (Process::new(child), url)
 }
 
 /// Everything both instances share.
@@ -122,7 +96,7 @@ impl Shared {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        (Process(Some(child)), base)
+        (Process::new(child), base)
     }
 }
 

@@ -3,7 +3,6 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,7 @@ use backend::clock::Clock;
 use emulator::{AppRegistration, Emulator};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+use testkit::chromium::{capabilities, stop_browsers_of, ChromeDriver};
 
 use crate::common::oidc::OidcServer;
 use crate::common::{test_settings, use_emulator, use_oidc};
@@ -38,48 +38,6 @@ fn dist_dir() -> PathBuf {
     dir
 }
 
-/// ChromeDriver on a free loopback port, stopped on drop.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    async fn start() -> Self {
-        let binary =
-            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {binary} ({e}); `cargo xtask test` installs chromium-driver")
-            });
-        let driver = Self { child, port };
-        let status = format!("http://127.0.0.1:{port}/status");
-        let started = Instant::now();
-        while reqwest::get(&status).await.is_err() {
-            assert!(started.elapsed() < WAIT, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        driver
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The running product: emulator and BFF serving the SPA.
 struct Product {
     /// The emulator the test controls; `None` in dev mode, where the BFF runs its own.
@@ -96,7 +54,7 @@ pub struct Session {
     /// The BFF's clock (tests move it forward instead of sleeping).
     pub clock: Clock,
     product: Arc<Product>,
-    driver: Driver,
+    driver: ChromeDriver,
     _profile: tempfile::TempDir,
     name: &'static str,
 }
@@ -181,30 +139,13 @@ async fn open_browser(
     clock: Clock,
     product: Arc<Product>,
 ) -> Session {
-    let driver = Driver::start().await;
+    let driver = ChromeDriver::start().await.expect("chromedriver starts");
     let profile = tempfile::tempdir().unwrap();
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-extensions",
-                "--window-size=1100,900",
-                // Loopback only: pages that reach further (a provider's web fonts) fail
-                // fast instead of leaving the machine.
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
+    let mut caps = capabilities(profile.path());
     caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
     let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .connect(&driver.url())
         .await
         .expect("a WebDriver session with Chromium");
     Session {
@@ -219,16 +160,9 @@ async fn open_browser(
 }
 
 impl Drop for Session {
-    /// Killing ChromeDriver (as `Driver` does) would orphan its Chromium; a failed test
-    /// must not leave browsers running, so end every process using this profile.
+    /// A failed test must not leave browsers running.
     fn drop(&mut self) {
-        let _ = Command::new("pkill")
-            .args(["-f", "--"])
-            .arg(format!(
-                "--user-data-dir={}",
-                self._profile.path().display()
-            ))
-            .status();
+        stop_browsers_of(self._profile.path());
     }
 }
 
@@ -372,10 +306,7 @@ impl Session {
     /// The browser console since the last call (ChromeDriver's log endpoint).
     pub async fn console(&self) -> Vec<Value> {
         let session = self.client.session_id().await.unwrap().unwrap();
-        let url = format!(
-            "http://127.0.0.1:{}/session/{session}/se/log",
-            self.driver.port
-        );
+        let url = format!("{}/session/{session}/se/log", self.driver.url());
         let answer: Value = reqwest::Client::new()
             .post(url)
             .json(&json!({"type": "browser"}))

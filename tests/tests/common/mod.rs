@@ -3,8 +3,8 @@
 
 #[allow(dead_code)]
 pub mod oidc;
-#[allow(dead_code)]
-pub mod servers;
+#[allow(unused_imports)]
+pub use testkit::servers;
 
 use std::path::Path;
 use std::time::Duration;

@@ -3,7 +3,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use testkit::process::ChildGuard;
 
 /// The client the provider knows the BFF as.
 pub const CLIENT_ID: &str = "bff-under-test";
@@ -17,7 +19,7 @@ fn workspace() -> PathBuf {
 }
 
 pub struct OidcServer {
-    child: Child,
+    _child: ChildGuard,
     pub issuer: String,
 }
 
@@ -59,13 +61,9 @@ impl OidcServer {
             .strip_prefix("issuer ")
             .unwrap_or_else(|| panic!("unexpected provider output {line:?}"))
             .to_owned();
-        Self { child, issuer }
-    }
-}
-
-impl Drop for OidcServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Self {
+            _child: ChildGuard::new(child),
+            issuer,
+        }
     }
 }

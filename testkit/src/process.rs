@@ -1,0 +1,70 @@
+//! Ports and child processes.
+
+use std::net::TcpListener;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+/// A free loopback port (bound and released: good enough for a server started next).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Waits (at most 20 s) until something accepts connections on `port`.
+pub fn wait_for_port(port: u16, what: &str) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{what} did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child process, killed (and reaped) when dropped, so a failed test or benchmark
+/// leaves nothing running.
+pub struct ChildGuard(Option<Child>);
+
+impl ChildGuard {
+    pub fn new(child: Child) -> Self {
+        Self(Some(child))
+    }
+
+    /// The child, while it runs.
+    pub fn child(&mut self) -> Option<&mut Child> {
+        self.0.as_mut()
+    }
+
+    /// Stops it now (as a crash would: no signal to clean up first).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Its resident memory in KiB (`VmRSS`), for the benchmarks.
+    pub fn rss_kib(&self) -> anyhow::Result<u64> {
+        let pid = self
+            .0
+            .as_ref()
+            .map(Child::id)
+            .ok_or_else(|| anyhow::anyhow!("the process has stopped"))?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("no VmRSS"))
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
