@@ -105,31 +105,22 @@ pub struct User {
 }
 
 /// What a provider says about the person who signed in: a [`User`] before this product
-/// gave them an id.
+/// gave them an id (its `id` is 0 until [`Profile::with_id`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Profile {
-    pub provider: String,
-    pub provider_user_id: String,
-    pub login: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub avatar_url: Option<String>,
-    pub profile_url: Option<String>,
-}
+pub struct Profile(pub User);
 
 impl Profile {
     /// The person, with the id this product keeps for them.
     pub fn with_id(self, id: i64) -> User {
-        User {
-            id,
-            provider: self.provider,
-            provider_user_id: self.provider_user_id,
-            login: self.login,
-            name: self.name,
-            email: self.email,
-            avatar_url: self.avatar_url,
-            profile_url: self.profile_url,
-        }
+        User { id, ..self.0 }
+    }
+}
+
+impl std::ops::Deref for Profile {
+    type Target = User;
+
+    fn deref(&self) -> &User {
+        &self.0
     }
 }
 

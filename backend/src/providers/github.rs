@@ -25,7 +25,7 @@ use super::{AccessToken, AuthorizationCode, Nonce, RefreshToken, TokenSet};
 use crate::clock::Clock;
 use crate::config::GitHubAllowList;
 use crate::metrics;
-use shared::api::Profile;
+use shared::api::{Profile, User};
 
 const API_VERSION: &str = "2022-11-28";
 
@@ -176,7 +176,8 @@ impl GitHub {
             Some(email) => Some(email),
             None => self.primary_email(token).await?,
         };
-        Ok(Profile {
+        Ok(Profile(User {
+            id: 0,
             provider: GITHUB.to_owned(),
             provider_user_id: user.id.to_string(),
             login: user.login,
@@ -184,7 +185,7 @@ impl GitHub {
             email,
             avatar_url: user.avatar_url,
             profile_url: user.html_url,
-        })
+        }))
     }
 
     async fn primary_email(&self, token: &AccessToken) -> Result<Option<String>, ProviderError> {

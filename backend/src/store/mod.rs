@@ -133,37 +133,33 @@ impl Stores {
                 "sqlite"
             },
         };
-        let stores = match (&redis, sqlite) {
+        let (sessions, leases, seen): (
+            Arc<dyn SessionBackend>,
+            Arc<dyn RefreshLeases>,
+            Arc<dyn SeenIds>,
+        ) = match (&redis, sqlite) {
             (Some(redis), _) => {
                 let store = Arc::new(redis::RedisSessions::new(
                     redis.clone(),
                     settings.sessions.idle_secs,
                 ));
-                Self {
-                    sessions: store.clone(),
-                    leases: store.clone(),
-                    seen: store,
-                    users,
-                    audit,
-                    kinds,
-                    redis: Some(redis.clone()),
-                }
+                (store.clone(), store.clone(), store)
             }
             (None, Some(db)) => {
                 let store = Arc::new(sqlite::SqliteSessions::new(db));
-                Self {
-                    sessions: store.clone(),
-                    leases: store.clone(),
-                    seen: store,
-                    users,
-                    audit,
-                    kinds,
-                    redis: None,
-                }
+                (store.clone(), store.clone(), store)
             }
             (None, None) => unreachable!("SQLite is opened whenever Redis is not configured"),
         };
-        Ok(stores)
+        Ok(Self {
+            sessions,
+            leases,
+            seen,
+            users,
+            audit,
+            kinds,
+            redis,
+        })
     }
 
     /// A counter of requests per client: a burst of `burst`, then one more every `every`.

@@ -42,7 +42,7 @@ use super::{AccessToken, AuthorizationCode, Nonce, RefreshToken, TokenSet};
 use crate::clock::Clock;
 use crate::config::OidcSettings;
 use crate::metrics;
-use shared::api::Profile;
+use shared::api::{Profile, User};
 
 /// Userinfo claims (OpenID Connect Core §5.3); `sub` must be the ID token's.
 #[derive(Deserialize)]
@@ -147,7 +147,8 @@ impl OidcProvider {
             .sub
             .clone()
             .ok_or(ProviderError::InvalidToken("no subject"))?;
-        let mut profile = Profile {
+        let mut profile = User {
+            id: 0,
             provider: self.settings.id.to_string(),
             provider_user_id: subject.clone(),
             login: String::new(),
@@ -179,7 +180,7 @@ impl OidcProvider {
         profile.login = username
             .or_else(|| profile.email.clone())
             .unwrap_or(subject);
-        Ok(profile)
+        Ok(Profile(profile))
     }
 
     async fn token_request(

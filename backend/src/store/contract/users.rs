@@ -1,11 +1,12 @@
 //! The behaviour every [`UserRecords`] store must show.
 
-use shared::api::Profile;
+use shared::api::{Profile, User};
 
 use crate::store::{Ping, UserRecords};
 
 fn profile(provider: &str, subject: &str, login: &str) -> Profile {
-    Profile {
+    Profile(User {
+        id: 0,
         provider: provider.into(),
         provider_user_id: subject.into(),
         login: login.into(),
@@ -13,7 +14,7 @@ fn profile(provider: &str, subject: &str, login: &str) -> Profile {
         email: None,
         avatar_url: None,
         profile_url: None,
-    }
+    })
 }
 
 /// Runs every check against `store`, which must be empty.

@@ -74,17 +74,13 @@ mod tests {
 
     #[tokio::test]
     async fn the_sqlite_audit_log_keeps_the_contract() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
-        let db = super::super::connect(&url).await.unwrap();
+        let (_dir, db) = super::super::temporary().await;
         contract::audit::run(&SqliteAudit::new(db.write)).await;
     }
 
     #[tokio::test]
     async fn events_recorded_at_once_are_each_stored_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
-        let db = super::super::connect(&url).await.unwrap();
+        let (_dir, db) = super::super::temporary().await;
         let log = SqliteAudit::new(db.write.clone());
         // Many at the same time, as under load.
         let n = 197;

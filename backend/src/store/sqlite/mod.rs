@@ -162,15 +162,22 @@ fn create_private_file(path: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// A database in a directory of its own that is deleted with the returned guard.
+#[cfg(test)]
+pub(super) async fn temporary() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
+    let db = connect(&url).await.unwrap();
+    (dir, db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn the_writer_answers_each_job_and_survives_a_failing_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
-        let db = connect(&url).await.unwrap();
+        let (_dir, db) = temporary().await;
         let insert = |n: i64| {
             db.write.run(move |db| {
                 db.execute(

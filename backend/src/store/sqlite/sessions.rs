@@ -97,6 +97,22 @@ fn keyed(row: &rusqlite::Row<'_>) -> rusqlite::Result<(SessionKey, Record)> {
     ))
 }
 
+/// The columns after `key` of [`columns!`], as statement parameters, after `keys`.
+fn row_params<'a>(keys: &[&'a SessionKey], r: &'a Record) -> Vec<&'a dyn rusqlite::ToSql> {
+    let mut params: Vec<&dyn rusqlite::ToSql> = keys.iter().map(|k| &k.0 as _).collect();
+    params.extend([
+        &r.public_id as &dyn rusqlite::ToSql,
+        &r.person,
+        &r.provider_sid,
+        &r.data,
+        &r.version,
+        &r.created_at,
+        &r.last_seen,
+        &r.expires_at,
+    ]);
+    params
+}
+
 /// Stores a new session row (on the writer).
 fn insert_row(db: &rusqlite::Connection, key: &SessionKey, r: &Record) -> rusqlite::Result<usize> {
     db.prepare_cached(concat!(
@@ -104,17 +120,7 @@ fn insert_row(db: &rusqlite::Connection, key: &SessionKey, r: &Record) -> rusqli
         columns!(),
         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
     ))?
-    .execute(params![
-        &key.0[..],
-        r.public_id,
-        r.person,
-        r.provider_sid,
-        r.data,
-        r.version,
-        r.created_at,
-        r.last_seen,
-        r.expires_at
-    ])
+    .execute(&*row_params(&[key], r))
 }
 
 #[async_trait]
@@ -214,18 +220,7 @@ impl SessionRecords for SqliteSessions {
                          expires_at = ?10, lease_owner = NULL, lease_until_ms = NULL
                      WHERE key = ?1",
                 )?
-                .execute(params![
-                    &old.0[..],
-                    &new.0[..],
-                    r.public_id,
-                    r.person,
-                    r.provider_sid,
-                    r.data,
-                    r.version,
-                    r.created_at,
-                    r.last_seen,
-                    r.expires_at
-                ])?;
+                .execute(&*row_params(&[&old, &new], &r))?;
             if changed == 0 {
                 insert_row(db, &new, &r)?;
             }
@@ -366,11 +361,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_sqlite_session_store_keeps_every_contract() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
-        let store = Arc::new(SqliteSessions::new(
-            super::super::connect(&url).await.unwrap(),
-        ));
+        let (_dir, db) = super::super::temporary().await;
+        let store = Arc::new(SqliteSessions::new(db));
         contract::sessions::run_all(store).await;
     }
 }

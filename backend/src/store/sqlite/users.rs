@@ -82,9 +82,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_sqlite_user_store_keeps_the_contract() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
-        let db = super::super::connect(&url).await.unwrap();
+        let (_dir, db) = super::super::temporary().await;
         contract::users::run(&SqliteUsers::new(db.write)).await;
     }
 }
