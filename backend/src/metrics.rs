@@ -45,6 +45,11 @@ struct ResultLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
     operation: &'static str,
 }
@@ -63,6 +68,8 @@ pub struct Metrics {
     token_refreshes: Family<OutcomeLabels, Counter>,
     cache_lookups: Family<ResultLabels, Counter>,
     store_errors: Family<OperationLabels, Counter>,
+    refusals: Family<KindLabels, Counter>,
+    writes_dropped: Family<KindLabels, Counter>,
 }
 
 static METRICS: OnceLock<Arc<Metrics>> = OnceLock::new();
@@ -94,6 +101,8 @@ impl Metrics {
         let token_refreshes = Family::<OutcomeLabels, Counter>::default();
         let cache_lookups = Family::<ResultLabels, Counter>::default();
         let store_errors = Family::<OperationLabels, Counter>::default();
+        let refusals = Family::<KindLabels, Counter>::default();
+        let writes_dropped = Family::<KindLabels, Counter>::default();
         registry.register(
             "http_requests",
             "Requests answered, by route pattern and status class",
@@ -129,6 +138,16 @@ impl Metrics {
             "Failed store operations, by operation",
             store_errors.clone(),
         );
+        registry.register(
+            "refusals",
+            "Refused requests (CSRF, rate limits, failed sign-ins), by audit kind",
+            refusals.clone(),
+        );
+        registry.register(
+            "store_writes_dropped",
+            "Writes the store dropped because its queue was full, by kind",
+            writes_dropped.clone(),
+        );
         Self {
             registry,
             requests,
@@ -138,6 +157,8 @@ impl Metrics {
             token_refreshes,
             cache_lookups,
             store_errors,
+            refusals,
+            writes_dropped,
         }
     }
 
@@ -236,6 +257,20 @@ pub fn cache_lookup(hit: bool) {
         m.cache_lookups
             .get_or_create(&ResultLabels { result })
             .inc();
+    }
+}
+
+/// A refused request (CSRF, rate limit, failed sign-in), by audit kind.
+pub fn refusal(kind: &'static str) {
+    if let Some(m) = get() {
+        m.refusals.get_or_create(&KindLabels { kind }).inc();
+    }
+}
+
+/// A write the store dropped because its queue was full (`audit`).
+pub fn write_dropped(kind: &'static str) {
+    if let Some(m) = get() {
+        m.writes_dropped.get_or_create(&KindLabels { kind }).inc();
     }
 }
 

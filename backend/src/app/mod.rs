@@ -167,6 +167,7 @@ impl Application {
                 sign_out,
                 seen: stores.seen.clone(),
                 membership_recheck_secs: settings.github.membership_recheck_secs,
+                refusals: Default::default(),
             },
             public_origin: settings.public_origin(),
             dev_mode,

@@ -10,8 +10,19 @@ use shared::api::{AuditEvent, AuditKind};
 use crate::clock::Clock;
 use crate::store::{AuditLog, AuditRow, StoreError};
 
-/// Events kept per person in `GET /api/me/activity`.
+/// Events shown per person in `GET /api/me/activity`.
 pub const RECENT: i64 = 50;
+/// Of those, at most this many are refusals, so refused requests never push sign-ins and
+/// sign-outs out of the view.
+pub const RECENT_REFUSALS: i64 = 10;
+
+/// The kinds that record a refused request.
+pub fn is_refusal(kind: AuditKind) -> bool {
+    matches!(
+        kind,
+        AuditKind::CsrfRefused | AuditKind::RateLimited | AuditKind::SignInFailed
+    )
+}
 
 /// One event to record.
 #[derive(Debug, Default)]
@@ -63,18 +74,17 @@ fn kind_from_name(name: &str) -> Option<AuditKind> {
 /// Where events go. Cheap to clone.
 #[derive(Clone)]
 pub struct Audit {
-    log: Arc<dyn AuditLog>,
+    store: Arc<dyn AuditLog>,
     clock: Clock,
 }
 
 impl Audit {
-    pub fn new(log: Arc<dyn AuditLog>, clock: Clock) -> Self {
-        Self { log, clock }
+    pub fn new(store: Arc<dyn AuditLog>, clock: Clock) -> Self {
+        Self { store, clock }
     }
 
-    /// Records `event`. A failed write is logged, never an error for the request that
-    /// caused the event.
-    pub async fn record(&self, event: Event) {
+    /// Writes `event` to the log only (target `audit`).
+    pub fn log(&self, event: &Event) {
         let Some(kind) = event.kind else {
             return;
         };
@@ -88,9 +98,19 @@ impl Audit {
             device = event.device.as_deref(),
             "audit event"
         );
+    }
+
+    /// Records `event` in the log and the audit table. A failed write is logged, never an
+    /// error for the request that caused the event.
+    pub async fn record(&self, event: Event) {
+        self.log(&event);
+        let Some(kind) = event.kind else {
+            return;
+        };
         // Written before the response that caused it leaves: another instance may read
         // the activity list next.
         let row = AuditRow {
+            id: 0,
             at: self.clock.now(),
             user_id: event.user_id,
             session_id: event.session_id,
@@ -99,14 +119,26 @@ impl Audit {
             client_ip: event.client_ip,
             device: event.device,
         };
-        if let Err(e) = self.log.insert(row).await {
-            tracing::warn!(error = ?e, "an audit event was not stored");
+        match self.store.insert(row).await {
+            Ok(()) => {}
+            // Counted in the metrics by the store; a flood must not flood the log too.
+            Err(StoreError::Overloaded) => {
+                tracing::debug!("an audit event was dropped: the writer is overloaded")
+            }
+            Err(e) => tracing::warn!(error = ?e, "an audit event was not stored"),
         }
     }
 
-    /// The person's last [`RECENT`] events, newest first.
+    /// The person's last [`RECENT`] events, newest first, of which at most
+    /// [`RECENT_REFUSALS`] are refusals.
     pub async fn recent(&self, user_id: i64) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows = self.log.recent(user_id, RECENT).await?;
+        let (mut rows, refusals) = tokio::try_join!(
+            self.store.recent(user_id, RECENT, false),
+            self.store.recent(user_id, RECENT_REFUSALS, true),
+        )?;
+        rows.extend(refusals);
+        rows.sort_by_key(|row| std::cmp::Reverse(row.id));
+        rows.truncate(RECENT as usize);
         Ok(rows
             .into_iter()
             .filter_map(|row| {
@@ -125,7 +157,7 @@ impl Audit {
     /// Deletes events older than `days` (AUDIT_RETENTION_DAYS); returns how many.
     pub async fn forget_older_than(&self, days: u64) -> Result<u64, StoreError> {
         let cutoff = self.clock.now() - (days as i64) * 24 * 3600;
-        self.log.forget_before(cutoff).await
+        self.store.forget_before(cutoff).await
     }
 }
 

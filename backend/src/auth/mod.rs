@@ -4,6 +4,7 @@
 //! error; the web edge maps each to the JSON error shape in one file.
 
 mod access;
+mod refusals;
 mod sign_in;
 mod sign_out;
 mod tokens;
@@ -37,6 +38,8 @@ pub struct Auth {
     pub seen: Arc<dyn SeenIds>,
     /// `MEMBERSHIP_RECHECK_SECS`.
     pub membership_recheck_secs: u64,
+    /// How many refusals each session may still have stored.
+    pub refusals: refusals::RefusalBudget,
 }
 
 impl Auth {
@@ -80,8 +83,9 @@ impl Auth {
             .filter(|github| github.id() == user.provider)
     }
 
-    /// Records a refused request (CSRF, rate limit, failed sign-in) against the session
-    /// that sent it, if the browser has one.
+    /// Records a refused request (CSRF, rate limit, failed sign-in): logged always,
+    /// stored only against a signed-in session and a few times per window (see
+    /// `refusals.rs`).
     pub async fn record_refusal(
         &self,
         session: Option<&Session>,
@@ -89,15 +93,22 @@ impl Auth {
         reason: Option<&'static str>,
         client_ip: Option<String>,
     ) {
-        self.audit
-            .record(Event {
-                reason,
-                user_id: session.and_then(Session::user_id),
-                session_id: session.map(|s| s.public_id.to_string()),
-                client_ip,
-                device: session.and_then(|s| s.data.device.clone()),
-                ..Event::new(kind)
-            })
-            .await;
+        crate::metrics::refusal(crate::audit::kind_name(kind));
+        let event = Event {
+            reason,
+            user_id: session.and_then(Session::user_id),
+            session_id: session.map(|s| s.public_id.to_string()),
+            client_ip,
+            device: session.and_then(|s| s.data.device.clone()),
+            ..Event::new(kind)
+        };
+        let stored = session.is_some_and(|s| {
+            s.user().is_some() && self.refusals.admit(&s.key, self.sessions.now())
+        });
+        if stored {
+            self.audit.record(event).await;
+        } else {
+            self.audit.log(&event);
+        }
     }
 }

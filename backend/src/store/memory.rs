@@ -9,7 +9,7 @@ use shared::api::Profile;
 
 use super::{
     AuditLog, AuditRow, ExpiredDeletion, Ping, Record, RefreshLeases, Removed, SeenIds,
-    SessionIndex, SessionKey, SessionRecords, StoreError, UserRecords,
+    SessionIndex, SessionKey, SessionRecords, StoreError, UserRecords, REFUSALS,
 };
 
 #[derive(Default)]
@@ -234,17 +234,25 @@ impl UserRecords for MemoryStore {
 #[async_trait]
 impl AuditLog for MemoryStore {
     async fn insert(&self, row: AuditRow) -> Result<(), StoreError> {
-        self.lock().audit.push(row);
+        let mut inner = self.lock();
+        let id = inner.audit.last().map_or(1, |last| last.id + 1);
+        inner.audit.push(AuditRow { id, ..row });
         Ok(())
     }
 
-    async fn recent(&self, user_id: i64, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+    async fn recent(
+        &self,
+        user_id: i64,
+        limit: i64,
+        refusals: bool,
+    ) -> Result<Vec<AuditRow>, StoreError> {
         Ok(self
             .lock()
             .audit
             .iter()
             .rev()
             .filter(|row| row.user_id == Some(user_id))
+            .filter(|row| REFUSALS.contains(&row.kind.as_str()) == refusals)
             .take(usize::try_from(limit).unwrap_or(0))
             .cloned()
             .collect())

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-pub use self::audit::{AuditLog, AuditRow};
+pub use self::audit::{AuditLog, AuditRow, REFUSALS};
 pub use self::rate::{LocalRateCounter, RateCounter};
 pub use self::redis::Invalidation;
 pub use self::sessions::{
@@ -48,6 +48,9 @@ pub enum StoreError {
     /// A stored value could not be read back (corruption or an older format).
     #[error("a stored value is unreadable")]
     Corrupt(#[source] anyhow::Error),
+    /// The store has more work queued than it takes: try again shortly.
+    #[error("the store is overloaded")]
+    Overloaded,
 }
 
 impl StoreError {
@@ -64,8 +67,15 @@ pub trait StoreResultExt<T> {
 impl<T, E: Into<anyhow::Error>> StoreResultExt<T> for Result<T, E> {
     fn store(self, what: &'static str) -> Result<T, StoreError> {
         self.map_err(|e| {
+            let e = e.into();
+            if matches!(
+                e.downcast_ref::<sqlite::WriteError>(),
+                Some(sqlite::WriteError::Overloaded)
+            ) {
+                return StoreError::Overloaded;
+            }
             crate::metrics::store_error(what);
-            StoreError::unavailable(e, what)
+            StoreError::Unavailable(e.context(what))
         })
     }
 }
@@ -114,7 +124,7 @@ impl Stores {
         };
         let (users, audit): (Arc<dyn UserBackend>, Arc<dyn AuditLog>) = match &sqlite {
             Some(db) if !users_in_postgres => (
-                Arc::new(sqlite::SqliteUsers::new(db.write.clone())),
+                Arc::new(sqlite::SqliteUsers::new(db)),
                 Arc::new(sqlite::SqliteAudit::new(db.write.clone())),
             ),
             _ => {

@@ -144,6 +144,8 @@ pub struct Options {
     pub allowed_teams: &'static [&'static str],
     /// An OpenID Connect provider besides GitHub, with id [`OIDC_ID`].
     pub oidc: Idp,
+    /// Believe `X-Forwarded-For` from loopback (so [`Browser::seen_from`] works).
+    pub behind_a_proxy: bool,
 }
 
 impl Default for Options {
@@ -163,6 +165,20 @@ impl Default for Options {
             allowed_orgs: &[],
             allowed_teams: &[],
             oidc: Idp::None,
+            behind_a_proxy: false,
+        }
+    }
+}
+
+impl Options {
+    /// The rate limits a deployment gets when it sets none (the tests' default lifts
+    /// them, so that tests which sign in many times do not trip them).
+    pub fn with_default_limits(self) -> Self {
+        let defaults = backend::config::Settings::defaults();
+        Self {
+            rate_limit_per_min: defaults.limits.auth_per_min,
+            preauth_sessions_per_client: defaults.limits.preauth_sessions_per_client,
+            ..self
         }
     }
 }
@@ -193,6 +209,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.github.allow.teams = list(options.allowed_teams);
     if options.metrics {
         settings.server.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+    }
+    if options.behind_a_proxy {
+        settings.limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     }
     let stores = StoreSetup::from_env();
     let servers = match stores {
@@ -326,6 +345,26 @@ impl TestApp {
         sqlx::SqlitePool::connect(&self.settings.sqlite_url())
             .await
             .unwrap()
+    }
+
+    /// How many audit events the users database holds, whichever database that is.
+    pub async fn audit_rows(&self) -> i64 {
+        let count = "SELECT COUNT(*) FROM audit_events";
+        match self.stores {
+            StoreSetup::Sqlite => {
+                let db = self.database().await;
+                let (n,): (i64,) = sqlx::query_as(count).fetch_one(&db).await.unwrap();
+                db.close().await;
+                n
+            }
+            StoreSetup::RedisPostgres => {
+                let url = self.settings.stores.database_url.clone().unwrap();
+                let db = sqlx::PgPool::connect(&url).await.unwrap();
+                let (n,): (i64,) = sqlx::query_as(count).fetch_one(&db).await.unwrap();
+                db.close().await;
+                n
+            }
+        }
     }
 
     fn redis(&self) -> redis::Client {

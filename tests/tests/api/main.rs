@@ -18,6 +18,7 @@ mod metrics;
 mod oidc;
 mod program;
 mod provider_faults;
+mod refusals;
 mod secrets;
 mod sessions;
 mod several_instances;

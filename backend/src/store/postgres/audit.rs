@@ -19,6 +19,7 @@ impl PgAudit {
 /// One row as sqlx reads it (columns in `sql::RECENT`'s order).
 type Row = (
     i64,
+    i64,
     Option<i64>,
     Option<String>,
     String,
@@ -44,9 +45,15 @@ impl AuditLog for PgAudit {
             .store("Failed to write an audit event")
     }
 
-    async fn recent(&self, user_id: i64, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+    async fn recent(
+        &self,
+        user_id: i64,
+        limit: i64,
+        refusals: bool,
+    ) -> Result<Vec<AuditRow>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(sql::RECENT)
             .bind(user_id)
+            .bind(refusals)
             .bind(limit)
             .fetch_all(&self.pool)
             .await
@@ -54,7 +61,8 @@ impl AuditLog for PgAudit {
         Ok(rows
             .into_iter()
             .map(
-                |(at, user_id, session_id, kind, reason, client_ip, device)| AuditRow {
+                |(id, at, user_id, session_id, kind, reason, client_ip, device)| AuditRow {
+                    id,
                     at,
                     user_id,
                     session_id,

@@ -20,8 +20,10 @@ impl SqliteAudit {
 #[async_trait]
 impl AuditLog for SqliteAudit {
     async fn insert(&self, e: AuditRow) -> Result<(), StoreError> {
+        // Dropped first when the writer is busy: an audit event is never worth a
+        // sign-in's wait.
         self.writer
-            .run(move |db| {
+            .run_droppable(move |db| {
                 db.prepare_cached(sql::INSERT)?.execute(params![
                     e.at,
                     e.user_id,
@@ -37,19 +39,25 @@ impl AuditLog for SqliteAudit {
             .store("Failed to write an audit event")
     }
 
-    async fn recent(&self, user_id: i64, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+    async fn recent(
+        &self,
+        user_id: i64,
+        limit: i64,
+        refusals: bool,
+    ) -> Result<Vec<AuditRow>, StoreError> {
         self.writer
             .run(move |db| {
                 db.prepare_cached(sql::RECENT)?
-                    .query_map(params![user_id, limit], |r| {
+                    .query_map(params![user_id, refusals, limit], |r| {
                         Ok(AuditRow {
-                            at: r.get(0)?,
-                            user_id: r.get(1)?,
-                            session_id: r.get(2)?,
-                            kind: r.get(3)?,
-                            reason: r.get(4)?,
-                            client_ip: r.get(5)?,
-                            device: r.get(6)?,
+                            id: r.get(0)?,
+                            at: r.get(1)?,
+                            user_id: r.get(2)?,
+                            session_id: r.get(3)?,
+                            kind: r.get(4)?,
+                            reason: r.get(5)?,
+                            client_ip: r.get(6)?,
+                            device: r.get(7)?,
                         })
                     })?
                     .collect()

@@ -14,7 +14,8 @@ mod users;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -52,8 +53,22 @@ type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
 /// write can run; under concurrent sign-ins the writer spent far longer in hand-offs than
 /// in SQLite (BENCHMARKS.md, round two). This thread goes from one queued write to the
 /// next without waking anyone but the request that waits for the answer.
+///
+/// The queue is bounded: past [`MAX_QUEUED`] waiting jobs a write is refused at once
+/// (the request answers 503), and past [`MAX_QUEUED_DROPPABLE`] jobs that may be dropped
+/// (audit events) are, and counted, so a flood of refused requests can never make a
+/// sign-in wait behind its own audit trail.
 #[derive(Clone)]
-pub struct Writer(mpsc::Sender<Job>);
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+    /// Jobs sent and not finished yet.
+    queued: Arc<AtomicUsize>,
+}
+
+/// Waiting jobs past which a write is refused.
+pub const MAX_QUEUED: usize = 4096;
+/// Waiting jobs past which a droppable job (an audit event) is dropped.
+pub const MAX_QUEUED_DROPPABLE: usize = 256;
 
 /// A write that did not happen.
 #[derive(thiserror::Error, Debug)]
@@ -62,6 +77,8 @@ pub enum WriteError {
     Sql(#[from] rusqlite::Error),
     #[error("the database writer has stopped")]
     Stopped,
+    #[error("the database writer has too much queued")]
+    Overloaded,
 }
 
 impl Writer {
@@ -75,6 +92,8 @@ impl Writer {
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.set_prepared_statement_cache_capacity(64);
         let (jobs, queue) = mpsc::channel::<Job>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let done = queued.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
@@ -82,9 +101,10 @@ impl Writer {
                     // A panicking job loses its own answer (its caller sees `Stopped`),
                     // not the writer.
                     let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut connection)));
+                    done.fetch_sub(1, Ordering::Relaxed);
                 }
             })?;
-        Ok(Self(jobs))
+        Ok(Self { jobs, queued })
     }
 
     /// Runs `job` on the writer connection and returns its answer. The job must own what
@@ -94,12 +114,46 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        self.queue(MAX_QUEUED, job).await
+    }
+
+    /// Like [`Writer::run`] for a job that may be dropped when the writer is busy (an
+    /// audit event): refused with [`WriteError::Overloaded`] past
+    /// [`MAX_QUEUED_DROPPABLE`] waiting jobs, and counted in the metrics.
+    pub async fn run_droppable<T, F>(&self, job: F) -> Result<T, WriteError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let result = self.queue(MAX_QUEUED_DROPPABLE, job).await;
+        if matches!(result, Err(WriteError::Overloaded)) {
+            crate::metrics::write_dropped("audit");
+        }
+        result
+    }
+
+    /// Queues `job` unless `limit` jobs are waiting already.
+    async fn queue<T, F>(&self, limit: usize, job: F) -> Result<T, WriteError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let taken = self
+            .queued
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < limit).then_some(n + 1)
+            });
+        if taken.is_err() {
+            return Err(WriteError::Overloaded);
+        }
         let (answer, answered) = oneshot::channel();
-        self.0
-            .send(Box::new(move |connection| {
-                let _ = answer.send(job(connection));
-            }))
-            .map_err(|_| WriteError::Stopped)?;
+        let sent = self.jobs.send(Box::new(move |connection| {
+            let _ = answer.send(job(connection));
+        }));
+        if sent.is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(WriteError::Stopped);
+        }
         Ok(answered.await.map_err(|_| WriteError::Stopped)??)
     }
 }
@@ -207,5 +261,74 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, 51);
+    }
+
+    /// Blocks the writer until the returned sender is dropped or sent to.
+    fn block(db: &Db) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let writer = db.write.clone();
+        let job = tokio::spawn(async move {
+            let _ = writer
+                .run(move |_| {
+                    let _ = blocked.recv();
+                    Ok(())
+                })
+                .await;
+        });
+        (release, job)
+    }
+
+    #[tokio::test]
+    async fn audit_jobs_are_dropped_first_when_the_writer_is_busy() {
+        let (_dir, db) = temporary().await;
+        let (release, blocking) = block(&db);
+        // The blocking job and enough others to fill the droppable share of the queue.
+        let waiting: Vec<_> = (0..MAX_QUEUED_DROPPABLE)
+            .map(|n| {
+                let writer = db.write.clone();
+                tokio::spawn(async move {
+                    writer
+                        .run(move |db| {
+                            db.execute(
+                                "INSERT INTO seen_ids (kind, id, expires_at) VALUES ('t', ?1, 1)",
+                                rusqlite::params![n.to_string()],
+                            )
+                        })
+                        .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let dropped = db.write.run_droppable(|_| Ok(())).await;
+        assert!(
+            matches!(dropped, Err(WriteError::Overloaded)),
+            "{dropped:?}"
+        );
+        // A job that may not be dropped still queues, and everything runs once free.
+        let kept = db.write.clone();
+        let kept = tokio::spawn(async move { kept.run(|_| Ok(())).await });
+        release.send(()).unwrap();
+        blocking.await.unwrap();
+        for job in waiting {
+            assert!(job.await.unwrap().is_ok());
+        }
+        assert!(kept.await.unwrap().is_ok());
+        assert!(db.write.run_droppable(|_| Ok(())).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn readiness_does_not_queue_behind_the_writer() {
+        use crate::store::Ping as _;
+        let (_dir, db) = temporary().await;
+        let users = SqliteUsers::new(&db);
+        let (release, blocking) = block(&db);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(2), users.ping()).await;
+        assert!(
+            matches!(answered, Ok(Ok(()))),
+            "the users table answers while the writer is busy"
+        );
+        release.send(()).unwrap();
+        blocking.await.unwrap();
     }
 }
