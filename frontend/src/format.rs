@@ -36,6 +36,11 @@ pub fn activity_sentence(event: &AuditEvent) -> String {
             "renewal_refused" => format!("Signed out{on}: the provider asked to sign in again"),
             "provider_logout" => format!("Signed out{on} by the identity provider"),
             "not_allowed" => format!("Signed out{on}: the account is no longer on the allow-list"),
+            "access_unconfirmed" => {
+                format!("Signed out{on}: your access could not be confirmed for too long")
+            }
+            "switched_account" => format!("Signed out{on}: another account signed in here"),
+            "too_many_sessions" => format!("Signed out{on}: too many sessions, the oldest ends"),
             _ => format!("Signed out{on}"),
         },
         AuditKind::SessionEnded => format!("Ended another session{on}"),

@@ -211,6 +211,13 @@ pub enum SignOutReason {
     ProviderLogout,
     /// The person no longer passes the allow-list (removed from the organisation).
     NotAllowed,
+    /// The allow-list could not be checked again for too long (the provider kept
+    /// failing): access is not assumed.
+    AccessUnconfirmed,
+    /// The person signed in as someone else in the same browser.
+    SwitchedAccount,
+    /// The person has more sessions than allowed: the oldest ends.
+    TooManySessions,
 }
 
 impl SignOutReason {
@@ -224,6 +231,9 @@ impl SignOutReason {
             Self::RenewalRefused => "renewal_refused",
             Self::ProviderLogout => "provider_logout",
             Self::NotAllowed => "not_allowed",
+            Self::AccessUnconfirmed => "access_unconfirmed",
+            Self::SwitchedAccount => "switched_account",
+            Self::TooManySessions => "too_many_sessions",
         }
     }
 }

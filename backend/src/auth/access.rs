@@ -4,6 +4,10 @@
 //! organisation is signed out on their next request after that. OpenID Connect
 //! sessions are checked the same way at the provider's userinfo endpoint, so a grant
 //! revoked there (or a refresh token no longer honoured) ends the session too.
+//!
+//! A provider that cannot answer (an outage, or the person's own exhausted rate limit)
+//! is forgiven for [`GRACE_CHECKS`] re-check intervals since the last good check; then
+//! the session ends (`access_unconfirmed`): access is never assumed forever.
 
 use shared::api::SignOutReason;
 
@@ -13,6 +17,9 @@ use super::Auth;
 use crate::providers::AllowCheck;
 use crate::session::{Modified, Session};
 use crate::store::StoreError;
+
+/// How many re-check intervals may pass without a good check before the session ends.
+pub const GRACE_CHECKS: i64 = 2;
 
 /// Why a signed-in session may not go on.
 #[derive(thiserror::Error, Debug)]
@@ -45,11 +52,12 @@ impl Auth {
             return Ok(());
         }
         let now = self.sessions.now();
-        let due = session
+        let interval = self.membership_recheck_secs as i64;
+        let since_good_check = session
             .data
             .membership_checked_at
-            .is_none_or(|at| now - at >= self.membership_recheck_secs as i64);
-        if !due {
+            .map_or(i64::MAX, |at| now - at);
+        if since_good_check < interval {
             return Ok(());
         }
         let who = AllowCheck {
@@ -83,9 +91,23 @@ impl Auth {
             }
             Err(CallError::Token(TokenError::Gone)) => Err(AccessError::SignedOut),
             Err(CallError::Token(TokenError::Expired)) => Err(AccessError::Expired),
-            Err(e) => {
+            Err(e) if since_good_check < GRACE_CHECKS * interval => {
                 tracing::warn!(error = ?e, "could not re-check the allow-list; trying again later");
                 Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(
+                    error = ?e,
+                    user_id = user.id,
+                    "the allow-list could not be re-checked for too long; ending the session"
+                );
+                self.sign_out
+                    .end(
+                        session,
+                        &Ending::by_server(SignOutReason::AccessUnconfirmed, Revoke::Tokens),
+                    )
+                    .await?;
+                Err(AccessError::Expired)
             }
         }
     }

@@ -392,6 +392,11 @@ impl Settings {
                 pair[0]
             ));
         }
+        if self.stores.redis_url.is_some() && self.database_url().starts_with("sqlite:") {
+            // Each instance would number people apart in its own file, while sessions
+            // (keyed by person) are shared: one person's id would be another's.
+            return Err("SESSION_STORE (or REDIS_URL) shares sessions between instances, so DATABASE_URL must name a shared postgres:// database too".into());
+        }
         if self.sessions.absolute_secs < self.sessions.idle_secs {
             return Err("SESSION_ABSOLUTE_SECS must not be shorter than SESSION_IDLE_SECS".into());
         }
@@ -515,6 +520,16 @@ mod tests {
         ] {
             assert!(check_proxy_pattern(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn shared_sessions_need_a_shared_users_database() {
+        let mut s = Settings::defaults();
+        s.stores.redis_url = Some(SecretString::from("redis://cache:6379/0"));
+        let err = s.check().unwrap_err();
+        assert!(err.contains("SESSION_STORE") && err.contains("DATABASE_URL"), "{err}");
+        s.stores.database_url = Some("postgres://db/bff".into());
+        assert_eq!(s.check(), Ok(()));
     }
 
     #[test]

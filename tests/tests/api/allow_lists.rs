@@ -119,3 +119,34 @@ async fn a_provider_outage_during_the_recheck_keeps_the_session() {
         .unwrap();
     assert_eq!(activity[0]["kind"], "sign_in_succeeded");
 }
+
+#[tokio::test]
+async fn a_recheck_that_keeps_failing_ends_the_session_after_a_grace() {
+    let app = spawn_app_with(Options {
+        allowed_orgs: &["github"],
+        ..Options::default()
+    })
+    .await;
+    app.browser.sign_in_as("octocat").await;
+    // Removed from the organisation, and their own rate limit exhausted (tokens share
+    // the person's budget), so GitHub cannot say so.
+    app.control().remove_from_org("octocat", "github");
+    app.control().set_fault(Endpoint::Orgs, Fault::RateLimited);
+    app.clock.advance(Duration::from_secs(3601));
+    assert_eq!(
+        app.browser.get("/api/me").await.status(),
+        200,
+        "an outage is forgiven for a while"
+    );
+    app.clock.advance(Duration::from_secs(3598));
+    assert_eq!(app.browser.get("/api/me").await.status(), 200);
+    // Two re-check intervals since the last good check: not one request more.
+    app.clock.advance(Duration::from_secs(1));
+    assert_error(app.browser.get("/api/me").await, 401, "session_expired").await;
+    assert_error(app.browser.get("/api/me").await, 401, "unauthenticated").await;
+    app.control().clear_faults();
+    let back = app.new_browser();
+    let url = back.start_login().await;
+    let redirect = back.authorize(&url, "octocat", "approve").await;
+    assert_error(back.callback(&redirect).await, 403, "not_allowed").await;
+}

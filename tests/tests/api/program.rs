@@ -103,3 +103,27 @@ fn each_bad_provider_entry_is_one_line() {
     // The secret never appears, even in an error.
     assert!(!stderr.contains("client_secret = "), "{stderr}");
 }
+
+#[test]
+fn shared_sessions_with_users_numbered_per_instance_are_refused() {
+    // Sessions in Redis are shared by every instance; users in each instance's own
+    // SQLite file would be numbered apart, so one person's id would be another's.
+    for database in [None, Some("sqlite:///tmp/bff-users.sqlite3")] {
+        let data = tempfile::tempdir().unwrap();
+        let mut command = program();
+        command
+            .env("DATA_DIR", data.path())
+            .env("SESSION_STORE", "redis://127.0.0.1:1/0");
+        if let Some(url) = database {
+            command.env("DATABASE_URL", url);
+        }
+        let out = command.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{database:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("SESSION_STORE") && stderr.contains("DATABASE_URL"),
+            "{stderr}"
+        );
+    }
+}

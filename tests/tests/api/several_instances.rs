@@ -229,6 +229,11 @@ async fn start_up_with_an_unreachable_store_fails_with_one_line_naming_it() {
             .env("PORT", "0")
             .env("DATA_DIR", data.path())
             .env("TOKEN_KEYS", KeyRing::generate_key())
+            // Shared sessions need a shared users database; Redis is reached first.
+            .env(
+                "DATABASE_URL",
+                format!("postgres://postgres@127.0.0.1:{}/bff", free_port()),
+            )
             .env(variable, &value)
             .output()
             .unwrap();
