@@ -20,6 +20,8 @@ pub enum Endpoint {
     /// `/user/orgs`, `/user/teams`, `/user/memberships/orgs/{org}`.
     Orgs,
     Revoke,
+    /// `POST /applications/{client_id}/token`: is this token still valid?
+    CheckToken,
 }
 
 /// A way to misbehave. Faults stay until cleared.

@@ -152,6 +152,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 web::delete().to(rest::revoke),
             )
             .route(
+                "/applications/{client_id}/token",
+                web::post().to(rest::check_token),
+            )
+            .route(
                 "/applications/{client_id}/grant",
                 web::delete().to(rest::revoke_grant),
             )

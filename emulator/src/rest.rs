@@ -292,6 +292,37 @@ pub async fn revoke_grant(
     }
 }
 
+/// `POST /applications/{client_id}/token` with Basic `client_id:client_secret`: GitHub's
+/// "check a token". 200 with the token's owner while it is valid, 404 once it is not
+/// (revoked, expired, or never issued).
+pub async fn check_token(
+    req: HttpRequest,
+    state: web::Data<EmulatorState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    if let Some(response) = faults::apply(state.fault(Endpoint::CheckToken)).await {
+        return response;
+    }
+    let body = match application_request(&req, &state, path, &body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let owner = state
+        .token_owner(&body.access_token)
+        .and_then(crate::fixtures::find);
+    match owner {
+        Some(user) => HttpResponse::Ok().json(json!({
+            "token": body.access_token,
+            "token_last_eight": body.access_token.chars().rev().take(8).collect::<String>(),
+            "app": {"client_id": state.app.client_id, "name": state.app.name},
+            "user": crate::fixtures::user_json(user, &state.base_url),
+            "scopes": [],
+        })),
+        None => not_found().await,
+    }
+}
+
 /// The common part of the `/applications/{client_id}/…` endpoints: fault, Basic auth
 /// with the app's credentials, the body naming the token.
 async fn application_request(

@@ -285,6 +285,12 @@ impl Control {
         tokens.iter().all(|t| self.state.token_owner(t).is_none())
     }
 
+    /// Revokes every token of `login`, like that person removing the app's grant on
+    /// github.com (GitHub then sends the `github_app_authorization` webhook).
+    pub fn revoke_grant_of(&self, login: &str) {
+        self.state.revoke_grant_of(login);
+    }
+
     /// Revokes every token, like a user removing the app's grant on github.com.
     pub fn revoke_all_tokens(&self) {
         let mut inner = self.state.lock();

@@ -4,6 +4,7 @@
 //! error; the web edge maps each to the JSON error shape in one file.
 
 mod access;
+mod provider_events;
 mod refusals;
 mod sign_in;
 mod sign_out;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use shared::api::{AuditKind, SignOutReason, User};
 
 pub use self::access::AccessError;
+pub use self::provider_events::{EventError, Handled, DELIVERY_REMEMBER_SECS};
 pub use self::sign_in::{Caller, Finished, LoginPlan, SignInError, Started};
 pub use self::sign_out::{revoke_bounded, Ending, Revoke, SignOut, REVOKE_TIMEOUT};
 pub use self::tokens::{CallError, TokenError, TokenService};
@@ -109,6 +111,56 @@ impl Auth {
             self.audit.record(event).await;
         } else {
             self.audit.log(&event);
+        }
+    }
+}
+
+/// An [`Auth`] over one in-memory store and no providers, for unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::crypto::KeyRing;
+    use crate::session::Lifetimes;
+    use crate::store::memory::MemoryStore;
+
+    pub fn auth(store: Arc<MemoryStore>) -> Auth {
+        let clock = Clock::default();
+        let sessions = Sessions::new(
+            store.clone(),
+            Arc::new(KeyRing::parse(&KeyRing::generate_key()).unwrap()),
+            clock.clone(),
+            Lifetimes {
+                idle_secs: 3600,
+                absolute_secs: 7200,
+                cache_entries: 100,
+            },
+        );
+        let providers = Providers::default();
+        let audit = Audit::new(store.clone(), clock);
+        let sign_out = SignOut::new(sessions.clone(), providers.clone(), audit.clone());
+        let tokens = TokenService::new(
+            sessions.clone(),
+            providers.clone(),
+            store.clone(),
+            sign_out.clone(),
+            300,
+            Duration::from_secs(1),
+        );
+        Auth {
+            sessions,
+            providers,
+            github: None,
+            users: Users::new(store.clone()),
+            audit,
+            tokens,
+            sign_out,
+            seen: store,
+            membership_recheck_secs: 3600,
+            refusals: Default::default(),
         }
     }
 }

@@ -527,7 +527,10 @@ mod tests {
         let mut s = Settings::defaults();
         s.stores.redis_url = Some(SecretString::from("redis://cache:6379/0"));
         let err = s.check().unwrap_err();
-        assert!(err.contains("SESSION_STORE") && err.contains("DATABASE_URL"), "{err}");
+        assert!(
+            err.contains("SESSION_STORE") && err.contains("DATABASE_URL"),
+            "{err}"
+        );
         s.stores.database_url = Some("postgres://db/bff".into());
         assert_eq!(s.check(), Ok(()));
     }

@@ -298,6 +298,47 @@ impl GitHub {
         }
     }
 
+    /// GitHub's "check a token" (`POST /applications/{client_id}/token`, Basic auth with
+    /// the app's credentials): true while `token` is valid and belongs to the person
+    /// GitHub knows as `github_id`, false once GitHub reports it dead (404).
+    pub async fn token_is_live(
+        &self,
+        token: &AccessToken,
+        github_id: &str,
+    ) -> Result<bool, ProviderError> {
+        #[derive(Deserialize)]
+        struct Check {
+            user: Option<CheckUser>,
+        }
+        #[derive(Deserialize)]
+        struct CheckUser {
+            id: i64,
+        }
+        let call = async {
+            let url = self.endpoint(
+                &self.config.api_url,
+                &format!("applications/{}/token", self.config.client_id),
+            );
+            let response = self
+                .http
+                .post(url)
+                .basic_auth(
+                    &self.config.client_id,
+                    Some(self.config.client_secret.expose_secret()),
+                )
+                .json(&serde_json::json!({ "access_token": token.secret() }))
+                .send()
+                .await
+                .map_err(|e| transport(e, "check a token at GitHub"))?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Ok(false);
+            }
+            let check: Check = read_json(response, "the token check").await?;
+            Ok(check.user.is_some_and(|u| u.id.to_string() == github_id))
+        };
+        metrics::provider_call("check_token", call, ProviderError::outcome_of).await
+    }
+
     /// A GET on the REST API for the proxy: `path_and_query` is relative to the API base
     /// and already checked against the allow-list. Only the passed headers come back.
     pub async fn api_get(

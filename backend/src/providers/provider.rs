@@ -125,6 +125,9 @@ pub struct LogoutRequest {
     pub subject: Option<String>,
     pub sid: Option<String>,
     pub jti: String,
+    /// When the token stops verifying (its `exp` plus the leeway): its `jti` must be
+    /// remembered until then, and no longer needs to be after.
+    pub valid_until: i64,
 }
 
 /// The configured providers, in the order the sign-in page shows them.

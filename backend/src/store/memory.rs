@@ -2,6 +2,7 @@
 //! release build: compiled for tests and with the `contract` feature only.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -25,9 +26,16 @@ struct Inner {
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    /// Session deletes still to fail (a store that goes away half-way).
+    failing_deletes: AtomicUsize,
 }
 
 impl MemoryStore {
+    /// Makes the next `n` session deletes fail as an unreachable store would.
+    pub fn fail_next_deletes(&self, n: usize) {
+        self.failing_deletes.store(n, Ordering::SeqCst);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -83,6 +91,14 @@ impl SessionRecords for MemoryStore {
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<bool, StoreError> {
+        let failing = self
+            .failing_deletes
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failing.is_ok() {
+            return Err(StoreError::Unavailable(anyhow::anyhow!(
+                "the store went away (injected)"
+            )));
+        }
         let mut inner = self.lock();
         inner.leases.remove(key);
         Ok(inner.records.remove(key).is_some())
@@ -169,19 +185,23 @@ impl RefreshLeases for MemoryStore {
 
 #[async_trait]
 impl SeenIds for MemoryStore {
-    async fn first_sighting(
-        &self,
-        kind: &str,
-        id: &str,
-        expires_at: i64,
-    ) -> Result<bool, StoreError> {
-        let mut inner = self.lock();
+    async fn has_seen(&self, kind: &str, id: &str, now: i64) -> Result<bool, StoreError> {
         let key = (kind.to_owned(), id.to_owned());
-        if inner.seen.contains_key(&key) {
-            return Ok(false);
-        }
-        inner.seen.insert(key, expires_at);
-        Ok(true)
+        Ok(self
+            .lock()
+            .seen
+            .get(&key)
+            .is_some_and(|until| *until >= now))
+    }
+
+    async fn remember(&self, kind: &str, id: &str, expires_at: i64) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let until = inner
+            .seen
+            .entry((kind.to_owned(), id.to_owned()))
+            .or_insert(expires_at);
+        *until = (*until).max(expires_at);
+        Ok(())
     }
 
     async fn forget_sightings(&self, now: i64) -> Result<(), StoreError> {

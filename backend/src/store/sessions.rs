@@ -131,17 +131,16 @@ pub trait RefreshLeases: Send + Sync {
     async fn release_lease(&self, key: &SessionKey, owner: &str) -> Result<(), StoreError>;
 }
 
-/// Ids acted on once (webhook deliveries, logout-token `jti`s).
+/// Ids acted on once (webhook deliveries, logout-token `jti`s). Callers act first and
+/// remember after, so a failure half-way leaves the id free for the sender's retry; the
+/// acts are idempotent, so two deliveries racing each other both acting is harmless.
 #[async_trait]
 pub trait SeenIds: Send + Sync {
-    /// Records `id` of `kind` until `expires_at` (Unix seconds) and says whether this was
-    /// its first sighting: true exactly once per id, however many instances ask at once.
-    async fn first_sighting(
-        &self,
-        kind: &str,
-        id: &str,
-        expires_at: i64,
-    ) -> Result<bool, StoreError>;
-    /// Forgets sightings that expired before `now`.
+    /// True when `id` of `kind` was remembered and has not expired.
+    async fn has_seen(&self, kind: &str, id: &str, now: i64) -> Result<bool, StoreError>;
+    /// Remembers `id` of `kind` until `expires_at` (Unix seconds); remembering it again
+    /// keeps the later expiry.
+    async fn remember(&self, kind: &str, id: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Forgets ids that expired before `now`.
     async fn forget_sightings(&self, now: i64) -> Result<(), StoreError>;
 }

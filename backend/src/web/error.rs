@@ -13,7 +13,7 @@ use shared::api::ErrorBody;
 use shared::ErrorCode;
 
 use super::limit::Refused;
-use crate::auth::{AccessError, CallError, SignInError, TokenError};
+use crate::auth::{AccessError, CallError, EventError, SignInError, TokenError};
 use crate::providers::ProviderError;
 use crate::store::StoreError;
 
@@ -126,6 +126,15 @@ impl From<CallError> for ApiError {
         match e {
             CallError::Token(e) => e.into(),
             CallError::Provider(e) => e.into(),
+        }
+    }
+}
+
+impl From<EventError> for ApiError {
+    fn from(e: EventError) -> Self {
+        match e {
+            EventError::Store(e) => e.into(),
+            EventError::Provider(e) => e.into(),
         }
     }
 }

@@ -462,3 +462,79 @@ async fn a_logout_token_ends_its_sessions_once() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_error(third.get("/api/me").await, 401, "unauthenticated").await;
 }
+
+#[tokio::test]
+async fn logout_tokens_must_be_fresh_typed_and_well_formed() {
+    let issuer = TestIssuer::start();
+    let app = app_with(&issuer).await;
+    let browser = signed_in(&app, &issuer).await;
+    let with = |change: fn(&mut Value)| {
+        let mut claims = logout_claims(&issuer, "jti-stale");
+        change(&mut claims);
+        claims
+    };
+    let cases = [
+        (
+            "without an expiry",
+            issuer.ed25519.sign(&with(|c| {
+                c.as_object_mut().unwrap().remove("exp");
+            })),
+        ),
+        (
+            "issued two days ago (and not expired)",
+            issuer
+                .ed25519
+                .sign(&with(|c| c["iat"] = json!(now() - 2 * 24 * 3600))),
+        ),
+        (
+            "whose event is not an object",
+            issuer
+                .ed25519
+                .sign(&with(|c| c["events"] = json!({ LOGOUT_EVENT: "yes" }))),
+        ),
+        (
+            "typed as an access token",
+            issuer
+                .ed25519
+                .sign_typed("at+jwt", &logout_claims(&issuer, "jti-typ")),
+        ),
+    ];
+    for (case, token) in cases {
+        assert_error(
+            send_logout(&app, OIDC_ID, &token).await,
+            400,
+            "invalid_request",
+        )
+        .await;
+        assert_eq!(signed_in_user(&browser).await["login"], "alice", "{case}");
+    }
+    // The type logout tokens should carry is taken.
+    let typed = issuer
+        .ed25519
+        .sign_typed("logout+jwt", &logout_claims(&issuer, "jti-typed"));
+    assert_eq!(send_logout(&app, OIDC_ID, &typed).await.status(), 200);
+    assert_error(browser.get("/api/me").await, 401, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn a_logout_token_replayed_a_day_later_is_still_refused() {
+    let issuer = TestIssuer::start();
+    let app = app_with(&issuer).await;
+    let first = signed_in(&app, &issuer).await;
+    // A token that stays valid for two days: its jti must be remembered that long.
+    let mut claims = logout_claims(&issuer, "jti-long");
+    claims["exp"] = json!(now() + 2 * 24 * 3600);
+    let token = issuer.ed25519.sign(&claims);
+    assert_eq!(send_logout(&app, OIDC_ID, &token).await.status(), 200);
+    assert_error(first.get("/api/me").await, 401, "unauthenticated").await;
+    app.clock.advance(std::time::Duration::from_secs(25 * 3600));
+    app.sweeper.run_once().await;
+    let later = signed_in(&app, &issuer).await;
+    assert_error(
+        send_logout(&app, OIDC_ID, &token).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert_eq!(signed_in_user(&later).await["login"], "alice");
+}

@@ -82,6 +82,18 @@ impl Key {
     pub fn sign(&self, claims: &Value) -> String {
         self.sign_as(&self.kid, claims)
     }
+
+    /// `claims` signed with this key, the header saying `typ`.
+    pub fn sign_typed(&self, typ: &str, claims: &Value) -> String {
+        let mut header = Header::new(self.alg);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some(typ.into());
+        let key = match self.alg {
+            Algorithm::EdDSA => EncodingKey::from_ed_der(&self.pkcs8),
+            _ => EncodingKey::from_ec_der(&self.pkcs8),
+        };
+        jsonwebtoken::encode(&header, claims, &key).unwrap()
+    }
 }
 
 struct State {

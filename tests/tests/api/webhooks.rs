@@ -1,7 +1,7 @@
 //! `POST /api/webhooks/github`: signature first, deliveries acted on once, a revoked
 //! grant ends every session of that person and nobody else's.
 
-use emulator::{Delivery, FIXTURE_USERS};
+use emulator::{Delivery, Endpoint, Fault, FIXTURE_USERS};
 
 use crate::helpers::{spawn_app, spawn_app_with, Options, TestApp};
 
@@ -30,6 +30,7 @@ async fn a_revoked_grant_ends_every_session_of_that_person_only() {
     phone.sign_in_as("octocat").await;
     someone_else.sign_in_as("hubot").await;
 
+    app.control().revoke_grant_of("octocat");
     let status = revoked("octocat")
         .signed(SECRET)
         .send(&app.url("/api/webhooks/github"))
@@ -62,6 +63,7 @@ async fn a_replayed_delivery_is_acknowledged_and_not_acted_on() {
     let app = app_with_webhooks().await;
     let url = app.url("/api/webhooks/github");
     app.browser.sign_in_as("octocat").await;
+    app.control().revoke_grant_of("octocat");
     let delivery = revoked("octocat").signed(SECRET);
     assert_eq!(delivery.send(&url).await.unwrap(), 204);
     assert_eq!(app.browser.get("/api/me").await.status(), 401);
@@ -104,4 +106,47 @@ async fn the_webhook_is_off_without_a_secret_and_bounded_in_size() {
         .await
         .unwrap();
     assert_eq!(status, 413);
+}
+
+#[tokio::test]
+async fn a_recorded_revocation_replayed_under_a_new_delivery_id_ends_no_live_session() {
+    let app = app_with_webhooks().await;
+    let url = app.url("/api/webhooks/github");
+    app.browser.sign_in_as("octocat").await;
+    app.control().revoke_grant_of("octocat");
+    let recorded = revoked("octocat").signed(SECRET);
+    assert_eq!(recorded.send(&url).await.unwrap(), 204);
+    assert_eq!(app.browser.get("/api/me").await.status(), 401);
+    // The person authorises the app again; someone who recorded the delivery sends its
+    // signed body again under a fresh X-GitHub-Delivery (GitHub signs only the body).
+    let again = app.new_browser();
+    again.sign_in_as("octocat").await;
+    let mut replayed = revoked("octocat");
+    replayed.body = recorded.body.clone();
+    let replayed = replayed.signed(SECRET);
+    assert_ne!(replayed.id, recorded.id);
+    assert_eq!(replayed.send(&url).await.unwrap(), 204);
+    assert_eq!(
+        again.get("/api/me").await.status(),
+        200,
+        "GitHub still honours the new token: the session lives"
+    );
+}
+
+#[tokio::test]
+async fn a_delivery_github_could_not_confirm_is_acted_on_when_redelivered() {
+    let app = app_with_webhooks().await;
+    let url = app.url("/api/webhooks/github");
+    app.browser.sign_in_as("octocat").await;
+    app.control().revoke_grant_of("octocat");
+    let delivery = revoked("octocat").signed(SECRET);
+    // GitHub cannot be asked which tokens are dead: nothing is decided, and the
+    // delivery is not remembered, so GitHub's redelivery is acted on.
+    app.control()
+        .set_fault(Endpoint::CheckToken, Fault::Status(502));
+    assert_eq!(delivery.send(&url).await.unwrap(), 503);
+    app.control().clear_faults();
+    assert_eq!(delivery.send(&url).await.unwrap(), 204);
+    assert_eq!(app.browser.get("/api/me").await.status(), 401);
+    assert_eq!(delivery.send(&url).await.unwrap(), 200, "acted on once");
 }

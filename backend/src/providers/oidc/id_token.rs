@@ -15,7 +15,13 @@ use crate::providers::error::ProviderError;
 use crate::providers::Nonce;
 
 /// Clock difference tolerated on `exp` and `iat`.
-const LEEWAY_SECS: u64 = 60;
+pub const LEEWAY_SECS: u64 = 60;
+/// A logout token issued longer ago than this is refused, whatever its `exp`: it is sent
+/// the moment the person signs out, so an old one can only be a replay.
+pub const MAX_LOGOUT_TOKEN_AGE_SECS: i64 = 600;
+/// `typ` values a logout token may carry (Back-Channel Logout 1.0 §2.4 asks for
+/// `logout+jwt`; plain `JWT` is what providers that predate it send).
+const LOGOUT_TYPES: [&str; 3] = ["logout+jwt", "application/logout+jwt", "jwt"];
 /// The event a logout token carries.
 const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
@@ -46,6 +52,8 @@ pub struct Claims {
     pub sub: Option<String>,
     aud: Audience,
     iat: Option<i64>,
+    #[serde(default)]
+    pub exp: Option<i64>,
     #[serde(default)]
     pub nonce: Option<String>,
     #[serde(default)]
@@ -127,9 +135,17 @@ pub async fn verify(
     validation.leeway = LEEWAY_SECS;
     validation.set_issuer(&[expected.issuer]);
     validation.set_audience(&[expected.client_id]);
+    if matches!(kind, Kind::LogoutToken)
+        && header
+            .typ
+            .as_deref()
+            .is_some_and(|typ| !LOGOUT_TYPES.iter().any(|t| t.eq_ignore_ascii_case(typ)))
+    {
+        return Err(refused("typ is not a logout token's"));
+    }
     let required: &[&str] = match kind {
         Kind::IdToken { .. } => &["iss", "aud", "exp", "sub"],
-        Kind::LogoutToken => &["iss", "aud"],
+        Kind::LogoutToken => &["iss", "aud", "exp"],
     };
     validation.set_required_spec_claims(required);
     let claims = decode::<Claims>(token, &key, &validation)
@@ -180,9 +196,16 @@ pub async fn verify(
             if !claims
                 .events
                 .as_ref()
-                .is_some_and(|events| events.contains_key(BACKCHANNEL_LOGOUT_EVENT))
+                .and_then(|events| events.get(BACKCHANNEL_LOGOUT_EVENT))
+                .is_some_and(serde_json::Value::is_object)
             {
                 return Err(refused("not a back-channel logout event"));
+            }
+            if claims
+                .iat
+                .is_some_and(|iat| now - iat > MAX_LOGOUT_TOKEN_AGE_SECS + LEEWAY_SECS as i64)
+            {
+                return Err(refused("issued too long ago"));
             }
             if claims.jti.as_deref().is_none_or(str::is_empty) {
                 return Err(refused("no jti"));

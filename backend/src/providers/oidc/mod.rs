@@ -377,6 +377,7 @@ impl Provider for OidcProvider {
             subject: claims.sub,
             sid: claims.sid,
             jti: claims.jti.unwrap_or_default(),
+            valid_until: claims.exp.unwrap_or_default() + id_token::LEEWAY_SECS as i64,
         })
     }
 

@@ -74,24 +74,18 @@ pub async fn seen_ids<S: SeenIds>(store: &S) {
 }
 
 async fn an_id_is_seen_for_the_first_time_once(store: &impl SeenIds) {
-    assert!(store
-        .first_sighting("delivery", "a", T0 + 100)
-        .await
-        .unwrap());
-    assert!(!store
-        .first_sighting("delivery", "a", T0 + 100)
-        .await
-        .unwrap());
+    assert!(!store.has_seen("delivery", "a", T0).await.unwrap());
+    store.remember("delivery", "a", T0 + 100).await.unwrap();
+    assert!(store.has_seen("delivery", "a", T0).await.unwrap());
     assert!(
-        store.first_sighting("jti", "a", T0 + 100).await.unwrap(),
+        !store.has_seen("jti", "a", T0).await.unwrap(),
         "kinds are apart"
     );
+    // Remembered again with an earlier expiry: the later one stands.
+    store.remember("delivery", "a", T0 + 10).await.unwrap();
     store.forget_sightings(T0 + 50).await.unwrap();
     assert!(
-        !store
-            .first_sighting("delivery", "a", T0 + 100)
-            .await
-            .unwrap(),
+        store.has_seen("delivery", "a", T0 + 50).await.unwrap(),
         "not expired yet"
     );
 }

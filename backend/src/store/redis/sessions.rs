@@ -514,22 +514,33 @@ impl RefreshLeases for RedisSessions {
 
 #[async_trait]
 impl SeenIds for RedisSessions {
-    async fn first_sighting(
-        &self,
-        kind: &str,
-        id: &str,
-        expires_at: i64,
-    ) -> Result<bool, StoreError> {
-        let set: Option<String> = redis::cmd("SET")
-            .arg(self.redis.key(&format!("seen:{kind}:{id}")))
+    async fn has_seen(&self, kind: &str, id: &str, _now: i64) -> Result<bool, StoreError> {
+        // Redis drops the key when it expires (EXAT).
+        self.conn()
+            .exists(self.redis.key(&format!("seen:{kind}:{id}")))
+            .await
+            .store("Failed to look for a seen id in Redis")
+    }
+
+    async fn remember(&self, kind: &str, id: &str, expires_at: i64) -> Result<(), StoreError> {
+        // GT: a second remember never shortens the first one's expiry.
+        let key = self.redis.key(&format!("seen:{kind}:{id}"));
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(&key)
             .arg(1)
             .arg("NX")
             .arg("EXAT")
             .arg(expires_at.max(1))
-            .query_async(&mut self.conn())
+            .ignore()
+            .cmd("EXPIREAT")
+            .arg(&key)
+            .arg(expires_at.max(1))
+            .arg("GT")
+            .ignore();
+        pipe.query_async::<()>(&mut self.conn())
             .await
-            .store("Failed to record a sighting in Redis")?;
-        Ok(set.is_some())
+            .store("Failed to remember a seen id in Redis")
     }
 
     async fn forget_sightings(&self, _now: i64) -> Result<(), StoreError> {

@@ -313,22 +313,29 @@ impl RefreshLeases for SqliteSessions {
 
 #[async_trait]
 impl SeenIds for SqliteSessions {
-    async fn first_sighting(
-        &self,
-        kind: &str,
-        id: &str,
-        expires_at: i64,
-    ) -> Result<bool, StoreError> {
+    async fn has_seen(&self, kind: &str, id: &str, now: i64) -> Result<bool, StoreError> {
+        let seen =
+            sqlx::query("SELECT 1 FROM seen_ids WHERE kind = ?1 AND id = ?2 AND expires_at >= ?3")
+                .bind(kind)
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.db.read)
+                .await
+                .store("Failed to look for a seen id")?;
+        Ok(seen.is_some())
+    }
+
+    async fn remember(&self, kind: &str, id: &str, expires_at: i64) -> Result<(), StoreError> {
         let (kind, id) = (kind.to_owned(), id.to_owned());
-        let changed = self
-            .write("Failed to record a sighting", move |db| {
-                db.prepare_cached(
-                    "INSERT INTO seen_ids (kind, id, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                )?
-                .execute(params![kind, id, expires_at])
-            })
-            .await?;
-        Ok(changed == 1)
+        self.write("Failed to remember a seen id", move |db| {
+            db.prepare_cached(
+                "INSERT INTO seen_ids (kind, id, expires_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (kind, id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)",
+            )?
+            .execute(params![kind, id, expires_at])
+        })
+        .await?;
+        Ok(())
     }
 
     async fn forget_sightings(&self, now: i64) -> Result<(), StoreError> {

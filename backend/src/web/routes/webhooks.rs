@@ -1,20 +1,19 @@
 //! `POST /api/webhooks/github`: GitHub telling us something happened, above all that a
 //! person revoked the app (`github_app_authorization`, `action: "revoked"`), which ends
-//! every session of theirs at once, on every instance sharing the store.
+//! the sessions of theirs whose tokens GitHub reports dead, on every instance sharing
+//! the store (`auth::provider_events`).
 //!
 //! No browser calls this, so the CSRF rule does not apply; the signature is the check:
 //! `X-Hub-Signature-256` is verified in constant time over the raw body before anything
-//! is parsed, and a delivery id already seen is answered without acting again (a
-//! replayed, validly signed delivery must not end sessions made since).
+//! is parsed. A delivery already acted on is answered 200 without acting again.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use sha2::Sha256;
-use shared::api::{SignOutReason, GITHUB};
 
-use crate::auth::{Ending, Revoke};
+use crate::auth::Handled;
 use crate::web::body::read_capped;
 use crate::web::error::ApiError;
 use crate::web::state::AppState;
@@ -22,8 +21,6 @@ use crate::web::state::AppState;
 /// Largest delivery read (GitHub caps payloads at 25 MB; the events we act on are tiny).
 /// Declared with the route (`web/mod.rs`).
 pub const MAX_DELIVERY: usize = 1024 * 1024;
-/// How long a delivery id is remembered (GitHub redelivers for a few days at most).
-const REMEMBER_SECS: i64 = 30 * 24 * 3600;
 
 #[derive(Deserialize)]
 struct AppAuthorization {
@@ -63,44 +60,38 @@ pub async fn github(
     let delivery = header("x-github-delivery")
         .ok_or_else(|| ApiError::InvalidRequest("X-GitHub-Delivery is required.".into()))?;
     let event = header("x-github-event").unwrap_or("");
-    let remember_until = state.auth.sessions.now() + REMEMBER_SECS;
-    if !state
+    if event != "github_app_authorization" {
+        tracing::debug!(event, "webhook event not acted on");
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    let event: AppAuthorization = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::InvalidRequest(format!(
+            "The delivery is malformed (line {}, column {}).",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if event.action != "revoked" {
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    match state
         .auth
-        .seen
-        .first_sighting("github-delivery", delivery, remember_until)
+        .revoked_at_github(delivery, event.sender.id)
         .await?
     {
-        tracing::info!(delivery, "webhook delivery seen before; nothing done");
-        return Ok(HttpResponse::Ok().finish());
-    }
-    if event == "github_app_authorization" {
-        let event: AppAuthorization = serde_json::from_slice(&body).map_err(|e| {
-            ApiError::InvalidRequest(format!(
-                "The delivery is malformed (line {}, column {}).",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        if event.action == "revoked" {
-            revoked(&state, event.sender.id).await?;
+        Handled::SeenBefore => {
+            tracing::info!(delivery, "webhook delivery acted on before; nothing done");
+            Ok(HttpResponse::Ok().finish())
         }
-    } else {
-        tracing::debug!(event, "webhook event not acted on");
+        Handled::Acted { ended } => {
+            tracing::info!(
+                github_id = event.sender.id,
+                ended,
+                "grant revoked at GitHub; sessions with dead tokens ended"
+            );
+            Ok(HttpResponse::NoContent().finish())
+        }
     }
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// The person revoked the app at GitHub: their tokens are already dead there, so every
-/// session of theirs ends here too.
-async fn revoked(state: &AppState, github_id: i64) -> Result<(), ApiError> {
-    let ending = Ending::by_server(SignOutReason::RevokedAtProvider, Revoke::Nothing);
-    let ended = state
-        .auth
-        .sign_out
-        .end_person(GITHUB, &github_id.to_string(), &ending)
-        .await?;
-    tracing::info!(github_id, ended, "grant revoked at GitHub; sessions ended");
-    Ok(())
 }
 
 /// `sha256=` + hex HMAC-SHA256 of the raw body, compared in constant time.
