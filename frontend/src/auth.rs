@@ -109,8 +109,7 @@ impl Auth {
         let Some(url) = provider_logout else {
             return;
         };
-        // Only a web page: never a `javascript:` or other scheme, whoever sent it.
-        if url.starts_with("https://") || url.starts_with("http://") {
+        if shared::return_to::is_followable(&url) {
             let _ = window().location().assign(&url);
         }
     }

@@ -51,6 +51,31 @@ impl From<ReturnTo> for String {
     }
 }
 
+/// True when the SPA may send the browser to `url`, a page of another origin the BFF
+/// named (an identity provider's logout page): `https:` only, or plain `http:` to a
+/// loopback host (the development setups). Never `javascript:`, `data:` or another
+/// scheme, whoever sent it.
+pub fn is_followable(url: &str) -> bool {
+    if url.len() > MAX_LEN || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return false;
+    }
+    if let Some(rest) = url.strip_prefix("https://") {
+        return !rest.is_empty() && !rest.starts_with('/');
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost") || host == "::1" || host.starts_with("127.")
+}
+
 /// Returns `candidate` if it is a safe same-origin path, otherwise `/`.
 ///
 /// Safe means, for the value as given and for each percent-decoding of it: starts with
@@ -119,7 +144,33 @@ fn percent_decode(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{sanitize, ReturnTo};
+    use super::{is_followable, sanitize, ReturnTo};
+
+    #[test]
+    fn only_https_or_loopback_pages_are_followed() {
+        for ok in [
+            "https://idp.example.com/logout?client_id=a",
+            "http://localhost:4000/session/end",
+            "http://127.0.0.1:4000/session/end",
+            "http://[::1]:4000/x",
+        ] {
+            assert!(is_followable(ok), "{ok}");
+        }
+        for bad in [
+            "http://idp.example.com/logout",
+            "http://localhost.evil.example/",
+            "http://127.0.0.1@evil.example/",
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "https:///evil",
+            "//evil.example",
+            "/relative",
+            "https://idp.example.com/\nlogout",
+            " https://idp.example.com/",
+        ] {
+            assert!(!is_followable(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn a_deserialized_return_to_has_passed_the_rule() {

@@ -33,9 +33,6 @@ pub struct StoredTokens {
     pub refresh: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_expires_at: Option<i64>,
-    /// The OpenID Connect ID token, kept as the `id_token_hint` of RP-initiated logout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
     /// Bumped by every refresh: a refresh writes its successor only over the tokens it
     /// started from (the fence against a second writer).
     #[serde(default)]

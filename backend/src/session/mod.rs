@@ -20,7 +20,7 @@ pub use crate::store::SessionKey;
 use self::cache::SessionCache;
 use crate::clock::Clock;
 use crate::crypto::KeyRing;
-use crate::providers::{AccessToken, IdToken, RefreshToken, TokenSet};
+use crate::providers::{AccessToken, RefreshToken, TokenSet};
 use crate::store::{Invalidation, Record, SessionBackend, StoreError, Stores};
 
 /// `last_seen` is written at most this often, so reads are not writes.
@@ -31,7 +31,6 @@ const MAX_RETRIES: u32 = 32;
 /// Purposes sealed values are bound to (with the session's public id as owner).
 const ACCESS_TOKEN: &str = "access_token";
 const REFRESH_TOKEN: &str = "refresh_token";
-const ID_TOKEN: &str = "id_token";
 
 /// A loaded session. Cheap to clone: the data is shared with the read cache.
 #[derive(Debug, Clone)]
@@ -398,10 +397,6 @@ impl Sessions {
             }
             let mut sealed = self.seal_tokens(public_id, successor);
             sealed.generation = from + 1;
-            // A refresh without a new ID token keeps the first one (the logout hint).
-            if sealed.id_token.is_none() {
-                sealed.id_token = current.id_token.clone();
-            }
             data.tokens = Some(sealed);
             Some(())
         })
@@ -433,10 +428,6 @@ impl Sessions {
                 .as_ref()
                 .map(|r| self.keys.seal(REFRESH_TOKEN, public_id, r.secret())),
             refresh_expires_at: tokens.refresh_expires_at,
-            id_token: tokens
-                .id_token
-                .as_ref()
-                .map(|t| self.keys.seal(ID_TOKEN, public_id, t.secret())),
             generation: 0,
         }
     }
@@ -455,11 +446,10 @@ impl Sessions {
                 None => None,
             },
             refresh_expires_at: stored.refresh_expires_at,
-            id_token: stored
-                .id_token
-                .as_deref()
-                .and_then(|sealed| open(ID_TOKEN, sealed))
-                .map(|t| IdToken::new(t.to_string())),
+            // Checked at sign-in and after each refresh, then not kept: nothing needs it
+            // later (RP-initiated logout names the client instead), and a token not kept
+            // cannot leak.
+            id_token: None,
         })
     }
 

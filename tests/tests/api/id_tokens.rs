@@ -538,3 +538,31 @@ async fn a_logout_token_replayed_a_day_later_is_still_refused() {
     .await;
     assert_eq!(signed_in_user(&later).await["login"], "alice");
 }
+
+#[tokio::test]
+async fn no_id_token_or_access_token_reaches_a_body_or_a_log_line() {
+    let issuer = TestIssuer::start();
+    let app = app_with(&issuer).await;
+    let pending = begin(&app).await;
+    let id_token = issuer.ed25519.sign(&honest(&issuer, &pending.nonce));
+    let callback = pending.finish(&issuer, id_token.clone()).await;
+    assert_eq!(callback.status(), StatusCode::OK);
+    let browser = pending.browser;
+    let mut bodies = vec![callback.text().await.unwrap()];
+    for path in ["/api/me", "/api/auth/session", "/api/me/sessions"] {
+        bodies.push(browser.get(path).await.text().await.unwrap());
+    }
+    let logout = browser.logout().await;
+    assert_eq!(logout.status(), StatusCode::OK, "a provider logout page");
+    bodies.push(logout.text().await.unwrap());
+    let mut secrets = issuer.access_tokens();
+    secrets.push(id_token);
+    assert_eq!(secrets.len(), 2);
+    let log = logs().text();
+    for secret in &secrets {
+        for body in &bodies {
+            assert!(!body.contains(secret.as_str()), "a token in {body}");
+        }
+        assert!(!log.contains(secret.as_str()), "a token in a log line");
+    }
+}

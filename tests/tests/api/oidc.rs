@@ -202,7 +202,13 @@ async fn logout_hands_back_the_providers_logout_page() {
         query(logout_url, "post_logout_redirect_uri").unwrap(),
         format!("{PUBLIC_URL}/")
     );
-    assert!(query(logout_url, "id_token_hint").is_some_and(|t| t.starts_with("eyJ")));
+    // No ID token reaches the browser: the client id says who asks.
+    assert_eq!(query(logout_url, "id_token_hint"), None, "{logout_url}");
+    assert!(!logout_url.contains("eyJ"), "{logout_url}");
+    assert_eq!(
+        query(logout_url, "client_id").as_deref(),
+        Some(crate::common::oidc::CLIENT_ID)
+    );
     // Signed out here already, whatever the person does at the provider.
     assert_no_session(&app.browser).await;
 

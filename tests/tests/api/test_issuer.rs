@@ -103,6 +103,8 @@ struct State {
     published: Mutex<Vec<Value>>,
     next_id_token: Mutex<Option<String>>,
     jwks_fetches: AtomicUsize,
+    /// Every access token the token endpoint handed out.
+    access_tokens: Mutex<Vec<String>>,
 }
 
 pub struct TestIssuer {
@@ -126,6 +128,7 @@ impl TestIssuer {
             published: Mutex::new(vec![ed25519.jwk.clone(), p256.jwk.clone()]),
             next_id_token: Mutex::new(None),
             jwks_fetches: AtomicUsize::new(0),
+            access_tokens: Mutex::new(Vec::new()),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -170,6 +173,11 @@ impl TestIssuer {
         *self.state.claimed_issuer.lock().unwrap() = issuer.into();
     }
 
+    /// Every access token handed out so far (tests look for them where none may be).
+    pub fn access_tokens(&self) -> Vec<String> {
+        self.state.access_tokens.lock().unwrap().clone()
+    }
+
     pub fn jwks_fetches(&self) -> usize {
         self.state.jwks_fetches.load(Ordering::SeqCst)
     }
@@ -206,8 +214,14 @@ async fn token(state: web::Data<State>) -> HttpResponse {
     let Some(id_token) = state.next_id_token.lock().unwrap().take() else {
         return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
     };
+    let access_token = format!("at-{}", URL_SAFE_NO_PAD.encode(rand_bytes()));
+    state
+        .access_tokens
+        .lock()
+        .unwrap()
+        .push(access_token.clone());
     HttpResponse::Ok().json(json!({
-        "access_token": format!("at-{}", URL_SAFE_NO_PAD.encode(rand_bytes())),
+        "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": 3600,
         "id_token": id_token,

@@ -381,17 +381,15 @@ impl Provider for OidcProvider {
         })
     }
 
-    fn logout_url(&self, tokens: &TokenSet, post_logout_redirect: &str) -> Option<Url> {
+    /// RP-Initiated Logout 1.0 §2 with `client_id` rather than `id_token_hint`: the URL
+    /// goes through the browser, and an ID token (the person's name, email and session
+    /// id, signed) has no business there. The provider asks the person to confirm, which
+    /// a hint would let it skip.
+    fn logout_url(&self, _tokens: &TokenSet, post_logout_redirect: &str) -> Option<Url> {
         let mut url = self.metadata.end_session_endpoint.clone()?;
-        {
-            let mut query = url.query_pairs_mut();
-            query
-                .append_pair("client_id", &self.settings.client_id)
-                .append_pair("post_logout_redirect_uri", post_logout_redirect);
-            if let Some(id_token) = &tokens.id_token {
-                query.append_pair("id_token_hint", id_token.secret());
-            }
-        }
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.settings.client_id)
+            .append_pair("post_logout_redirect_uri", post_logout_redirect);
         Some(url)
     }
 }
