@@ -84,7 +84,7 @@ impl Auth {
                 self.sign_out
                     .end(
                         session,
-                        &Ending::by_server(SignOutReason::NotAllowed, Revoke::Nothing),
+                        &Ending::by_server(SignOutReason::NotAllowed, Revoke::Tokens),
                     )
                     .await?;
                 Err(AccessError::NotAllowed)

@@ -56,7 +56,7 @@ impl Auth {
                 self.sign_out
                     .end(
                         &session,
-                        &Ending::by_server(SignOutReason::Expired, Revoke::Nothing),
+                        &Ending::by_server(SignOutReason::Expired, Revoke::Tokens),
                     )
                     .await?;
                 Ok(None)

@@ -220,6 +220,7 @@ impl Auth {
                 signed.provider_sid,
             )
             .await?;
+        self.sign_out.replaced(&taken.session, &user).await;
         tracing::info!(user_id = user.id, "signed in");
         self.audit
             .record(Event {

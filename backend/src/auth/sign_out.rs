@@ -4,8 +4,6 @@
 //! session, revokes its provider tokens within one time bound, and records the one
 //! audit event.
 
-use std::time::Duration;
-
 use shared::api::{AuditKind, SignOutReason, User};
 
 use crate::audit::{Audit, Event};
@@ -13,9 +11,7 @@ use crate::providers::{Provider, ProviderError, Providers, TokenSet};
 use crate::session::{Session, Sessions};
 use crate::store::StoreError;
 
-/// A revocation waits at most this long for the provider; the session ends here either
-/// way.
-pub const REVOKE_TIMEOUT: Duration = Duration::from_secs(3);
+pub use crate::providers::REVOKE_TIMEOUT;
 /// Revocations of swept sessions running at once.
 const REVOKE_CONCURRENCY: usize = 4;
 
@@ -99,21 +95,28 @@ impl SignOut {
     }
 
     /// Ends every session of `user`. A [`Revoke::Grant`] is asked once, with the tokens
-    /// of `current` (the grant covers every session's tokens).
+    /// of `current`, where the provider's grant covers every session's tokens (GitHub);
+    /// elsewhere each session's tokens are revoked on their own.
     pub async fn end_everywhere(
         &self,
         current: &Session,
         user: &User,
         ending: &Ending,
     ) -> Result<usize, StoreError> {
-        if ending.revoke == Revoke::Grant {
-            self.revoke(current, Revoke::Grant).await;
-        }
+        let whole_grant = self
+            .providers
+            .get(&user.provider)
+            .is_some_and(|p| p.revokes_whole_grant());
+        let each = match ending.revoke {
+            Revoke::Grant if whole_grant => {
+                self.revoke(current, Revoke::Grant).await;
+                Revoke::Nothing
+            }
+            Revoke::Grant => Revoke::Tokens,
+            other => other,
+        };
         let each = Ending {
-            revoke: match ending.revoke {
-                Revoke::Grant => Revoke::Nothing,
-                other => other,
-            },
+            revoke: each,
             ..ending.clone()
         };
         self.end_each(self.sessions.list_for(user).await?, &each)
@@ -153,6 +156,20 @@ impl SignOut {
             ended += usize::from(self.end(session, ending).await?);
         }
         Ok(ended)
+    }
+
+    /// `old`, a signed-in session, was replaced at sign-in by a session of `by` (signing
+    /// in again in the same browser): its tokens are of no use to anyone now. When `by`
+    /// is someone else, the old person's session ending is recorded too.
+    pub async fn replaced(&self, old: &Session, by: &User) {
+        let Some(user) = old.user() else {
+            return;
+        };
+        self.revoke(old, Revoke::Tokens).await;
+        if user.provider != by.provider || user.provider_user_id != by.provider_user_id {
+            let ending = Ending::by_server(SignOutReason::SwitchedAccount, Revoke::Tokens);
+            self.record(old, &ending).await;
+        }
     }
 
     /// The sweep removed `expired` already: records each ending and revokes their tokens

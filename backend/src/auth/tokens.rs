@@ -22,7 +22,7 @@ use std::time::Duration;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use shared::api::SignOutReason;
 
-use super::sign_out::{Ending, Revoke, SignOut};
+use super::sign_out::{revoke_bounded, Ending, Revoke, SignOut};
 use crate::providers::{AccessToken, ProviderError, Providers, TokenSet};
 use crate::session::{Modified, Session, SessionKey, Sessions};
 use crate::store::{RefreshLeases, StoreError};
@@ -280,8 +280,12 @@ impl Inner {
                         crate::metrics::token_refresh("succeeded");
                         Ok(session.token_generation())
                     }
-                    // Signed out meanwhile: the successor dies with the session.
-                    Modified::Gone => Err(TokenError::Gone),
+                    // Signed out meanwhile: the successor dies with the session, here
+                    // and at the provider.
+                    Modified::Gone => {
+                        revoke_bounded(provider.as_ref(), &successor, Revoke::Tokens).await;
+                        Err(TokenError::Gone)
+                    }
                     // Another holder wrote first (our lease had run out): theirs stands.
                     Modified::Unchanged => {
                         let current = self

@@ -488,12 +488,15 @@ impl Provider for GitHub {
             ProviderError::outcome_of,
         )
         .await?;
-        let profile = self.profile(&tokens.access).await.map_err(|e| match e {
-            ProviderError::Revoked => {
-                ProviderError::Refused("the profile request with a token just issued".into())
+        let profile = match self.profile(&tokens.access).await {
+            Ok(profile) => profile,
+            Err(ProviderError::Revoked) => {
+                let e =
+                    ProviderError::Refused("the profile request with a token just issued".into());
+                return Err(super::discard(self, &tokens, e).await);
             }
-            other => other,
-        })?;
+            Err(e) => return Err(super::discard(self, &tokens, e).await),
+        };
         Ok(SignIn {
             tokens,
             profile,
@@ -526,6 +529,10 @@ impl Provider for GitHub {
 
     async fn revoke_grant(&self, tokens: &TokenSet) -> Result<(), ProviderError> {
         self.delete_application("grant", &tokens.access).await
+    }
+
+    fn revokes_whole_grant(&self) -> bool {
+        true
     }
 
     /// GITHUB_ALLOWED_USERS (logins or ids), GITHUB_ALLOWED_ORGS (active membership),

@@ -13,6 +13,25 @@ use super::{
 };
 use shared::api::Profile;
 
+/// A revocation waits at most this long for the provider: whatever ends here ends
+/// whether or not the provider answers.
+pub const REVOKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A sign-in that failed after the provider issued tokens (an ID token refused, a profile
+/// that could not be read): the tokens are revoked, waiting at most [`REVOKE_TIMEOUT`],
+/// so no live credential is left behind. Returns `error`.
+pub async fn discard<P: Provider + ?Sized>(
+    provider: &P,
+    tokens: &TokenSet,
+    error: ProviderError,
+) -> ProviderError {
+    match tokio::time::timeout(REVOKE_TIMEOUT, provider.revoke(tokens)).await {
+        Ok(Ok(())) => tracing::info!("tokens of a failed sign-in revoked"),
+        _ => tracing::warn!("could not revoke the tokens of a failed sign-in"),
+    }
+    error
+}
+
 /// What the browser is sent to the provider with.
 pub struct AuthorizeRequest<'a> {
     pub state: &'a CsrfToken,
@@ -72,6 +91,11 @@ pub trait Provider: Send + Sync {
     /// without such an endpoint revoke the tokens they were given.
     async fn revoke_grant(&self, tokens: &TokenSet) -> Result<(), ProviderError> {
         self.revoke(tokens).await
+    }
+    /// True when [`Provider::revoke_grant`] kills every token of the person (GitHub);
+    /// otherwise each session's tokens must be revoked one by one.
+    fn revokes_whole_grant(&self) -> bool {
+        false
     }
     /// Where the browser goes to end its session at the provider as well
     /// (OpenID Connect RP-initiated logout), if the provider offers it.

@@ -289,6 +289,13 @@ impl TestApp {
         Browser::new(&self.address)
     }
 
+    /// Another tab of `browser`: a jar of its own that starts with the same cookies.
+    pub fn new_browser_with_cookies_of(&self, browser: &Browser) -> Browser {
+        let tab = self.new_browser();
+        tab.copy_cookies_from(browser);
+        tab
+    }
+
     /// Stops the BFF and starts a new one on the same data directory and keys (the
     /// emulator keeps running, as github.com would). The default browser keeps its cookies.
     pub async fn restart(&mut self) {

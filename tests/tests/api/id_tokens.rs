@@ -566,3 +566,49 @@ async fn no_id_token_or_access_token_reaches_a_body_or_a_log_line() {
         assert!(!log.contains(secret.as_str()), "a token in a log line");
     }
 }
+
+#[tokio::test]
+async fn a_back_channel_logout_revokes_the_ended_sessions_tokens() {
+    let issuer = TestIssuer::start();
+    let app = app_with(&issuer).await;
+    let browser = signed_in(&app, &issuer).await;
+    assert!(!issuer.every_access_token_revoked());
+    let token = issuer.ed25519.sign(&logout_claims(&issuer, "jti-revoke"));
+    assert_eq!(send_logout(&app, OIDC_ID, &token).await.status(), 200);
+    assert_error(browser.get("/api/me").await, 401, "unauthenticated").await;
+    assert!(issuer.every_access_token_revoked());
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_revokes_every_sessions_tokens_at_a_provider_without_grants() {
+    let issuer = TestIssuer::start();
+    let app = app_with(&issuer).await;
+    let laptop = signed_in(&app, &issuer).await;
+    let _phone = signed_in(&app, &issuer).await;
+    assert_eq!(issuer.access_tokens().len(), 2);
+    let everywhere = laptop
+        .post_json("/api/auth/logout", &json!({"everywhere": true}))
+        .await;
+    assert_eq!(
+        everywhere.status(),
+        StatusCode::OK,
+        "a provider logout page"
+    );
+    assert!(
+        issuer.every_access_token_revoked(),
+        "the phone's token too: this provider has no whole-grant revocation"
+    );
+}
+
+#[tokio::test]
+async fn tokens_issued_with_a_refused_id_token_are_revoked() {
+    let issuer = TestIssuer::start();
+    let app = app_with(&issuer).await;
+    let pending = begin(&app).await;
+    let mut claims = honest(&issuer, &pending.nonce);
+    claims["aud"] = json!("someone-else");
+    let response = pending.finish(&issuer, issuer.ed25519.sign(&claims)).await;
+    assert_error(response, 502, "provider_error").await;
+    assert_eq!(issuer.access_tokens().len(), 1);
+    assert!(issuer.every_access_token_revoked());
+}

@@ -9,6 +9,7 @@ mod csrf;
 mod dev_mode;
 mod devices;
 mod emulator_contract;
+mod endings;
 mod github_proxy;
 mod helpers;
 mod id_tokens;

@@ -105,6 +105,8 @@ struct State {
     jwks_fetches: AtomicUsize,
     /// Every access token the token endpoint handed out.
     access_tokens: Mutex<Vec<String>>,
+    /// Every token the BFF asked to revoke (RFC 7009).
+    revoked: Mutex<Vec<String>>,
 }
 
 pub struct TestIssuer {
@@ -129,6 +131,7 @@ impl TestIssuer {
             next_id_token: Mutex::new(None),
             jwks_fetches: AtomicUsize::new(0),
             access_tokens: Mutex::new(Vec::new()),
+            revoked: Mutex::new(Vec::new()),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -141,6 +144,7 @@ impl TestIssuer {
                 .route("/jwks", web::get().to(jwks))
                 .route("/token", web::post().to(token))
                 .route("/userinfo", web::get().to(userinfo))
+                .route("/revoke", web::post().to(revoke))
         })
         .workers(1)
         .disable_signals()
@@ -178,6 +182,12 @@ impl TestIssuer {
         self.state.access_tokens.lock().unwrap().clone()
     }
 
+    /// True when every access token handed out so far was revoked.
+    pub fn every_access_token_revoked(&self) -> bool {
+        let revoked = self.state.revoked.lock().unwrap();
+        self.access_tokens().iter().all(|t| revoked.contains(t))
+    }
+
     pub fn jwks_fetches(&self) -> usize {
         self.state.jwks_fetches.load(Ordering::SeqCst)
     }
@@ -198,6 +208,7 @@ async fn discovery(state: web::Data<State>) -> HttpResponse {
         "jwks_uri": format!("{url}/jwks"),
         "userinfo_endpoint": format!("{url}/userinfo"),
         "end_session_endpoint": format!("{url}/logout"),
+        "revocation_endpoint": format!("{url}/revoke"),
         "authorization_response_iss_parameter_supported": true,
         "code_challenge_methods_supported": ["S256"],
         "id_token_signing_alg_values_supported": ["EdDSA", "ES256"],
@@ -226,6 +237,13 @@ async fn token(state: web::Data<State>) -> HttpResponse {
         "expires_in": 3600,
         "id_token": id_token,
     }))
+}
+
+async fn revoke(state: web::Data<State>, form: web::Form<Vec<(String, String)>>) -> HttpResponse {
+    if let Some((_, token)) = form.iter().find(|(name, _)| name == "token") {
+        state.revoked.lock().unwrap().push(token.clone());
+    }
+    HttpResponse::Ok().finish()
 }
 
 async fn userinfo() -> HttpResponse {

@@ -183,6 +183,27 @@ impl OidcProvider {
         Ok(Profile(profile))
     }
 
+    /// Who the tokens of a code exchange belong to: the ID token checked against the
+    /// sign-in's `nonce`, the profile completed by userinfo, and the provider session.
+    async fn signed_in(
+        &self,
+        tokens: &TokenSet,
+        nonce: Option<&Nonce>,
+    ) -> Result<(Profile, Option<String>), ProviderError> {
+        let id_token = tokens.id_token.as_ref().ok_or(ProviderError::InvalidToken(
+            "no ID token in the token answer",
+        ))?;
+        let nonce = nonce.ok_or(ProviderError::InvalidToken("the sign-in had no nonce"))?;
+        let claims = id_token::verify(
+            id_token.secret(),
+            Kind::IdToken { nonce: Some(nonce) },
+            &self.expected(),
+        )
+        .await?;
+        let profile = self.profile(&claims, &tokens.access).await?;
+        Ok((profile, claims.sid))
+    }
+
     async fn token_request(
         &self,
         params: &[(&str, &str)],
@@ -301,22 +322,14 @@ impl Provider for OidcProvider {
                 "the token request",
             )
             .await?;
-        let id_token = tokens.id_token.as_ref().ok_or(ProviderError::InvalidToken(
-            "no ID token in the token answer",
-        ))?;
-        let nonce = nonce.ok_or(ProviderError::InvalidToken("the sign-in had no nonce"))?;
-        let claims = id_token::verify(
-            id_token.secret(),
-            Kind::IdToken { nonce: Some(nonce) },
-            &self.expected(),
-        )
-        .await?;
-        let profile = self.profile(&claims, &tokens.access).await?;
-        Ok(SignIn {
-            tokens,
-            profile,
-            provider_sid: claims.sid,
-        })
+        match self.signed_in(&tokens, nonce).await {
+            Ok((profile, provider_sid)) => Ok(SignIn {
+                tokens,
+                profile,
+                provider_sid,
+            }),
+            Err(e) => Err(super::discard(self, &tokens, e).await),
+        }
     }
 
     async fn refresh(&self, refresh: &RefreshToken) -> Result<TokenSet, ProviderError> {
