@@ -28,7 +28,7 @@ const TOUCH_EVERY_SECS: i64 = 60;
 /// Conditional writes that lose a race are retried this often before giving up (a
 /// browser hammering its own session with writes only slows itself down).
 const MAX_RETRIES: u32 = 32;
-/// Purposes sealed values are bound to (with the session's public id as owner).
+/// Purposes sealed values are bound to (with the session as owner, see [`owner_of`]).
 const ACCESS_TOKEN: &str = "access_token";
 const REFRESH_TOKEN: &str = "refresh_token";
 
@@ -71,6 +71,14 @@ impl Session {
             expires_at: record.expires_at,
         })
     }
+}
+
+/// The owner sealed values of the session at `key` are bound to: the store key itself
+/// (the hash of the cookie value), which nobody can move to another row without the
+/// cookie. A row's other fields (its public id among them) can be copied by whoever
+/// writes to the store.
+fn owner_of(key: &SessionKey) -> String {
+    key.0.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The key of "every session of this person" in the store: the provider identity, the
@@ -263,9 +271,9 @@ impl Sessions {
         }
     }
 
-    /// Stores a brand-new session holding what `make` returns (it gets the new public id,
-    /// so values bound to the session can be sealed into the data), removing the session
-    /// at `previous` in the same store write when there is one.
+    /// Stores a brand-new session holding what `make` returns (it gets the new session's
+    /// owner, so values bound to the session can be sealed into the data), removing the
+    /// session at `previous` in the same store write when there is one.
     async fn create_in_place_of(
         &self,
         previous: Option<&SessionKey>,
@@ -273,7 +281,7 @@ impl Sessions {
     ) -> Result<(Session, Issued), StoreError> {
         let id = SessionId::generate();
         let public_id = public_id();
-        let data = make(&public_id);
+        let data = make(&owner_of(&id.key()));
         let now = self.now();
         let record = Record {
             data: serialize(&data)?,
@@ -304,7 +312,8 @@ impl Sessions {
 
     /// Applies `change` to the freshest stored copy of the session and writes it back
     /// only if nobody else wrote in between (retrying on a lost race). `change` gets
-    /// the data and the session's public id, and returns `None` to write nothing.
+    /// the data and the session's owner (to seal with), and returns `None` to write
+    /// nothing.
     pub async fn modify<R>(
         &self,
         key: &SessionKey,
@@ -318,7 +327,7 @@ impl Sessions {
                 return Ok(Modified::Gone);
             };
             let mut data = SessionData::clone(&current.data);
-            let Some(outcome) = change(&mut data, &current.public_id) else {
+            let Some(outcome) = change(&mut data, &owner_of(key)) else {
                 return Ok(Modified::Unchanged);
             };
             let now = self.now();
@@ -368,12 +377,12 @@ impl Sessions {
     ) -> Result<(Session, Issued), StoreError> {
         let carried = previous.map(|p| self.open_pending(p)).unwrap_or_default();
         let now = self.now();
-        self.create_in_place_of(previous.map(|p| &p.key), |public_id| SessionData {
+        self.create_in_place_of(previous.map(|p| &p.key), |owner| SessionData {
             user: Some(user),
-            tokens: Some(self.seal_tokens(public_id, tokens)),
+            tokens: Some(self.seal_tokens(owner, tokens)),
             pending: carried
                 .into_iter()
-                .map(|(pending, verifier)| pending.resealed(&self.keys, public_id, &verifier))
+                .map(|(pending, verifier)| pending.resealed(&self.keys, owner, &verifier))
                 .collect(),
             device,
             provider_sid,
@@ -390,12 +399,12 @@ impl Sessions {
         from: u64,
         successor: &TokenSet,
     ) -> Result<Modified<()>, StoreError> {
-        self.modify(key, |data, public_id| {
+        self.modify(key, |data, owner| {
             let current = data.tokens.as_ref()?;
             if current.generation != from {
                 return None;
             }
-            let mut sealed = self.seal_tokens(public_id, successor);
+            let mut sealed = self.seal_tokens(owner, successor);
             sealed.generation = from + 1;
             data.tokens = Some(sealed);
             Some(())
@@ -416,17 +425,15 @@ impl Sessions {
         .await
     }
 
-    /// Seals `tokens` for the session with `public_id` (generation 0).
-    fn seal_tokens(&self, public_id: &str, tokens: &TokenSet) -> StoredTokens {
+    /// Seals `tokens` for the session `owner` names (generation 0).
+    fn seal_tokens(&self, owner: &str, tokens: &TokenSet) -> StoredTokens {
         StoredTokens {
-            access: self
-                .keys
-                .seal(ACCESS_TOKEN, public_id, tokens.access.secret()),
+            access: self.keys.seal(ACCESS_TOKEN, owner, tokens.access.secret()),
             access_expires_at: tokens.access_expires_at,
             refresh: tokens
                 .refresh
                 .as_ref()
-                .map(|r| self.keys.seal(REFRESH_TOKEN, public_id, r.secret())),
+                .map(|r| self.keys.seal(REFRESH_TOKEN, owner, r.secret())),
             refresh_expires_at: tokens.refresh_expires_at,
             generation: 0,
         }
@@ -436,7 +443,7 @@ impl Sessions {
     /// no longer open (the key that sealed them left `TOKEN_KEYS`).
     pub fn open_tokens(&self, session: &Session) -> Option<TokenSet> {
         let stored = session.data.tokens.as_ref()?;
-        let owner = &*session.public_id;
+        let owner = &owner_of(&session.key);
         let open = |purpose, sealed: &str| self.keys.open(purpose, owner, sealed).ok();
         Some(TokenSet {
             access: AccessToken::new(open(ACCESS_TOKEN, &stored.access)?.to_string()),

@@ -49,13 +49,13 @@ pub struct TakenLogin {
 
 impl super::PendingLogin {
     /// The owner a verifier is sealed to: the session and the state it was made for.
-    fn owner(public_id: &str, state: &str) -> String {
-        format!("{public_id}/{state}")
+    fn owner(session: &str, state: &str) -> String {
+        format!("{session}/{state}")
     }
 
     /// The same pending sign-in, its verifier sealed for another session.
-    pub(super) fn resealed(mut self, keys: &KeyRing, public_id: &str, verifier: &str) -> Self {
-        self.sealed_verifier = keys.seal(VERIFIER, &Self::owner(public_id, &self.state), verifier);
+    pub(super) fn resealed(mut self, keys: &KeyRing, session: &str, verifier: &str) -> Self {
+        self.sealed_verifier = keys.seal(VERIFIER, &Self::owner(session, &self.state), verifier);
         self
     }
 }
@@ -72,11 +72,11 @@ impl Sessions {
     ) -> Result<(CsrfToken, Option<Issued>), StoreError> {
         let state = CsrfToken::new_random();
         let now = self.now();
-        let pending = |public_id: &str| super::PendingLogin {
+        let pending = |owner: &str| super::PendingLogin {
             state: state.secret().to_owned(),
             sealed_verifier: self.keys.seal(
                 VERIFIER,
-                &super::PendingLogin::owner(public_id, state.secret()),
+                &super::PendingLogin::owner(owner, state.secret()),
                 login.verifier.secret(),
             ),
             provider: login.provider.clone(),
@@ -86,10 +86,10 @@ impl Sessions {
         };
         if let Some(session) = existing {
             let added = self
-                .modify(&session.key, |data, public_id| {
+                .modify(&session.key, |data, owner| {
                     data.pending
                         .retain(|p| now - p.created_at <= PENDING_TTL_SECS);
-                    data.pending.push(pending(public_id));
+                    data.pending.push(pending(owner));
                     // Oldest first, so the oldest attempt makes room.
                     let excess = data.pending.len().saturating_sub(MAX_PENDING);
                     data.pending.drain(..excess);
@@ -102,8 +102,8 @@ impl Sessions {
             // The session ended meanwhile: start a fresh one below.
         }
         let (_, issued) = self
-            .create_in_place_of(None, |public_id| SessionData {
-                pending: vec![pending(public_id)],
+            .create_in_place_of(None, |owner| SessionData {
+                pending: vec![pending(owner)],
                 ..SessionData::default()
             })
             .await?;
@@ -139,7 +139,7 @@ impl Sessions {
             .keys
             .open(
                 VERIFIER,
-                &super::PendingLogin::owner(&session.public_id, &pending.state),
+                &super::PendingLogin::owner(&super::owner_of(&session.key), &pending.state),
                 &pending.sealed_verifier,
             )
             .ok()
@@ -167,7 +167,7 @@ impl Sessions {
             .iter()
             .filter(|p| now - p.created_at <= PENDING_TTL_SECS)
             .filter_map(|p| {
-                let owner = super::PendingLogin::owner(&session.public_id, &p.state);
+                let owner = super::PendingLogin::owner(&super::owner_of(&session.key), &p.state);
                 let verifier = self.keys.open(VERIFIER, &owner, &p.sealed_verifier).ok()?;
                 Some((p.clone(), verifier))
             })

@@ -460,6 +460,57 @@ impl TestApp {
         }
     }
 
+    /// Copies the public id and the data of the session named by cookie `from` onto the
+    /// session named by cookie `to`, as someone with write access to the store could.
+    pub async fn copy_session_row(&self, from: &str, to: &str) {
+        use sha2::Digest as _;
+        let key = |cookie: &str| sha2::Sha256::digest(cookie.as_bytes()).to_vec();
+        let (from, to) = (key(from), key(to));
+        match self.stores {
+            StoreSetup::Sqlite => {
+                let db = self.database().await;
+                sqlx::query(
+                    "UPDATE sessions SET (public_id, data) =
+                       (SELECT public_id, data FROM sessions WHERE key = ?1) WHERE key = ?2",
+                )
+                .bind(&from)
+                .bind(&to)
+                .execute(&db)
+                .await
+                .unwrap();
+                db.close().await;
+            }
+            StoreSetup::RedisPostgres => {
+                let hex = |k: &[u8]| k.iter().map(|b| format!("{b:02x}")).collect::<String>();
+                let (from, to) = (
+                    format!("bff:s:{}", hex(&from)),
+                    format!("bff:s:{}", hex(&to)),
+                );
+                let mut conn = self
+                    .redis()
+                    .get_multiplexed_async_connection()
+                    .await
+                    .unwrap();
+                let fields: Vec<String> = redis::cmd("HMGET")
+                    .arg(&from)
+                    .arg("p")
+                    .arg("d")
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                redis::cmd("HSET")
+                    .arg(&to)
+                    .arg("p")
+                    .arg(&fields[0])
+                    .arg("d")
+                    .arg(&fields[1])
+                    .query_async::<()>(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     /// The stored data of the first session whose data contains `matching`.
     pub async fn stored_data(&self, matching: &str) -> String {
         self.stored_sessions()

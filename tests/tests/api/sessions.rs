@@ -216,6 +216,25 @@ async fn a_sealed_token_copied_into_another_session_does_not_open() {
 }
 
 #[tokio::test]
+async fn a_sealed_token_copied_with_its_public_id_into_another_session_does_not_open() {
+    let app = spawn_app().await;
+    let victim = app.new_browser();
+    victim.sign_in_as("octocat").await;
+    let attacker = app.new_browser();
+    attacker.sign_in_as("hubot").await;
+    // Someone with write access to the store copies octocat's public id and data (and so
+    // the sealed token) into the row their own cookie names.
+    app.copy_session_row(
+        &victim.session_cookie().unwrap(),
+        &attacker.session_cookie().unwrap(),
+    )
+    .await;
+    let repos = attacker.get("/api/me/repos").await;
+    assert_error(repos, 401, "unauthenticated").await;
+    assert_eq!(victim.get("/api/me/repos").await.status(), 200);
+}
+
+#[tokio::test]
 async fn the_sweep_revokes_the_provider_token_of_an_expired_session() {
     let app = spawn_app().await;
     app.browser.sign_in_as("octocat").await;
