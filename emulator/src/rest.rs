@@ -64,7 +64,9 @@ async fn authenticate(
 pub async fn user(req: HttpRequest, state: web::Data<EmulatorState>) -> HttpResponse {
     match authenticate(&req, &state, Endpoint::User).await {
         Ok(user) => {
-            with_rate_headers(HttpResponse::Ok()).json(fixtures::user_json(user, &state.base_url))
+            let mut json = fixtures::user_json(user, &state.base_url);
+            json["login"] = state.shown_login(user.login).into();
+            with_rate_headers(HttpResponse::Ok()).json(json)
         }
         Err(response) => response,
     }

@@ -62,6 +62,8 @@ struct Inner {
     api_requests_with_cookies: usize,
     /// (login, organisation) pairs tests removed from the fixtures' memberships.
     left_orgs: Vec<(String, String)>,
+    /// Fixture login → the login GitHub shows for them now (a person renamed).
+    renamed: HashMap<&'static str, String>,
 }
 
 pub struct EmulatorState {
@@ -209,6 +211,15 @@ impl EmulatorState {
     }
 
     /// True when `login` is an active member of `org` (fixtures, minus what tests removed).
+    /// The login GitHub shows for the fixture `login` now (see [`Control::rename`]).
+    pub fn shown_login(&self, login: &'static str) -> String {
+        self.lock()
+            .renamed
+            .get(login)
+            .cloned()
+            .unwrap_or_else(|| login.to_owned())
+    }
+
     pub fn is_member(&self, login: &str, org: &str) -> bool {
         let inner = self.lock();
         crate::fixtures::find(login).is_some_and(|u| u.orgs.contains(&org))
@@ -299,6 +310,17 @@ impl Control {
         }
         for refresh in inner.refreshes.values_mut() {
             refresh.used = true;
+        }
+    }
+
+    /// The fixture `login` is called `new_login` from now on, as after a rename on
+    /// github.com (the numeric id stays; the old login is free for anyone to take).
+    pub fn rename(&self, login: &str, new_login: &str) {
+        if let Some(user) = crate::fixtures::find(login) {
+            self.state
+                .lock()
+                .renamed
+                .insert(user.login, new_login.to_owned());
         }
     }
 

@@ -14,7 +14,7 @@ use shared::api::SignOutReason;
 use super::sign_out::{Ending, Revoke};
 use super::tokens::{CallError, TokenError};
 use super::Auth;
-use crate::providers::AllowCheck;
+use crate::providers::{Admission, AllowCheck};
 use crate::session::{Modified, Session};
 use crate::store::StoreError;
 
@@ -38,6 +38,35 @@ pub enum AccessError {
 }
 
 impl Auth {
+    /// Whether a provider's answer lets `who` in: a login entry lets in only the account
+    /// it is tied to, the first one seen with that login (kept in the users store, so
+    /// every instance agrees).
+    pub(super) async fn admitted(
+        &self,
+        provider: &str,
+        admission: Admission,
+        who: &AllowCheck<'_>,
+    ) -> Result<bool, StoreError> {
+        Ok(match admission {
+            Admission::Allowed => true,
+            Admission::Refused => false,
+            Admission::ByLogin(login) => {
+                let owner = self
+                    .users
+                    .tie_login(provider, &login, who.provider_user_id)
+                    .await?;
+                if owner != who.provider_user_id {
+                    tracing::warn!(
+                        provider,
+                        login = %login,
+                        "an allow-listed login is claimed by another account than the one it is tied to"
+                    );
+                }
+                owner == who.provider_user_id
+            }
+        })
+    }
+
     /// Asks the provider again when the last check is older than the re-check interval.
     /// A provider that cannot be asked right now does not block the request: the check is
     /// tried again on the next one.
@@ -71,6 +100,10 @@ impl Auth {
                 async move { provider.still_allowed(&access, who).await }
             })
             .await;
+        let verdict = match verdict {
+            Ok(admission) => Ok(self.admitted(provider.id(), admission, &who).await?),
+            Err(e) => Err(e),
+        };
         match verdict {
             Ok(true) => match self.sessions.confirm_access(&session.key, now).await? {
                 Modified::Gone => Err(AccessError::SignedOut),

@@ -197,7 +197,8 @@ impl Auth {
             login: &signed.profile.login,
             provider_user_id: &signed.profile.provider_user_id,
         };
-        if !provider.allows(&signed.tokens.access, &who).await? {
+        let admission = provider.allows(&signed.tokens.access, &who).await?;
+        if !self.admitted(provider.id(), admission, &who).await? {
             tracing::info!(
                 provider = provider.id(),
                 "sign-in refused by the allow-list"

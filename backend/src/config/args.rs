@@ -12,8 +12,8 @@ use secrecy::SecretString;
 use url::Url;
 
 use super::{
-    providers, ClientCredentials, GitHubAllowList, GitHubSettings, LimitSettings, ServerSettings,
-    SessionSettings, Settings, StoreSettings,
+    providers, AllowedUser, ClientCredentials, GitHubAllowList, GitHubSettings, LimitSettings,
+    ServerSettings, SessionSettings, Settings, StoreSettings,
 };
 
 /// Configuration of the BFF. All optional: with nothing set it runs in dev mode against
@@ -89,7 +89,8 @@ pub struct Args {
         hide_env_values = true
     )]
     pub github_webhook_secret: Option<SecretString>,
-    /// Who may sign in with GitHub: logins or numeric ids, comma separated.
+    /// Who may sign in with GitHub, comma separated: `id:<number>` (GitHub's numeric id,
+    /// recommended) or a login (tied to the first account that signs in with it).
     #[arg(
         long,
         env = "GITHUB_ALLOWED_USERS",
@@ -284,7 +285,10 @@ impl Args {
                 webhook_secret: self.github_webhook_secret,
                 proxy_allow: self.github_proxy_allow,
                 allow: GitHubAllowList {
-                    users: tidy(self.github_allowed_users),
+                    users: tidy(self.github_allowed_users)
+                        .iter()
+                        .map(|u| AllowedUser::parse(u))
+                        .collect::<Result<_, _>>()?,
                     orgs: tidy(self.github_allowed_orgs),
                     teams: tidy(self.github_allowed_teams),
                 },

@@ -77,12 +77,54 @@ pub struct GitHubSettings {
 /// matches any entry may sign in; with every list empty, anyone may.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GitHubAllowList {
-    /// Logins (compared without case) or numeric GitHub ids.
-    pub users: Vec<String>,
+    /// GitHub ids, or logins (see [`AllowedUser`]).
+    pub users: Vec<AllowedUser>,
     /// Organisation logins.
     pub orgs: Vec<String>,
     /// `org/team-slug`.
     pub teams: Vec<String>,
+}
+
+/// One entry of `GITHUB_ALLOWED_USERS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowedUser {
+    /// `id:583231`: the account with this numeric GitHub id, whatever it is called.
+    Id(String),
+    /// `octocat` (or `login:octocat`): compared without case, and tied to the account
+    /// that first signs in with it, so a login given up in a rename and taken by someone
+    /// else does not let them in. Ids are the safer entry.
+    Login(String),
+}
+
+impl AllowedUser {
+    /// Reads one entry; a bare number is refused as ambiguous (a login can be all digits).
+    pub fn parse(entry: &str) -> Result<Self, String> {
+        let entry = entry.trim();
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 39
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        };
+        if let Some(id) = entry.strip_prefix("id:") {
+            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+                return Ok(Self::Id(id.to_owned()));
+            }
+        } else {
+            let login = entry.strip_prefix("login:").unwrap_or(entry);
+            let digits = login.bytes().all(|b| b.is_ascii_digit());
+            if digits && !entry.starts_with("login:") {
+                return Err(format!(
+                    "GITHUB_ALLOWED_USERS entry {entry:?} is all digits: write id:{entry} for a GitHub id, or login:{entry} for a login"
+                ));
+            }
+            if plain(login) {
+                return Ok(Self::Login(login.to_ascii_lowercase()));
+            }
+        }
+        Err(format!(
+            "GITHUB_ALLOWED_USERS entry {entry:?} must be a login, login:<login> or id:<number>"
+        ))
+    }
 }
 
 impl GitHubAllowList {
@@ -519,6 +561,27 @@ mod tests {
             "user?x=1",
         ] {
             assert!(check_proxy_pattern(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn allowed_users_are_ids_or_logins_and_bare_numbers_are_refused() {
+        assert_eq!(
+            AllowedUser::parse("id:583231"),
+            Ok(AllowedUser::Id("583231".into()))
+        );
+        assert_eq!(
+            AllowedUser::parse("OctoCat"),
+            Ok(AllowedUser::Login("octocat".into()))
+        );
+        assert_eq!(
+            AllowedUser::parse("login:1234"),
+            Ok(AllowedUser::Login("1234".into()))
+        );
+        let bare = AllowedUser::parse("583231").unwrap_err();
+        assert!(bare.contains("id:583231"), "{bare}");
+        for bad in ["id:", "id:12a", "a b", "", "octo/cat"] {
+            assert!(AllowedUser::parse(bad).is_err(), "{bad}");
         }
     }
 

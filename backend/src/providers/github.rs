@@ -19,11 +19,11 @@ use url::Url;
 
 use super::error::ProviderError;
 use super::http::{self, is_rate_limited, read_json, transport};
-use super::provider::{AllowCheck, AuthorizeRequest, Provider, SignIn};
+use super::provider::{Admission, AllowCheck, AuthorizeRequest, Provider, SignIn};
 use super::token_endpoint::{self, ClientAuth};
 use super::{AccessToken, AuthorizationCode, Nonce, RefreshToken, TokenSet};
 use crate::clock::Clock;
-use crate::config::GitHubAllowList;
+use crate::config::{AllowedUser, GitHubAllowList};
 use crate::metrics;
 use shared::api::{Profile, User};
 
@@ -535,33 +535,40 @@ impl Provider for GitHub {
         true
     }
 
-    /// GITHUB_ALLOWED_USERS (logins or ids), GITHUB_ALLOWED_ORGS (active membership),
-    /// GITHUB_ALLOWED_TEAMS (`org/team-slug`): any match lets the person in.
+    /// GITHUB_ALLOWED_USERS (ids, or logins tied to their first account),
+    /// GITHUB_ALLOWED_ORGS (active membership), GITHUB_ALLOWED_TEAMS (`org/team-slug`):
+    /// any match lets the person in.
     async fn allows(
         &self,
         access: &AccessToken,
         who: &AllowCheck<'_>,
-    ) -> Result<bool, ProviderError> {
+    ) -> Result<Admission, ProviderError> {
         let allow = &self.config.allow;
         if allow.is_open() {
-            return Ok(true);
+            return Ok(Admission::Allowed);
         }
-        if allow
+        let by_id = allow
             .users
             .iter()
-            .any(|u| u.eq_ignore_ascii_case(who.login) || u == who.provider_user_id)
-        {
-            return Ok(true);
+            .any(|u| matches!(u, AllowedUser::Id(id) if id == who.provider_user_id));
+        if by_id {
+            return Ok(Admission::Allowed);
         }
         for org in &allow.orgs {
             if self.is_org_member(access, org).await? {
-                return Ok(true);
+                return Ok(Admission::Allowed);
             }
         }
         if !allow.teams.is_empty() && self.is_team_member(access).await? {
-            return Ok(true);
+            return Ok(Admission::Allowed);
         }
-        Ok(false)
+        let by_login = allow.users.iter().find_map(|u| match u {
+            AllowedUser::Login(login) if login.eq_ignore_ascii_case(who.login) => {
+                Some(login.clone())
+            }
+            _ => None,
+        });
+        Ok(by_login.map_or(Admission::Refused, Admission::ByLogin))
     }
 
     fn rechecks_access(&self) -> bool {

@@ -13,8 +13,8 @@ pub mod token_endpoint;
 pub use error::{ProviderError, TokenErrorCode};
 pub use github::GitHub;
 pub use provider::{
-    discard, AllowCheck, AuthorizationResponse, AuthorizeRequest, LogoutRequest, Provider,
-    Providers, SignIn, REVOKE_TIMEOUT,
+    discard, Admission, AllowCheck, AuthorizationResponse, AuthorizeRequest, LogoutRequest,
+    Provider, Providers, SignIn, REVOKE_TIMEOUT,
 };
 pub use secrets::{
     AccessToken, AuthorizationCode, CsrfToken, IdToken, Nonce, RefreshToken, TokenSet,

@@ -108,8 +108,8 @@ pub trait Provider: Send + Sync {
         &self,
         _access: &AccessToken,
         _who: &AllowCheck<'_>,
-    ) -> Result<bool, ProviderError> {
-        Ok(true)
+    ) -> Result<Admission, ProviderError> {
+        Ok(Admission::Allowed)
     }
 
     /// True when [`Provider::still_allowed`] must be asked while a session is used.
@@ -124,7 +124,7 @@ pub trait Provider: Send + Sync {
         &self,
         access: &AccessToken,
         who: &AllowCheck<'_>,
-    ) -> Result<bool, ProviderError> {
+    ) -> Result<Admission, ProviderError> {
         self.allows(access, who).await
     }
 
@@ -135,6 +135,17 @@ pub trait Provider: Send + Sync {
             "back-channel logout (not offered)".into(),
         ))
     }
+}
+
+/// A provider's answer to "may this person have a session?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    Allowed,
+    Refused,
+    /// Allowed only by the allow-list's login entry `login` (lower case): the caller lets
+    /// the person in only if that login is tied to them, i.e. they are the first account
+    /// seen with it (a login can change hands after a rename).
+    ByLogin(String),
 }
 
 /// Who is asking in for [`Provider::allows`].

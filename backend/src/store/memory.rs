@@ -19,6 +19,7 @@ struct Inner {
     leases: HashMap<SessionKey, (String, i64)>,
     seen: HashMap<(String, String), i64>,
     users: Vec<Profile>,
+    tied_logins: HashMap<(String, String), String>,
     audit: Vec<AuditRow>,
 }
 
@@ -248,6 +249,20 @@ impl UserRecords for MemoryStore {
             .iter()
             .position(|p| p.provider == provider && p.provider_user_id == provider_user_id)
             .map(|index| index as i64 + 1))
+    }
+
+    async fn tie_login(
+        &self,
+        provider: &str,
+        login: &str,
+        provider_user_id: &str,
+    ) -> Result<String, StoreError> {
+        Ok(self
+            .lock()
+            .tied_logins
+            .entry((provider.to_owned(), login.to_owned()))
+            .or_insert_with(|| provider_user_id.to_owned())
+            .clone())
     }
 }
 

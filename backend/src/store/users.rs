@@ -18,6 +18,14 @@ pub trait UserRecords: Send + Sync {
         provider: &str,
         provider_user_id: &str,
     ) -> Result<Option<i64>, StoreError>;
+    /// Ties `login` at `provider` to `provider_user_id` unless it is tied already, and
+    /// returns the account it is tied to: the first caller wins, for good.
+    async fn tie_login(
+        &self,
+        provider: &str,
+        login: &str,
+        provider_user_id: &str,
+    ) -> Result<String, StoreError>;
 }
 
 /// Everything the users service needs of its store.
@@ -36,4 +44,8 @@ pub(super) mod sql {
      RETURNING id";
     pub const FIND_ID: &str = "SELECT id FROM users WHERE provider = $1 AND provider_user_id = $2";
     pub const PING: &str = "SELECT 1 FROM users LIMIT 1";
+    pub const TIE_LOGIN: &str = "INSERT INTO allowed_logins (provider, login, provider_user_id)
+     VALUES ($1, $2, $3) ON CONFLICT (provider, login) DO NOTHING";
+    pub const TIED_TO: &str =
+        "SELECT provider_user_id FROM allowed_logins WHERE provider = $1 AND login = $2";
 }

@@ -33,6 +33,20 @@ impl Users {
         self.store.find_id(provider, provider_user_id).await
     }
 
+    /// Ties `login` (an allow-list entry, lower case) at `provider` to the account
+    /// `provider_user_id` unless it is tied to another already; returns the account it is
+    /// tied to.
+    pub async fn tie_login(
+        &self,
+        provider: &str,
+        login: &str,
+        provider_user_id: &str,
+    ) -> Result<String, StoreError> {
+        self.store
+            .tie_login(provider, login, provider_user_id)
+            .await
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.store.ping().await
     }

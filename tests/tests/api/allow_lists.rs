@@ -37,12 +37,40 @@ async fn only_listed_users_get_a_session() {
 #[tokio::test]
 async fn numeric_ids_are_accepted_in_the_user_list() {
     let app = spawn_app_with(Options {
-        allowed_users: &["480938"],
+        allowed_users: &["id:480938"],
         ..Options::default()
     })
     .await;
     app.browser.sign_in_as("hubot").await;
     refused(&app, "octocat").await;
+}
+
+#[tokio::test]
+async fn a_login_whose_owner_renamed_cannot_be_claimed_by_someone_else() {
+    let app = spawn_app_with(Options {
+        allowed_users: &["octocat"],
+        ..Options::default()
+    })
+    .await;
+    // The login is tied to the account that first signed in with it.
+    app.browser.sign_in_as("octocat").await;
+    // octocat renames; hubot takes the free name.
+    app.control().rename("octocat", "octocat-2027");
+    app.control().rename("hubot", "octocat");
+    refused(&app, "hubot").await;
+}
+
+#[tokio::test]
+async fn a_login_made_of_digits_does_not_match_an_id() {
+    let app = spawn_app_with(Options {
+        allowed_users: &["id:583231"],
+        ..Options::default()
+    })
+    .await;
+    // hubot calls themselves octocat's id.
+    app.control().rename("hubot", "583231");
+    refused(&app, "hubot").await;
+    app.browser.sign_in_as("octocat").await;
 }
 
 #[tokio::test]

@@ -204,7 +204,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.sessions.idle_secs = options.session_idle_secs;
     settings.sessions.absolute_secs = options.session_absolute_secs;
     let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    settings.github.allow.users = list(options.allowed_users);
+    settings.github.allow.users = options
+        .allowed_users
+        .iter()
+        .map(|u| backend::config::AllowedUser::parse(u).unwrap())
+        .collect();
     settings.github.allow.orgs = list(options.allowed_orgs);
     settings.github.allow.teams = list(options.allowed_teams);
     if options.metrics {

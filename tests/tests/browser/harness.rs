@@ -103,7 +103,11 @@ async fn launch(name: &'static str, setup: Setup) -> Session {
     let mut settings = test_settings(data.path(), &base, port);
     settings.server.static_dir = Some(dist_dir());
     settings.provider_timeout = Duration::from_secs(2);
-    settings.github.allow.users = setup.allowed_users.iter().map(|u| u.to_string()).collect();
+    settings.github.allow.users = setup
+        .allowed_users
+        .iter()
+        .map(|u| backend::config::AllowedUser::parse(u).unwrap())
+        .collect();
     let emulator = (!setup.dev_mode).then(|| {
         let mut registration =
             AppRegistration::random("Repo Desk (test)", &format!("{base}/callback"));

@@ -35,7 +35,7 @@ use self::jwks::Jwks;
 use super::error::ProviderError;
 use super::http::{self, read_json, transport};
 use super::provider::{
-    AllowCheck, AuthorizationResponse, AuthorizeRequest, LogoutRequest, Provider, SignIn,
+    Admission, AllowCheck, AuthorizationResponse, AuthorizeRequest, LogoutRequest, Provider, SignIn,
 };
 use super::token_endpoint::{self, ClientAuth};
 use super::{AccessToken, AuthorizationCode, Nonce, RefreshToken, TokenSet};
@@ -377,11 +377,16 @@ impl Provider for OidcProvider {
         &self,
         access: &AccessToken,
         who: &AllowCheck<'_>,
-    ) -> Result<bool, ProviderError> {
-        Ok(self
+    ) -> Result<Admission, ProviderError> {
+        let same_person = self
             .userinfo(access)
             .await?
-            .is_none_or(|info| info.sub == who.provider_user_id))
+            .is_none_or(|info| info.sub == who.provider_user_id);
+        Ok(if same_person {
+            Admission::Allowed
+        } else {
+            Admission::Refused
+        })
     }
 
     async fn verify_logout_token(&self, token: &str) -> Result<LogoutRequest, ProviderError> {

@@ -21,7 +21,27 @@ fn profile(provider: &str, subject: &str, login: &str) -> Profile {
 pub async fn run(store: &(impl UserRecords + Ping)) {
     a_person_is_keyed_by_provider_and_subject(store).await;
     the_same_subject_at_two_providers_is_two_people(store).await;
+    a_login_is_tied_to_its_first_account_for_good(store).await;
     store.ping().await.unwrap();
+}
+
+async fn a_login_is_tied_to_its_first_account_for_good(store: &impl UserRecords) {
+    assert_eq!(
+        store
+            .tie_login("github", "octocat", "583231")
+            .await
+            .unwrap(),
+        "583231"
+    );
+    assert_eq!(
+        store
+            .tie_login("github", "octocat", "480938")
+            .await
+            .unwrap(),
+        "583231",
+        "someone who took the name later is not its owner"
+    );
+    assert_eq!(store.tie_login("okta", "octocat", "x").await.unwrap(), "x");
 }
 
 async fn a_person_is_keyed_by_provider_and_subject(store: &impl UserRecords) {

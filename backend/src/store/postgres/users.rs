@@ -46,6 +46,27 @@ impl UserRecords for PgUsers {
             .await
             .store("Failed to look a user up")
     }
+
+    async fn tie_login(
+        &self,
+        provider: &str,
+        login: &str,
+        provider_user_id: &str,
+    ) -> Result<String, StoreError> {
+        sqlx::query(sql::TIE_LOGIN)
+            .bind(provider)
+            .bind(login)
+            .bind(provider_user_id)
+            .execute(&self.pool)
+            .await
+            .store("Failed to tie an allowed login")?;
+        sqlx::query_scalar(sql::TIED_TO)
+            .bind(provider)
+            .bind(login)
+            .fetch_one(&self.pool)
+            .await
+            .store("Failed to read an allowed login")
+    }
 }
 
 #[async_trait]

@@ -63,6 +63,32 @@ impl UserRecords for SqliteUsers {
             .await
             .store("Failed to look a user up")
     }
+
+    async fn tie_login(
+        &self,
+        provider: &str,
+        login: &str,
+        provider_user_id: &str,
+    ) -> Result<String, StoreError> {
+        self.tie(provider, login, provider_user_id).await
+    }
+}
+
+impl SqliteUsers {
+    /// Both statements on the writer, in one job: nothing can come between them.
+    async fn tie(&self, provider: &str, login: &str, subject: &str) -> Result<String, StoreError> {
+        let (provider, login, subject) =
+            (provider.to_owned(), login.to_owned(), subject.to_owned());
+        self.writer
+            .run(move |db| {
+                db.prepare_cached(sql::TIE_LOGIN)?
+                    .execute(params![provider, login, subject])?;
+                db.prepare_cached(sql::TIED_TO)?
+                    .query_row(params![provider, login], |row| row.get(0))
+            })
+            .await
+            .store("Failed to tie an allowed login")
+    }
 }
 
 #[async_trait]
