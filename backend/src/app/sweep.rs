@@ -10,8 +10,10 @@ use crate::web::state::AppState;
 
 /// How often the sweep runs.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(300);
-/// Sessions removed per sweep at most; the rest wait for the next one.
+/// Sessions removed per store call; a sweep goes on until a batch comes back short.
 const BATCH: usize = 500;
+/// A sweep stops after this long even if more sessions are due (the next one goes on).
+const BUDGET: Duration = Duration::from_secs(60);
 
 /// Runs [`sweep_once`] every [`SWEEP_EVERY`] until the task is aborted.
 pub async fn run(state: web::Data<AppState>, audit_retention_days: u64) {
@@ -25,17 +27,32 @@ pub async fn run(state: web::Data<AppState>, audit_retention_days: u64) {
 /// One pass.
 pub async fn sweep_once(state: &AppState, audit_retention_days: u64) {
     let auth = &state.auth;
-    match auth.sessions.delete_expired(BATCH).await {
-        Ok(removed) => {
-            if !removed.is_empty() {
-                tracing::info!(removed = removed.len(), "expired sessions removed");
+    let started = std::time::Instant::now();
+    let (mut removed_total, mut failed) = (0, 0);
+    loop {
+        match auth.sessions.delete_expired(BATCH).await {
+            Ok(removed) => {
+                removed_total += removed.len();
+                failed += auth.sign_out.swept(&removed).await;
+                if removed.len() < BATCH {
+                    break;
+                }
+                if started.elapsed() > BUDGET {
+                    tracing::info!("sweep stopped at its time budget; the next one goes on");
+                    break;
+                }
             }
-            let failed = auth.sign_out.swept(&removed).await;
-            if failed > 0 {
-                tracing::warn!(failed, "some expired sessions' tokens could not be revoked");
+            Err(e) => {
+                tracing::warn!(error = ?e, "expired-session sweep failed");
+                break;
             }
         }
-        Err(e) => tracing::warn!(error = ?e, "expired-session sweep failed"),
+    }
+    if removed_total > 0 {
+        tracing::info!(removed = removed_total, "expired sessions removed");
+    }
+    if failed > 0 {
+        tracing::warn!(failed, "some expired sessions' tokens could not be revoked");
     }
     if let Err(e) = auth.seen.forget_sightings(auth.sessions.now()).await {
         tracing::warn!(error = ?e, "forgetting old seen ids failed");

@@ -423,6 +423,22 @@ impl TestApp {
         }
     }
 
+    /// How long Redis keeps the only stored session, in seconds (Redis apps only).
+    pub async fn session_ttl_secs(&self) -> i64 {
+        let sessions = self.stored_sessions().await;
+        assert_eq!(sessions.len(), 1, "one session");
+        let mut conn = self
+            .redis()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        redis::cmd("TTL")
+            .arg(&sessions[0].0)
+            .query_async(&mut conn)
+            .await
+            .unwrap()
+    }
+
     /// How many sessions the store holds (expired or not).
     pub async fn session_count(&self) -> usize {
         self.stored_sessions().await.len()

@@ -247,3 +247,39 @@ async fn the_sweep_revokes_the_provider_token_of_an_expired_session() {
     );
     assert_eq!(app.session_count().await, 0);
 }
+
+#[tokio::test]
+async fn one_sweep_removes_every_expired_session_not_only_a_batch() {
+    let app = spawn_app().await;
+    for _ in 0..12 {
+        let starts = (0..100).map(|_| async { app.new_browser().login(None).await.status() });
+        for status in futures_util::future::join_all(starts).await {
+            assert_eq!(status, 200);
+        }
+    }
+    assert_eq!(app.session_count().await, 1_200);
+    app.clock.advance(Duration::from_secs(11 * 60));
+    app.sweeper.run_once().await;
+    assert_eq!(app.session_count().await, 0);
+}
+
+#[tokio::test]
+async fn redis_forgets_a_pre_auth_session_minutes_after_its_deadline() {
+    let app = spawn_app().await;
+    if app.stores != crate::helpers::StoreSetup::RedisPostgres {
+        return; // SQLite rows go only when the sweep removes them.
+    }
+    assert_eq!(app.browser.login(None).await.status(), 200);
+    let ttl = app.session_ttl_secs().await;
+    // Ten minutes of pending sign-in, then at most five more.
+    assert!(
+        (540..=900).contains(&ttl),
+        "the pre-auth hash lives {ttl} s"
+    );
+    app.browser.sign_in_as("octocat").await;
+    let ttl = app.session_ttl_secs().await;
+    assert!(
+        ttl > 8 * 3600,
+        "a signed-in session is kept for the sweep: {ttl} s"
+    );
+}

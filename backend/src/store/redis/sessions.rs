@@ -3,9 +3,10 @@
 //! Layout (every name starts with the configured prefix):
 //! - `s:{key}`: a hash per session (`p` public id, `o` person or empty, `i` provider
 //!   session or empty, `d` data, `v` version, `c` created, `s` last seen, `e` deadline),
-//!   read in one round trip. Redis expires it a day after its deadline, as a backstop:
-//!   the code decides expiry, and the sweep (which revokes the provider tokens) normally
-//!   removes it first.
+//!   read in one round trip. Redis expires a signed-in session a day after its deadline,
+//!   as a backstop: the code decides expiry, and the sweep (which revokes the provider
+//!   tokens) normally removes it first. A pre-auth session (no token) goes five minutes
+//!   after its deadline.
 //! - `deadlines`: a sorted set of session keys by effective deadline, for the sweep.
 //! - `p:{person}`: the set of a person's session keys ("sign out everywhere").
 //! - `i:{provider} {sid}`: the set of session keys made in one provider session
@@ -28,8 +29,12 @@ use crate::store::{
     SessionRecords, StoreError, StoreResultExt as _,
 };
 
-/// How long Redis keeps a session after its deadline if no sweep removed it.
+/// How long Redis keeps a signed-in session after its deadline if no sweep removed it
+/// (the sweep revokes its provider tokens, so it should see it).
 const GRACE_SECS: i64 = 24 * 3600;
+/// The same for a pre-auth session: it holds no token, nothing is lost if Redis drops
+/// it by itself, and a flood of them must not linger for a day.
+const PRE_AUTH_GRACE_SECS: i64 = 300;
 
 pub struct RedisSessions {
     redis: Redis,
@@ -84,16 +89,19 @@ impl Scripts {
                 redis.call('PUBLISH', ARGV[11], ARGV[1])
                 return 1",
             ),
-            // KEYS: hash, deadlines. ARGV: key, last seen, idle secs, grace secs.
+            // KEYS: hash, deadlines. ARGV: key, last seen, idle secs, signed-in grace
+            // secs, pre-auth grace secs.
             touch: Script::new(
                 r"
-                local vals = redis.call('HMGET', KEYS[1], 's', 'e')
+                local vals = redis.call('HMGET', KEYS[1], 's', 'e', 'o')
                 if not vals[1] then return 0 end
                 local s = math.max(tonumber(vals[1]), tonumber(ARGV[2]))
                 redis.call('HSET', KEYS[1], 's', s)
                 local deadline = math.min(tonumber(vals[2]), s + tonumber(ARGV[3]))
                 redis.call('ZADD', KEYS[2], deadline, ARGV[1])
-                redis.call('PEXPIREAT', KEYS[1], (deadline + tonumber(ARGV[4])) * 1000)
+                local grace = ARGV[5]
+                if vals[3] and vals[3] ~= '' then grace = ARGV[4] end
+                redis.call('PEXPIREAT', KEYS[1], (deadline + tonumber(grace)) * 1000)
                 return 1",
             ),
             // KEYS: hash, deadlines, lease. ARGV: key, person prefix, sid prefix, channel.
@@ -237,6 +245,15 @@ impl RedisSessions {
         r.expires_at.min(r.last_seen + self.idle_secs)
     }
 
+    /// When Redis drops the hash by itself (Unix ms), if no sweep removed it first.
+    fn drop_at_ms(&self, r: &Record) -> i64 {
+        let grace = match r.person {
+            Some(_) => GRACE_SECS,
+            None => PRE_AUTH_GRACE_SECS,
+        };
+        (self.deadline(r) + grace) * 1000
+    }
+
     fn conn(&self) -> redis::aio::ConnectionManager {
         self.redis.conn.clone()
     }
@@ -319,7 +336,7 @@ impl SessionRecords for RedisSessions {
             .arg(r.last_seen)
             .arg(r.expires_at)
             .arg(deadline)
-            .arg((deadline + GRACE_SECS) * 1000)
+            .arg(self.drop_at_ms(r))
             .invoke_async(&mut self.conn())
             .await
             .store("Failed to insert a session into Redis")?;
@@ -355,7 +372,7 @@ impl SessionRecords for RedisSessions {
             .arg(r.last_seen)
             .arg(r.expires_at)
             .arg(deadline)
-            .arg((deadline + GRACE_SECS) * 1000)
+            .arg(self.drop_at_ms(r))
             .arg(channel(&self.redis))
             .arg(self.person_prefix())
             .arg(self.sid_prefix())
@@ -375,6 +392,7 @@ impl SessionRecords for RedisSessions {
             .arg(last_seen)
             .arg(self.idle_secs)
             .arg(GRACE_SECS)
+            .arg(PRE_AUTH_GRACE_SECS)
             .invoke_async(&mut self.conn())
             .await
             .store("Failed to touch a session in Redis")?;
