@@ -270,6 +270,20 @@ impl Inner {
             .ok_or(TokenError::Gone)?;
         match provider.refresh(refresh).await {
             Ok(successor) => {
+                // Renew the lease before the write: a slow provider may have let it run
+                // out, and nobody else may start a refresh (with the token just spent)
+                // while the successor is being stored. The write goes ahead even if
+                // someone took the lease meanwhile: these are the only valid tokens, and
+                // the generation fence keeps it from overwriting anything newer.
+                let now_ms = self.sessions.clock().now_ms();
+                let until = now_ms + self.lease.as_millis() as i64;
+                if !self
+                    .leases
+                    .try_lease(key, &self.owner, now_ms, until)
+                    .await?
+                {
+                    tracing::warn!("the refresh lease ran out during the provider call");
+                }
                 let written = self
                     .sessions
                     .replace_tokens(key, session.token_generation(), &successor)
@@ -298,12 +312,12 @@ impl Inner {
                 }
             }
             Err(ProviderError::TokenRefused(code)) if code.ends_the_grant() => {
-                // Before giving up, look once more: a refresh that raced ours may have
-                // stored a successor (then ours was the second use of the token).
-                if let Some(current) = self.sessions.load_fresh(key).await? {
-                    if current.token_generation() != session.token_generation() {
-                        return Ok(current.token_generation());
-                    }
+                // Before giving up, wait for a successor: a holder whose lease ran out
+                // while the provider answered it may be storing one now (then ours was
+                // the second use of the token). One lease period bounds its write.
+                if let Some(generation) = self.successor_of(key, session.token_generation()).await?
+                {
+                    return Ok(generation);
                 }
                 tracing::info!("the provider refused the refresh token; ending the session");
                 crate::metrics::token_refresh("refused");
@@ -317,6 +331,29 @@ impl Inner {
         }
     }
 
+    /// The generation after `generation` once someone stores it, waiting at most one
+    /// lease period; `None` if nobody did.
+    async fn successor_of(
+        &self,
+        key: &SessionKey,
+        generation: u64,
+    ) -> Result<Option<u64>, TokenError> {
+        let clock = self.sessions.clock();
+        let give_up = clock.now_ms() + self.lease.as_millis() as i64;
+        loop {
+            let Some(current) = self.sessions.load_fresh(key).await? else {
+                return Err(TokenError::Gone);
+            };
+            if current.token_generation() != generation {
+                return Ok(Some(current.token_generation()));
+            }
+            if clock.now_ms() >= give_up {
+                return Ok(None);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     async fn end(&self, session: &Session) -> Result<u64, TokenError> {
         self.sign_out
             .end(
@@ -325,5 +362,154 @@ impl Inner {
             )
             .await?;
         Err(TokenError::Expired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use shared::api::User;
+    use shared::pkce::CodeVerifier;
+
+    use super::*;
+    use crate::audit::Audit;
+    use crate::clock::Clock;
+    use crate::crypto::KeyRing;
+    use crate::providers::{
+        AuthorizationCode, AuthorizeRequest, Nonce, Provider, RefreshToken, SignIn, TokenErrorCode,
+    };
+    use crate::session::Lifetimes;
+    use crate::store::memory::MemoryStore;
+
+    /// A provider whose refresh tokens are single use (GitHub's): the first refresh is
+    /// slow, a second use of the same token is refused.
+    struct SlowRotation {
+        delay: Duration,
+        used: Mutex<Vec<String>>,
+        grants: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Provider for SlowRotation {
+        fn id(&self) -> &str {
+            "slow"
+        }
+        fn name(&self) -> &str {
+            "Slow"
+        }
+        fn authorize_url(&self, _: &AuthorizeRequest<'_>) -> String {
+            String::new()
+        }
+        async fn exchange(
+            &self,
+            _: AuthorizationCode,
+            _: CodeVerifier,
+            _: Option<&Nonce>,
+        ) -> Result<SignIn, ProviderError> {
+            unreachable!()
+        }
+        async fn refresh(&self, refresh: &RefreshToken) -> Result<TokenSet, ProviderError> {
+            {
+                let mut used = self.used.lock().unwrap();
+                if used.iter().any(|t| t == refresh.secret()) {
+                    return Err(ProviderError::TokenRefused(TokenErrorCode::BadRefreshToken));
+                }
+                used.push(refresh.secret().to_owned());
+            }
+            tokio::time::sleep(self.delay).await;
+            let n = self.grants.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(TokenSet {
+                access: AccessToken::new(format!("a{n}")),
+                access_expires_at: Some(Clock::default().now() + 3600),
+                refresh: Some(RefreshToken::new(format!("r{n}"))),
+                refresh_expires_at: Some(Clock::default().now() + 86_400),
+                id_token: None,
+            })
+        }
+        async fn revoke(&self, _: &TokenSet) -> Result<(), ProviderError> {
+            Ok(())
+        }
+    }
+
+    /// A token service of one instance over the shared `store`.
+    fn instance(
+        store: &Arc<MemoryStore>,
+        keys: &Arc<KeyRing>,
+        providers: &Providers,
+    ) -> (Sessions, TokenService) {
+        let sessions = Sessions::new(
+            store.clone(),
+            keys.clone(),
+            Clock::default(),
+            Lifetimes {
+                idle_secs: 3600,
+                absolute_secs: 86_400,
+                cache_entries: 0,
+            },
+        );
+        let audit = Audit::new(store.clone(), Clock::default());
+        let sign_out = SignOut::new(sessions.clone(), providers.clone(), audit);
+        // A provider timeout of 100 ms: the lease lasts 2.1 s.
+        let tokens = TokenService::new(
+            sessions.clone(),
+            providers.clone(),
+            store.clone(),
+            sign_out,
+            300,
+            Duration::from_millis(100),
+        );
+        (sessions, tokens)
+    }
+
+    #[tokio::test]
+    async fn a_refresh_slower_than_its_lease_keeps_the_session_and_makes_one_grant() {
+        let store = Arc::new(MemoryStore::default());
+        let keys = Arc::new(KeyRing::parse(&KeyRing::generate_key()).unwrap());
+        let slow = Arc::new(SlowRotation {
+            delay: Duration::from_millis(2_600),
+            used: Mutex::new(Vec::new()),
+            grants: AtomicUsize::new(0),
+        });
+        let providers = Providers::new(vec![slow.clone()]);
+        let (sessions, first) = instance(&store, &keys, &providers);
+        let (_, second) = instance(&store, &keys, &providers);
+        let person = User {
+            id: 1,
+            provider: "slow".into(),
+            provider_user_id: "1".into(),
+            login: "p".into(),
+            name: None,
+            email: None,
+            avatar_url: None,
+            profile_url: None,
+        };
+        let now = Clock::default().now();
+        let expiring = TokenSet {
+            access: AccessToken::new("a0".into()),
+            access_expires_at: Some(now + 60),
+            refresh: Some(RefreshToken::new("r0".into())),
+            refresh_expires_at: Some(now + 86_400),
+            id_token: None,
+        };
+        let (session, _) = sessions
+            .sign_in(None, person, &expiring, None, None)
+            .await
+            .unwrap();
+        // The first instance starts the refresh; its lease runs out before the provider
+        // answers, and the second instance takes over with the token just spent.
+        let first_refresh = {
+            let session = session.clone();
+            tokio::spawn(async move { first.access_token(&session).await.map(|(_, g)| g) })
+        };
+        tokio::time::sleep(Duration::from_millis(2_300)).await;
+        let second_refresh = second.access_token(&session).await.map(|(_, g)| g);
+        let first_refresh = first_refresh.await.unwrap();
+        assert_eq!(first_refresh.unwrap(), 1);
+        assert_eq!(second_refresh.unwrap(), 1, "the second waits for the fence");
+        assert_eq!(slow.grants.load(Ordering::SeqCst), 1);
+        let kept = sessions.load_fresh(&session.key).await.unwrap();
+        assert!(kept.is_some(), "the person is still signed in");
     }
 }
