@@ -5,7 +5,7 @@
 use anyhow::{bail, Context};
 use reqwest::Client;
 use serde::Deserialize;
-use url::Url;
+use url::{Host, Url};
 
 use crate::config::{check_provider_url, IssuerUrl};
 use crate::providers::http::{parse_json, read_body};
@@ -75,6 +75,7 @@ fn check(metadata: &Metadata, issuer: &IssuerUrl, source: &str) -> anyhow::Resul
             issuer.as_str()
         );
     }
+    let loopback_issuer = is_loopback(issuer.url());
     for (name, url) in [
         (
             "authorization_endpoint",
@@ -91,6 +92,14 @@ fn check(metadata: &Metadata, issuer: &IssuerUrl, source: &str) -> anyhow::Resul
     ] {
         if let Some(url) = url {
             check_provider_url(&format!("{source} {name}"), url).map_err(anyhow::Error::msg)?;
+            // The client secret and the tokens go to these endpoints: a public issuer's
+            // document must not point them inside the network (a blind SSRF with the
+            // secret). Only a loopback issuer (development, tests) may use loopback.
+            if !loopback_issuer && is_inside(url) {
+                bail!(
+                    "{source}: the discovery document points {name} at {url}, inside the network; only a loopback issuer may"
+                );
+            }
         }
     }
     if let Some(methods) = &metadata.code_challenge_methods_supported {
@@ -99,4 +108,100 @@ fn check(metadata: &Metadata, issuer: &IssuerUrl, source: &str) -> anyhow::Resul
         }
     }
     Ok(())
+}
+
+/// True for a URL on a loopback host.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// True for a URL whose host is `localhost` or an address literal that is not on the
+/// public internet (loopback, private, link-local, unique-local, unspecified).
+fn is_inside(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(Host::Ipv4(ip)) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+                || ip.octets()[0] == 100 && (64..128).contains(&ip.octets()[1])
+        }
+        Some(Host::Ipv6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_private() || v4.is_link_local())
+        }
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(issuer: &str, token_endpoint: &str) -> Metadata {
+        Metadata {
+            issuer: issuer.into(),
+            authorization_endpoint: format!("{issuer}/authorize").parse().unwrap(),
+            token_endpoint: token_endpoint.parse().unwrap(),
+            jwks_uri: format!("{issuer}/jwks").parse().unwrap(),
+            userinfo_endpoint: None,
+            end_session_endpoint: None,
+            revocation_endpoint: None,
+            authorization_response_iss_parameter_supported: false,
+            token_endpoint_auth_methods_supported: None,
+            code_challenge_methods_supported: None,
+        }
+    }
+
+    fn checked(issuer: &str, token_endpoint: &str) -> anyhow::Result<()> {
+        let configured = IssuerUrl::parse(issuer, "test").unwrap();
+        check(&metadata(issuer, token_endpoint), &configured, "test")
+    }
+
+    #[test]
+    fn a_public_issuer_cannot_send_the_client_secret_inside_the_network() {
+        let public = "https://idp.example.com";
+        assert!(checked(public, "https://idp.example.com/token").is_ok());
+        assert!(checked(public, "https://login.example.net/oauth/token").is_ok());
+        for inside in [
+            "http://127.0.0.1:8080/token",
+            "http://localhost/token",
+            "https://127.0.0.1/token",
+            "https://10.1.2.3/token",
+            "https://172.16.0.9/token",
+            "https://192.168.1.1/token",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::1]/token",
+            "https://[fd00::1]/token",
+            "https://[fe80::1]/token",
+            "https://0.0.0.0/token",
+            "https://localhost/token",
+        ] {
+            let refused = checked(public, inside);
+            assert!(refused.is_err(), "{inside} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_loopback_issuer_may_use_loopback_endpoints() {
+        let local = "http://127.0.0.1:4000";
+        assert!(checked(local, "http://127.0.0.1:4000/token").is_ok());
+        assert!(checked(local, "http://localhost:4001/token").is_ok());
+    }
 }
