@@ -27,9 +27,9 @@ use crate::providers::github::GitHubConfig;
 use crate::providers::oidc::OidcProvider;
 use crate::providers::{GitHub, Provider, Providers};
 use crate::session::{Lifetimes, Sessions};
-use crate::store::Stores;
+use crate::store::{Rate, Stores};
 use crate::users::Users;
-use crate::web::limit::{per_minute, IpRateLimiter};
+use crate::web::limit::{per_minute, IpRateLimiter, SessionLimiter};
 use crate::web::state::{AppState, Limits};
 use crate::web::static_assets::StaticAssets;
 
@@ -124,7 +124,7 @@ impl Application {
         let sessions = Sessions::new(
             stores.sessions.clone(),
             Arc::new(keys),
-            clock,
+            clock.clone(),
             Lifetimes {
                 idle_secs: settings.sessions.idle_secs,
                 absolute_secs: settings.sessions.absolute_secs,
@@ -145,15 +145,24 @@ impl Application {
             background.extend(sessions.follow(&stores));
         }
         let trusted = settings.limits.trusted_proxies.clone();
-        let limiter = |name, (every, burst)| {
-            IpRateLimiter::new(stores.rate_counter(name, every, burst), trusted.clone())
-        };
+        let counter = |name, rate| stores.rate_counter(name, rate, clock.clone());
+        let limiter = |name, rate| IpRateLimiter::new(counter(name, rate), trusted.clone());
         let limits = Limits {
             login: limiter("login", per_minute(settings.limits.auth_per_min)),
             callback: limiter("callback", per_minute(settings.limits.auth_per_min)),
             preauth: limiter(
                 "preauth",
-                (PREAUTH_EVERY, settings.limits.preauth_sessions_per_client),
+                Rate {
+                    every: PREAUTH_EVERY,
+                    burst: settings.limits.preauth_sessions_per_client,
+                },
+            ),
+            github: SessionLimiter::new(
+                counter(
+                    "github",
+                    per_minute(settings.limits.github_calls_per_session_per_min),
+                ),
+                settings.limits.github_calls_per_session_at_once,
             ),
         };
         let state = web::Data::new(AppState {

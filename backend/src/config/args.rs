@@ -160,6 +160,13 @@ pub struct Args {
     /// is allowed every 30 s. Each lives ten minutes.
     #[arg(long, env = "PREAUTH_SESSIONS_PER_CLIENT", value_name = "PREAUTH_SESSIONS_PER_CLIENT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub preauth_sessions_per_client: u32,
+    /// Calls one session may make to GitHub through the BFF per minute (/api/me/repos and
+    /// /api/github/*); more answer 429.
+    #[arg(long, env = "GITHUB_CALLS_PER_SESSION_PER_MIN", value_name = "GITHUB_CALLS_PER_SESSION_PER_MIN", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..))]
+    pub github_calls_per_session_per_min: u32,
+    /// Calls one session may have waiting on GitHub at once; more answer 429.
+    #[arg(long, env = "GITHUB_CALLS_PER_SESSION_AT_ONCE", value_name = "GITHUB_CALLS_PER_SESSION_AT_ONCE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub github_calls_per_session_at_once: u32,
     /// Proxies whose X-Forwarded-For is believed, comma separated. Empty: the socket address is the client.
     #[arg(
         long,
@@ -310,6 +317,8 @@ impl Args {
                 auth_per_min: self.auth_rate_limit_per_min,
                 preauth_sessions_per_client: self.preauth_sessions_per_client,
                 trusted_proxies: self.trusted_proxies,
+                github_calls_per_session_per_min: self.github_calls_per_session_per_min,
+                github_calls_per_session_at_once: self.github_calls_per_session_at_once,
             },
             provider_timeout: Duration::from_millis(self.provider_timeout_ms),
             allow_dev_mode_on_network: self.dev_mode,

@@ -266,6 +266,10 @@ pub struct LimitSettings {
     pub preauth_sessions_per_client: u32,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Calls a session may make to GitHub through the BFF (`/api/me/repos`, the proxy)
+    /// per minute, and at once.
+    pub github_calls_per_session_per_min: u32,
+    pub github_calls_per_session_at_once: u32,
 }
 
 impl Default for Settings {
@@ -307,6 +311,8 @@ impl Default for Settings {
                 auth_per_min: 10,
                 preauth_sessions_per_client: 20,
                 trusted_proxies: Vec::new(),
+                github_calls_per_session_per_min: 120,
+                github_calls_per_session_at_once: 8,
             },
             provider_timeout: Duration::from_secs(10),
             allow_dev_mode_on_network: false,

@@ -25,18 +25,18 @@ pub mod sqlite;
 mod users;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
 pub use self::audit::{AuditLog, AuditRow, REFUSALS};
-pub use self::rate::{LocalRateCounter, RateCounter};
+pub use self::rate::{LocalRateCounter, Rate, RateCounter};
 pub use self::redis::Invalidation;
 pub use self::sessions::{
     ExpiredDeletion, Ping, Record, RefreshLeases, Removed, SeenIds, SessionBackend, SessionIndex,
     SessionKey, SessionRecords,
 };
 pub use self::users::{UserBackend, UserRecords};
+use crate::clock::Clock;
 use crate::config::Settings;
 
 /// A store could not do what was asked. The web edge answers 503 `unavailable` for it:
@@ -172,22 +172,22 @@ impl Stores {
         })
     }
 
-    /// A counter of requests per client: a burst of `burst`, then one more every `every`.
-    /// With Redis configured every instance counts against one budget.
+    /// A counter of requests per key at `rate`, on `clock`. With Redis configured every
+    /// instance counts against one budget.
     pub fn rate_counter(
         &self,
         name: &'static str,
-        every: Duration,
-        burst: u32,
+        rate: Rate,
+        clock: Clock,
     ) -> Arc<dyn RateCounter> {
         match &self.redis {
             Some(redis) => Arc::new(redis::RedisRateCounter::new(
                 redis.clone(),
                 name,
-                every,
-                burst,
+                rate,
+                clock,
             )),
-            None => Arc::new(LocalRateCounter::new(every, burst)),
+            None => Arc::new(LocalRateCounter::new(rate, clock)),
         }
     }
 

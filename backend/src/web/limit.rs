@@ -1,15 +1,20 @@
-//! Per-client rate limits on the sign-in endpoints: who the client is (through trusted
-//! proxies, per /64 for IPv6) decided here, the counting done by a store
-//! ([`RateCounter`]: in process, or shared by every instance in Redis).
+//! Rate limits. Per client address on the sign-in endpoints (who the client is, through
+//! trusted proxies and per /64 for IPv6, is decided here), and per session on the routes
+//! that call GitHub with the person's token (a rate, and a cap on calls in flight, so one
+//! browser cannot spend the person's GitHub budget or tie up the BFF). The counting is a
+//! store's ([`RateCounter`]: in process, or shared by every instance in Redis); the cap
+//! on calls in flight is per instance.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::HttpRequest;
 
 use super::client_ip::{client_ip, rate_limit_key};
-use crate::store::{RateCounter, StoreError};
+use crate::session::{Session, SessionKey};
+use crate::store::{Rate, RateCounter, StoreError};
 
 /// Over the limit: try again after this many seconds.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +27,21 @@ pub struct Refused {
 pub enum LimitError {
     Refused(Refused),
     Store(StoreError),
+}
+
+fn refused(wait: Duration) -> Refused {
+    Refused {
+        retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+    }
+}
+
+/// Counts `key` on `counter`.
+async fn count(counter: &dyn RateCounter, key: &str) -> Result<(), LimitError> {
+    match counter.hit(key).await {
+        Ok(None) => Ok(()),
+        Ok(Some(wait)) => Err(LimitError::Refused(refused(wait))),
+        Err(e) => Err(LimitError::Store(e)),
+    }
 }
 
 pub struct IpRateLimiter {
@@ -42,11 +62,7 @@ impl IpRateLimiter {
         let Some(ip) = client_ip(req, &self.trusted_proxies) else {
             return Ok(());
         };
-        match self.counter.hit(rate_limit_key(ip)).await {
-            Ok(None) => Ok(()),
-            Ok(Some(wait)) => Err(LimitError::Refused(refused(wait))),
-            Err(e) => Err(LimitError::Store(e)),
-        }
+        count(&*self.counter, &rate_limit_key(ip).to_string()).await
     }
 
     /// Forgets clients whose allowance is full again.
@@ -55,15 +71,71 @@ impl IpRateLimiter {
     }
 }
 
-fn refused(wait: Duration) -> Refused {
-    Refused {
-        retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+/// A rate and a cap on calls in flight, per session.
+pub struct SessionLimiter {
+    counter: Arc<dyn RateCounter>,
+    at_once: u32,
+    in_flight: Arc<Mutex<HashMap<SessionKey, u32>>>,
+}
+
+/// A call in flight: its place is given back when dropped.
+pub struct InFlight {
+    key: SessionKey,
+    in_flight: Arc<Mutex<HashMap<SessionKey, u32>>>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = in_flight.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                in_flight.remove(&self.key);
+            }
+        }
     }
 }
 
-/// `per_minute` requests per client, all usable at once, refilled evenly over a minute:
-/// the (interval, burst) pair a [`RateCounter`] takes.
-pub fn per_minute(per_minute: u32) -> (Duration, u32) {
+impl SessionLimiter {
+    pub fn new(counter: Arc<dyn RateCounter>, at_once: u32) -> Self {
+        Self {
+            counter,
+            at_once: at_once.max(1),
+            in_flight: Arc::default(),
+        }
+    }
+
+    /// Lets one call of `session` through, or refuses it: past the cap on calls in
+    /// flight (try again in a second), or past the rate.
+    pub async fn enter(&self, session: &Session) -> Result<InFlight, LimitError> {
+        {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            let n = in_flight.entry(session.key).or_insert(0);
+            if *n >= self.at_once {
+                return Err(LimitError::Refused(Refused {
+                    retry_after_secs: 1,
+                }));
+            }
+            *n += 1;
+        }
+        let call = InFlight {
+            key: session.key,
+            in_flight: self.in_flight.clone(),
+        };
+        count(&*self.counter, &session.public_id).await?;
+        Ok(call)
+    }
+
+    pub fn forget_idle_clients(&self) {
+        self.counter.forget_idle_clients();
+    }
+}
+
+/// `per_minute` requests, all usable at once, refilled evenly over a minute.
+pub fn per_minute(per_minute: u32) -> Rate {
     let per_minute = per_minute.max(1);
-    (Duration::from_secs(60) / per_minute, per_minute)
+    Rate {
+        every: Duration::from_secs(60) / per_minute,
+        burst: per_minute,
+    }
 }

@@ -7,8 +7,9 @@ use shared::api::AuditKind;
 use super::cookie::session_key;
 use super::error::ApiError;
 use super::extract::ClientIp;
-use super::limit::{IpRateLimiter, LimitError};
+use super::limit::{InFlight, IpRateLimiter, LimitError, SessionLimiter};
 use super::state::AppState;
+use crate::session::Session;
 
 /// Counts the request against `limiter`; a refusal is recorded and answered 429 with
 /// `Retry-After`.
@@ -22,6 +23,28 @@ pub async fn enforce(
         Err(LimitError::Store(e)) => Err(e.into()),
         Err(LimitError::Refused(refused)) => {
             record(req, state, AuditKind::RateLimited, None).await;
+            Err(refused.into())
+        }
+    }
+}
+
+/// Lets one call of `session` to its provider through `limiter`; a refusal is recorded
+/// and answered 429 with `Retry-After`.
+pub async fn enter(
+    req: &HttpRequest,
+    state: &AppState,
+    limiter: &SessionLimiter,
+    session: &Session,
+) -> Result<InFlight, ApiError> {
+    match limiter.enter(session).await {
+        Ok(call) => Ok(call),
+        Err(LimitError::Store(e)) => Err(e.into()),
+        Err(LimitError::Refused(refused)) => {
+            let client_ip = ClientIp::of(req, state).0;
+            state
+                .auth
+                .record_refusal(Some(session), AuditKind::RateLimited, None, client_ip)
+                .await;
             Err(refused.into())
         }
     }

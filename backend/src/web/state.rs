@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use secrecy::SecretString;
 
-use super::limit::IpRateLimiter;
+use super::limit::{IpRateLimiter, SessionLimiter};
 use crate::auth::Auth;
 use crate::store::StoreKinds;
 
@@ -31,6 +31,8 @@ pub struct Limits {
     pub callback: IpRateLimiter,
     /// New pre-auth sessions per client: each is a stored row.
     pub preauth: IpRateLimiter,
+    /// Calls to GitHub with a session's token, per session.
+    pub github: SessionLimiter,
 }
 
 impl Limits {
@@ -39,5 +41,6 @@ impl Limits {
         self.login.forget_idle_clients();
         self.callback.forget_idle_clients();
         self.preauth.forget_idle_clients();
+        self.github.forget_idle_clients();
     }
 }

@@ -182,3 +182,47 @@ async fn a_revoked_grant_seen_through_the_proxy_ends_the_session() {
     .await;
     assert_error(app.browser.get("/api/me").await, 401, "unauthenticated").await;
 }
+
+#[tokio::test]
+async fn one_session_cannot_call_github_without_limit() {
+    let app = spawn_app_with(Options {
+        github_calls_per_min: Some(5),
+        ..Options::default()
+    })
+    .await;
+    app.browser.sign_in_as("octocat").await;
+    for _ in 0..5 {
+        assert_eq!(app.browser.get("/api/github/user").await.status(), 200);
+    }
+    let limited = app.browser.get("/api/me/repos").await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_error(limited, 429, "rate_limited").await;
+    // Another person's session has its own allowance.
+    let other = app.new_browser();
+    other.sign_in_as("hubot").await;
+    assert_eq!(other.get("/api/github/user").await.status(), 200);
+}
+
+#[tokio::test]
+async fn one_session_cannot_hold_many_github_calls_at_once() {
+    let app = spawn_app_with(Options {
+        github_calls_at_once: Some(2),
+        ..Options::default()
+    })
+    .await;
+    app.browser.sign_in_as("octocat").await;
+    app.control().set_fault(
+        emulator::Endpoint::Repos,
+        emulator::Fault::Delay(Duration::from_millis(400)),
+    );
+    let calls = (0..6).map(|_| app.browser.get("/api/me/repos"));
+    let statuses: Vec<u16> = futures_util::future::join_all(calls)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let served = statuses.iter().filter(|s| **s == 200).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((served, refused), (2, 4), "{statuses:?}");
+    assert_eq!(app.browser.get("/api/me/repos").await.status(), 200);
+}

@@ -146,6 +146,10 @@ pub struct Options {
     pub oidc: Idp,
     /// Believe `X-Forwarded-For` from loopback (so [`Browser::seen_from`] works).
     pub behind_a_proxy: bool,
+    /// Calls to GitHub per session per minute (`GITHUB_CALLS_PER_SESSION_PER_MIN`), and
+    /// at once (`GITHUB_CALLS_PER_SESSION_AT_ONCE`); `None` keeps the defaults.
+    pub github_calls_per_min: Option<u32>,
+    pub github_calls_at_once: Option<u32>,
 }
 
 impl Default for Options {
@@ -166,6 +170,8 @@ impl Default for Options {
             allowed_teams: &[],
             oidc: Idp::None,
             behind_a_proxy: false,
+            github_calls_per_min: None,
+            github_calls_at_once: None,
         }
     }
 }
@@ -213,6 +219,12 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.github.allow.teams = list(options.allowed_teams);
     if options.metrics {
         settings.server.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+    }
+    if let Some(n) = options.github_calls_per_min {
+        settings.limits.github_calls_per_session_per_min = n;
+    }
+    if let Some(n) = options.github_calls_at_once {
+        settings.limits.github_calls_per_session_at_once = n;
     }
     if options.behind_a_proxy {
         settings.limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];

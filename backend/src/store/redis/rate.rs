@@ -1,22 +1,23 @@
-//! Request counting in Redis (see `store/rate.rs`): one atomic Lua script on the Redis
-//! server's own clock, so instances whose clocks disagree still share one budget.
+//! Request counting in Redis (see `store/rate.rs`): the same GCRA step in one atomic Lua
+//! script, so every instance counts against one budget. The time comes from the
+//! instance (its clocks are synchronised to well within the intervals counted here,
+//! which are seconds), so tests can move it like the in-process counter's.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::Script;
 
 use super::Redis;
-use crate::store::{RateCounter, StoreError, StoreResultExt as _};
+use crate::clock::Clock;
+use crate::store::{Rate, RateCounter, StoreError, StoreResultExt as _};
 
-/// GCRA. KEYS: the client's key. ARGV: emission interval ms, burst. Returns 0 when
+/// GCRA. KEYS: the key's TAT. ARGV: now ms, emission interval ms, burst. Returns 0 when
 /// allowed, otherwise the milliseconds to wait.
 const GCRA: &str = r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local new_tat = tat + interval
@@ -28,18 +29,18 @@ return 0";
 pub struct RedisRateCounter {
     redis: Redis,
     name: &'static str,
-    interval_ms: u64,
-    burst: u32,
+    rate: Rate,
+    clock: Clock,
     script: Script,
 }
 
 impl RedisRateCounter {
-    pub fn new(redis: Redis, name: &'static str, every: Duration, burst: u32) -> Self {
+    pub fn new(redis: Redis, name: &'static str, rate: Rate, clock: Clock) -> Self {
         Self {
             redis,
             name,
-            interval_ms: every.as_millis().max(1) as u64,
-            burst: burst.max(1),
+            rate,
+            clock,
             script: Script::new(GCRA),
         }
     }
@@ -47,12 +48,13 @@ impl RedisRateCounter {
 
 #[async_trait]
 impl RateCounter for RedisRateCounter {
-    async fn hit(&self, client: IpAddr) -> Result<Option<Duration>, StoreError> {
+    async fn hit(&self, key: &str) -> Result<Option<Duration>, StoreError> {
         let wait_ms: u64 = self
             .script
-            .key(self.redis.key(&format!("rl:{}:{client}", self.name)))
-            .arg(self.interval_ms)
-            .arg(self.burst)
+            .key(self.redis.key(&format!("rl:{}:{key}", self.name)))
+            .arg(self.clock.now_ms())
+            .arg(self.rate.every.as_millis().max(1) as u64)
+            .arg(self.rate.burst.max(1))
             .invoke_async(&mut self.redis.conn.clone())
             .await
             .store("Failed to count a request in Redis")?;

@@ -20,6 +20,7 @@ use crate::providers::{AccessToken, GitHub, ProviderError};
 use crate::web::cookie::removal_cookie;
 use crate::web::error::ApiError;
 use crate::web::extract::SignedIn;
+use crate::web::refuse::enter;
 use crate::web::state::AppState;
 
 /// The proxy's own prefix, as the browser spells it.
@@ -67,10 +68,12 @@ where
 
 #[tracing::instrument(name = "repos", skip_all)]
 pub async fn repos(
+    req: HttpRequest,
     signed_in: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let github = github_of(&state, &signed_in)?;
+    let _call = enter(&req, &state, &state.limits.github, &signed_in.session).await?;
     Ok(
         match with_github(&state, &signed_in, &github, |github, token| async move {
             github.repos(&token).await
@@ -90,6 +93,7 @@ pub async fn proxy(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let github = github_of(&state, &signed_in)?;
+    let _call = enter(&req, &state, &state.limits.github, &signed_in.session).await?;
     // The raw path, not the router's decoded one: a path that needs decoding to match is
     // refused, so no spelling can reach anything but what the allow-list names.
     let path = req
