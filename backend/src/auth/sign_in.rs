@@ -222,6 +222,7 @@ impl Auth {
             )
             .await?;
         self.sign_out.replaced(&taken.session, &user).await;
+        self.sign_out.keep_within_limit(&user).await?;
         tracing::info!(user_id = user.id, "signed in");
         self.audit
             .record(Event {

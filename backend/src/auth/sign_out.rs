@@ -12,6 +12,8 @@ use crate::session::{Session, Sessions};
 use crate::store::StoreError;
 
 pub use crate::providers::REVOKE_TIMEOUT;
+/// Sessions one person may have at once; signing in once more ends the oldest.
+pub const SESSIONS_PER_PERSON: usize = 50;
 /// Revocations of swept sessions running at once.
 const REVOKE_CONCURRENCY: usize = 4;
 
@@ -119,8 +121,20 @@ impl SignOut {
             revoke: each,
             ..ending.clone()
         };
-        self.end_each(self.sessions.list_for(user).await?, &each)
-            .await
+        let ended = self.sessions.delete_all_for(user).await?;
+        for session in &ended {
+            self.revoke(session, each.revoke).await;
+            self.record(session, &each).await;
+        }
+        Ok(ended.len())
+    }
+
+    /// Ends the oldest sessions of `user` past [`SESSIONS_PER_PERSON`] (after a sign-in).
+    pub async fn keep_within_limit(&self, user: &User) -> Result<usize, StoreError> {
+        let sessions = self.sessions.list_for(user).await?;
+        let ending = Ending::by_server(SignOutReason::TooManySessions, Revoke::Tokens);
+        let too_many = sessions.into_iter().skip(SESSIONS_PER_PERSON).collect();
+        self.end_each(too_many, &ending).await
     }
 
     /// Ends every session of the person `provider` knows as `subject`.

@@ -479,6 +479,19 @@ impl Sessions {
         Ok(self.live(listed))
     }
 
+    /// Deletes every session of `user` in one store operation and returns them (expired
+    /// ones too) so their ending can be recorded and their tokens revoked.
+    pub async fn delete_all_for(&self, user: &User) -> Result<Vec<Session>, StoreError> {
+        let removed = self.store.delete_all_for_person(&person_of(user)).await?;
+        Ok(removed
+            .into_iter()
+            .filter_map(|r| {
+                self.cache.invalidate(&r.key);
+                Session::from_record(r.key, r.record).ok()
+            })
+            .collect())
+    }
+
     /// Every live session made in the provider session `sid` of `provider`.
     pub async fn with_provider_sid(
         &self,

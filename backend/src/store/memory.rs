@@ -118,6 +118,24 @@ impl SessionIndex for MemoryStore {
     ) -> Result<Vec<(SessionKey, Record)>, StoreError> {
         Ok(self.matching(|r| r.provider_sid.as_deref() == Some(provider_sid)))
     }
+
+    async fn delete_all_for_person(&self, person: &str) -> Result<Vec<Removed>, StoreError> {
+        let mut inner = self.lock();
+        let keys: Vec<SessionKey> = inner
+            .records
+            .iter()
+            .filter(|(_, r)| r.person.as_deref() == Some(person))
+            .map(|(k, _)| *k)
+            .collect();
+        Ok(keys
+            .into_iter()
+            .filter_map(|key| {
+                inner.leases.remove(&key);
+                let record = inner.records.remove(&key)?;
+                Some(Removed { key, record })
+            })
+            .collect())
+    }
 }
 
 #[async_trait]

@@ -89,6 +89,9 @@ pub trait SessionIndex: Send + Sync {
         &self,
         provider_sid: &str,
     ) -> Result<Vec<(SessionKey, Record)>, StoreError>;
+    /// Deletes every session of a person in one store operation ("sign out everywhere")
+    /// and returns what was removed.
+    async fn delete_all_for_person(&self, person: &str) -> Result<Vec<Removed>, StoreError>;
 }
 
 /// The sweep's side of a session store.

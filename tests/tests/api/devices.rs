@@ -320,3 +320,42 @@ async fn old_events_are_swept_after_the_retention_period() {
     assert_eq!(kinds, ["sign_in_succeeded", "signed_out"]);
     assert_eq!(activity[1]["reason"], "expired");
 }
+
+#[tokio::test]
+async fn a_person_keeps_at_most_fifty_sessions_and_the_oldest_end() {
+    let app = spawn_app().await;
+    let mut browsers = Vec::new();
+    for _ in 0..55 {
+        let browser = app.new_browser();
+        browser.sign_in_as("octocat").await;
+        browsers.push(browser);
+        app.clock.advance(Duration::from_secs(1));
+    }
+    let newest = browsers.last().unwrap();
+    let listed = json_of(newest, "/api/me/sessions").await;
+    assert_eq!(listed.as_array().unwrap().len(), 50);
+    for (n, browser) in browsers.iter().enumerate() {
+        let expected = if n < 5 { 401 } else { 200 };
+        assert_eq!(
+            browser.get("/api/me").await.status(),
+            expected,
+            "browser {n}"
+        );
+    }
+    let activity = json_of(newest, "/api/me/activity").await;
+    let too_many = activity
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reason"] == "too_many_sessions")
+        .count();
+    assert_eq!(too_many, 5, "{activity}");
+    assert!(app.control().issued_tokens().len() >= 55);
+    let live = app
+        .control()
+        .issued_tokens()
+        .iter()
+        .filter(|t| !app.control().is_revoked(t))
+        .count();
+    assert_eq!(live, 50, "the ended sessions' tokens were revoked");
+}

@@ -55,6 +55,7 @@ pub async fn records<S: SessionRecords>(store: &S) {
 pub async fn index<S: SessionRecords + SessionIndex>(store: &S) {
     a_replaced_session_answers_only_to_its_new_key(store).await;
     sessions_are_listed_per_person(store).await;
+    a_persons_sessions_are_deleted_in_one_call(store).await;
     sessions_are_found_by_provider_session(store).await;
 }
 
@@ -338,4 +339,37 @@ async fn sessions_are_found_by_provider_session(store: &(impl SessionRecords + S
     for n in [31, 32] {
         store.delete(&key(n)).await.unwrap();
     }
+}
+
+async fn a_persons_sessions_are_deleted_in_one_call(store: &(impl SessionRecords + SessionIndex)) {
+    for n in [40, 41, 42] {
+        store
+            .insert(&key(n), &record(&format!("p{n}"), Some(77), 1))
+            .await
+            .unwrap();
+    }
+    store
+        .insert(&key(43), &record("p43", Some(78), 1))
+        .await
+        .unwrap();
+    let mut removed: Vec<String> = store
+        .delete_all_for_person("github:77")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.record.public_id)
+        .collect();
+    removed.sort();
+    assert_eq!(removed, ["p40", "p41", "p42"]);
+    assert!(store.list_for_person("github:77").await.unwrap().is_empty());
+    for n in [40, 41, 42] {
+        assert_eq!(store.load(&key(n)).await.unwrap(), None);
+    }
+    assert!(store.load(&key(43)).await.unwrap().is_some(), "others stay");
+    assert!(store
+        .delete_all_for_person("github:77")
+        .await
+        .unwrap()
+        .is_empty());
+    store.delete(&key(43)).await.unwrap();
 }

@@ -43,6 +43,7 @@ pub struct RedisSessions {
 }
 
 struct Scripts {
+    delete_person: Script,
     insert: Script,
     update: Script,
     touch: Script,
@@ -55,6 +56,30 @@ struct Scripts {
 impl Scripts {
     fn new() -> Self {
         Self {
+            // Deletes every session in a person's set and returns them as key and fields
+            // ([`FIELDS`] order), nine strings each. KEYS: person set, deadlines. ARGV:
+            // session prefix, lease prefix, sid prefix, channel.
+            delete_person: Script::new(
+                r"
+                local out = {}
+                for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+                    local hash = ARGV[1] .. member
+                    local vals = redis.call('HMGET', hash, 'p', 'o', 'i', 'd', 'v', 'c', 's', 'e')
+                    redis.call('DEL', hash)
+                    redis.call('ZREM', KEYS[2], member)
+                    redis.call('DEL', ARGV[2] .. member)
+                    if vals[3] and vals[3] ~= '' then
+                        redis.call('SREM', ARGV[3] .. vals[3], member)
+                    end
+                    redis.call('PUBLISH', ARGV[4], member)
+                    if vals[1] then
+                        table.insert(out, member)
+                        for n = 1, 8 do table.insert(out, vals[n] or '') end
+                    end
+                end
+                redis.call('DEL', KEYS[1])
+                return out",
+            ),
             // KEYS: hash, deadlines, person set, sid set. ARGV: key, p, o, i, d, v, c, s,
             // e, deadline, expire ms.
             insert: Script::new(
@@ -434,6 +459,36 @@ impl SessionIndex for RedisSessions {
             r.provider_sid.as_deref() == Some(provider_sid)
         })
         .await
+    }
+
+    async fn delete_all_for_person(&self, person: &str) -> Result<Vec<Removed>, StoreError> {
+        let values: Vec<String> = self
+            .scripts
+            .delete_person
+            .key(self.person_key(Some(person)))
+            .key(self.deadlines())
+            .arg(self.redis.key("s:"))
+            .arg(self.redis.key("l:"))
+            .arg(self.sid_prefix())
+            .arg(channel(&self.redis))
+            .invoke_async(&mut self.conn())
+            .await
+            .store("Failed to delete a person's sessions in Redis")?;
+        Ok(values
+            .chunks(9)
+            .filter_map(|chunk| {
+                let key = key_from_hex(chunk.first()?)?;
+                let fields: Vec<(String, String)> = FIELDS
+                    .iter()
+                    .map(|n| n.to_string())
+                    .zip(chunk[1..].iter().cloned())
+                    .collect();
+                Some(Removed {
+                    key,
+                    record: record(&fields)?,
+                })
+            })
+            .collect())
     }
 }
 

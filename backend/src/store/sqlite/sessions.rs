@@ -248,6 +248,21 @@ impl SessionIndex for SqliteSessions {
         )
         .await
     }
+
+    async fn delete_all_for_person(&self, person: &str) -> Result<Vec<Removed>, StoreError> {
+        let person = person.to_owned();
+        self.write("Failed to delete a person's sessions", move |db| {
+            db.prepare_cached(concat!(
+                "DELETE FROM sessions WHERE person = ?1 RETURNING ",
+                columns!()
+            ))?
+            .query_map(params![person], |row| {
+                keyed(row).map(|(key, record)| Removed { key, record })
+            })?
+            .collect()
+        })
+        .await
+    }
 }
 
 #[async_trait]
