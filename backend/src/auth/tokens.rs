@@ -264,11 +264,9 @@ impl Inner {
             // Nothing left to renew with: the sign-in is over.
             _ => return self.end(&session).await,
         };
-        let provider = session
-            .user()
-            .and_then(|u| self.providers.get(&u.provider))
-            .ok_or(TokenError::Gone)?;
-        match provider.refresh(refresh).await {
+        let user = session.user().ok_or(TokenError::Gone)?;
+        let provider = self.providers.get(&user.provider).ok_or(TokenError::Gone)?;
+        match provider.refresh(refresh, &user.provider_user_id).await {
             Ok(successor) => {
                 // Renew the lease before the write: a slow provider may have let it run
                 // out, and nobody else may start a refresh (with the token just spent)
@@ -320,6 +318,11 @@ impl Inner {
                     return Ok(generation);
                 }
                 tracing::info!("the provider refused the refresh token; ending the session");
+                crate::metrics::token_refresh("refused");
+                self.end(&session).await
+            }
+            Err(e @ ProviderError::InvalidToken(_)) => {
+                tracing::warn!(error = ?e, "the provider's refresh answer was refused; ending the session");
                 crate::metrics::token_refresh("refused");
                 self.end(&session).await
             }
@@ -410,7 +413,11 @@ mod tests {
         ) -> Result<SignIn, ProviderError> {
             unreachable!()
         }
-        async fn refresh(&self, refresh: &RefreshToken) -> Result<TokenSet, ProviderError> {
+        async fn refresh(
+            &self,
+            refresh: &RefreshToken,
+            _subject: &str,
+        ) -> Result<TokenSet, ProviderError> {
             {
                 let mut used = self.used.lock().unwrap();
                 if used.iter().any(|t| t == refresh.secret()) {

@@ -221,6 +221,9 @@ pub struct OidcSettings {
     pub client_secret: SecretString,
     /// Space separated; includes `openid`.
     pub scopes: String,
+    /// Audiences besides our client id that this provider's ID tokens may name (a
+    /// provider that adds an API of its own); any other extra audience is refused.
+    pub extra_audiences: Vec<String>,
 }
 
 /// The proxy's default allow-list: the signed-in person, their repositories and

@@ -23,6 +23,8 @@ struct FileEntry {
     client_id: String,
     client_secret: String,
     scopes: Option<String>,
+    #[serde(default)]
+    extra_audiences: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -32,15 +34,28 @@ struct File {
     oidc: Vec<FileEntry>,
 }
 
-fn entry(
-    source: &str,
+/// One provider entry as read, before its checks.
+struct RawEntry {
     id: String,
     name: Option<String>,
-    issuer: &str,
+    issuer: String,
     client_id: String,
     client_secret: String,
     scopes: Option<String>,
-) -> Result<OidcSettings, String> {
+    extra_audiences: Vec<String>,
+}
+
+fn entry(source: &str, raw: RawEntry) -> Result<OidcSettings, String> {
+    let RawEntry {
+        id,
+        name,
+        issuer,
+        client_id,
+        client_secret,
+        scopes,
+        extra_audiences,
+    } = raw;
+    let issuer = issuer.as_str();
     let id = ProviderId::parse(&id, source)?;
     let issuer = IssuerUrl::parse(issuer, source)?;
     if client_id.trim().is_empty() {
@@ -63,6 +78,7 @@ fn entry(
         client_id,
         client_secret: SecretString::from(client_secret),
         scopes,
+        extra_audiences,
     })
 }
 
@@ -70,12 +86,13 @@ fn entry(
 pub fn from_env(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Vec<OidcSettings>, Vec<String>> {
-    const FIELDS: [&str; 5] = [
+    const FIELDS: [&str; 6] = [
         "_ISSUER",
         "_CLIENT_ID",
         "_CLIENT_SECRET",
         "_NAME",
         "_SCOPES",
+        "_EXTRA_AUDIENCES",
     ];
     let mut by_id: BTreeMap<String, BTreeMap<&'static str, String>> = BTreeMap::new();
     for (name, value) in vars {
@@ -99,14 +116,25 @@ pub fn from_env(
                 "{source}: ISSUER, CLIENT_ID and CLIENT_SECRET must all be set"
             ));
         };
+        let extra_audiences = take("_EXTRA_AUDIENCES")
+            .map(|list| {
+                list.split(',')
+                    .map(|a| a.trim().to_owned())
+                    .filter(|a| !a.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
         entry(
             &source,
-            id,
-            take("_NAME"),
-            &issuer,
-            client_id,
-            client_secret,
-            take("_SCOPES"),
+            RawEntry {
+                id,
+                name: take("_NAME"),
+                issuer,
+                client_id,
+                client_secret,
+                scopes: take("_SCOPES"),
+                extra_audiences,
+            },
         )
     }))
 }
@@ -136,12 +164,15 @@ pub fn from_file(path: &Path) -> Result<Vec<OidcSettings>, Vec<String>> {
     every_entry(file.oidc.into_iter().enumerate().map(|(n, e)| {
         entry(
             &format!("{source} entry {}", n + 1),
-            e.id,
-            e.name,
-            &e.issuer,
-            e.client_id,
-            e.client_secret,
-            e.scopes,
+            RawEntry {
+                id: e.id,
+                name: e.name,
+                issuer: e.issuer,
+                client_id: e.client_id,
+                client_secret: e.client_secret,
+                scopes: e.scopes,
+                extra_audiences: e.extra_audiences,
+            },
         )
     }))
 }

@@ -504,7 +504,11 @@ impl Provider for GitHub {
         })
     }
 
-    async fn refresh(&self, refresh: &RefreshToken) -> Result<TokenSet, ProviderError> {
+    async fn refresh(
+        &self,
+        refresh: &RefreshToken,
+        _subject: &str,
+    ) -> Result<TokenSet, ProviderError> {
         metrics::provider_call(
             "refresh",
             token_endpoint::request(

@@ -83,8 +83,14 @@ pub trait Provider: Send + Sync {
         verifier: CodeVerifier,
         nonce: Option<&Nonce>,
     ) -> Result<SignIn, ProviderError>;
-    /// Uses a refresh token (single use at GitHub: it dies with the call).
-    async fn refresh(&self, refresh: &RefreshToken) -> Result<TokenSet, ProviderError>;
+    /// Uses a refresh token (single use at GitHub: it dies with the call) of the person
+    /// the provider knows as `subject`. [`ProviderError::InvalidToken`] means what came
+    /// back cannot be believed (a new ID token for someone else): the session must end.
+    async fn refresh(
+        &self,
+        refresh: &RefreshToken,
+        subject: &str,
+    ) -> Result<TokenSet, ProviderError>;
     /// Revokes this session's tokens (sign-out).
     async fn revoke(&self, tokens: &TokenSet) -> Result<(), ProviderError>;
     /// Revokes the person's whole grant to this app (sign out everywhere). Providers

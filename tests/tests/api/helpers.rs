@@ -150,6 +150,8 @@ pub struct Options {
     /// at once (`GITHUB_CALLS_PER_SESSION_AT_ONCE`); `None` keeps the defaults.
     pub github_calls_per_min: Option<u32>,
     pub github_calls_at_once: Option<u32>,
+    /// Audiences the OpenID Connect provider's ID tokens may name besides this client.
+    pub oidc_extra_audiences: &'static [&'static str],
 }
 
 impl Default for Options {
@@ -172,6 +174,7 @@ impl Default for Options {
             behind_a_proxy: false,
             github_calls_per_min: None,
             github_calls_at_once: None,
+            oidc_extra_audiences: &[],
         }
     }
 }
@@ -255,6 +258,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         }
         Idp::At(issuer) => {
             use_oidc(&mut settings, &issuer, OIDC_ID);
+            settings.oidc[0].extra_audiences = list(options.oidc_extra_audiences);
             None
         }
     };

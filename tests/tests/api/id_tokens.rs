@@ -612,3 +612,45 @@ async fn tokens_issued_with_a_refused_id_token_are_revoked() {
     assert_eq!(issuer.access_tokens().len(), 1);
     assert!(issuer.every_access_token_revoked());
 }
+
+#[tokio::test]
+async fn an_id_token_for_other_audiences_too_is_refused_unless_they_are_configured() {
+    let issuer = TestIssuer::start();
+    let app = app_with(&issuer).await;
+    let pending = begin(&app).await;
+    let mut claims = honest(&issuer, &pending.nonce);
+    claims["aud"] = json!([CLIENT_ID, "payments-api"]);
+    claims["azp"] = json!(CLIENT_ID);
+    let response = pending.finish(&issuer, issuer.ed25519.sign(&claims)).await;
+    assert_error(response, 502, "provider_error").await;
+
+    // A deployment that knows the provider adds an audience of its own says so.
+    let app = spawn_app_with(Options {
+        oidc: Idp::At(issuer.url.clone()),
+        oidc_extra_audiences: &["payments-api"],
+        ..Options::default()
+    })
+    .await;
+    let pending = begin(&app).await;
+    let mut claims = honest(&issuer, &pending.nonce);
+    claims["aud"] = json!([CLIENT_ID, "payments-api"]);
+    claims["azp"] = json!(CLIENT_ID);
+    let response = pending.finish(&issuer, issuer.ed25519.sign(&claims)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_refreshed_id_token_naming_another_person_ends_the_session() {
+    let issuer = TestIssuer::start();
+    let app = app_with(&issuer).await;
+    let browser = signed_in(&app, &issuer).await;
+    // An hour on, the token is refreshed (at the userinfo re-check); the provider's new
+    // ID token names someone else (OpenID Connect Core §12.2 forbids it).
+    let mut claims = honest(&issuer, "unused");
+    claims.as_object_mut().unwrap().remove("nonce");
+    claims["sub"] = json!("mallory");
+    issuer.answer_with(issuer.ed25519.sign(&claims));
+    app.clock.advance(Duration::from_secs(3600));
+    assert_error(browser.get("/api/me").await, 401, "session_expired").await;
+    assert_error(browser.get("/api/me").await, 401, "unauthenticated").await;
+}

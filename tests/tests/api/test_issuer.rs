@@ -221,22 +221,33 @@ async fn jwks(state: web::Data<State>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "keys": *state.published.lock().unwrap() }))
 }
 
-async fn token(state: web::Data<State>) -> HttpResponse {
-    let Some(id_token) = state.next_id_token.lock().unwrap().take() else {
+/// Answers a code exchange with the queued ID token; a refresh with a new access token
+/// (and the queued ID token, if a test queued one). Refresh tokens are issued with every
+/// answer and not checked: the tests of refresh are about what comes back.
+async fn token(state: web::Data<State>, form: web::Form<Vec<(String, String)>>) -> HttpResponse {
+    let refreshing = form
+        .iter()
+        .any(|(k, v)| k == "grant_type" && v == "refresh_token");
+    let id_token = state.next_id_token.lock().unwrap().take();
+    if id_token.is_none() && !refreshing {
         return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
-    };
+    }
     let access_token = format!("at-{}", URL_SAFE_NO_PAD.encode(rand_bytes()));
     state
         .access_tokens
         .lock()
         .unwrap()
         .push(access_token.clone());
-    HttpResponse::Ok().json(json!({
+    let mut answer = json!({
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": 3600,
-        "id_token": id_token,
-    }))
+        "refresh_token": format!("rt-{}", URL_SAFE_NO_PAD.encode(rand_bytes())),
+    });
+    if let Some(id_token) = id_token {
+        answer["id_token"] = json!(id_token);
+    }
+    HttpResponse::Ok().json(answer)
 }
 
 async fn revoke(state: web::Data<State>, form: web::Form<Vec<(String, String)>>) -> HttpResponse {

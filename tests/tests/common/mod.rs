@@ -54,5 +54,6 @@ pub fn use_oidc(settings: &mut Settings, issuer: &str, id: &str) {
         client_id: oidc::CLIENT_ID.into(),
         client_secret: oidc::CLIENT_SECRET.into(),
         scopes: backend::config::providers::DEFAULT_OIDC_SCOPES.into(),
+        extra_audiences: Vec::new(),
     });
 }

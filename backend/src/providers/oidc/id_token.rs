@@ -44,6 +44,15 @@ impl Audience {
     fn is_many(&self) -> bool {
         matches!(self, Self::Many(list) if list.len() > 1)
     }
+
+    /// True when every audience is `id` or one of `also`.
+    fn only(&self, id: &str, also: &[String]) -> bool {
+        let fine = |a: &String| a == id || also.contains(a);
+        match self {
+            Self::One(a) => fine(a),
+            Self::Many(list) => list.iter().all(fine),
+        }
+    }
 }
 
 /// The claims the BFF reads.
@@ -91,6 +100,9 @@ pub enum Kind<'a> {
 pub struct Expected<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
+    /// Audiences besides `client_id` the tokens may name (configured); any other is
+    /// refused: a token meant for several parties is not a token meant for us alone.
+    pub extra_audiences: &'a [String],
     pub jwks: &'a Jwks,
     pub http: &'a Client,
 }
@@ -179,6 +191,14 @@ pub async fn verify(
         .is_some_and(|azp| azp != expected.client_id)
     {
         return Err(refused("authorized party is another client"));
+    }
+    if !claims
+        .aud
+        .only(expected.client_id, expected.extra_audiences)
+    {
+        return Err(refused(
+            "an audience besides this client that is not configured",
+        ));
     }
     debug_assert!(claims.aud.contains(expected.client_id));
     match kind {

@@ -96,6 +96,7 @@ impl OidcProvider {
         Expected {
             issuer: &self.metadata.issuer,
             client_id: &self.settings.client_id,
+            extra_audiences: &self.settings.extra_audiences,
             jwks: &self.jwks,
             http: &self.http,
         }
@@ -332,7 +333,13 @@ impl Provider for OidcProvider {
         }
     }
 
-    async fn refresh(&self, refresh: &RefreshToken) -> Result<TokenSet, ProviderError> {
+    /// A refresh; a new ID token, when one comes back, must be valid and name the same
+    /// person (OpenID Connect Core §12.2), or the new tokens are revoked and refused.
+    async fn refresh(
+        &self,
+        refresh: &RefreshToken,
+        subject: &str,
+    ) -> Result<TokenSet, ProviderError> {
         let mut tokens = self
             .token_request(
                 &[
@@ -344,12 +351,21 @@ impl Provider for OidcProvider {
             )
             .await?;
         if let Some(id_token) = &tokens.id_token {
-            id_token::verify(
+            let checked = id_token::verify(
                 id_token.secret(),
                 Kind::IdToken { nonce: None },
                 &self.expected(),
             )
-            .await?;
+            .await
+            .and_then(|claims| match claims.sub {
+                Some(sub) if sub == subject => Ok(()),
+                _ => Err(ProviderError::InvalidToken(
+                    "a refreshed ID token names another subject",
+                )),
+            });
+            if let Err(e) = checked {
+                return Err(super::discard(self, &tokens, e).await);
+            }
         }
         // A provider that does not rotate refresh tokens answers without one: the old
         // one stays valid.
