@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use shared::api::{Profile, User};
+use shared::return_to::is_followable;
 
 use crate::store::{StoreError, UserBackend};
 
@@ -19,7 +20,12 @@ impl Users {
 
     /// Inserts the person or refreshes their profile, and returns them with our own id.
     /// The login can change at the provider; the provider's id cannot, so it is the key.
-    pub async fn upsert(&self, profile: Profile, now: i64) -> Result<User, StoreError> {
+    /// Links the provider sent (profile page, picture) are kept only when the SPA may use
+    /// them: `https:`, or `http:` on loopback (the development provider).
+    pub async fn upsert(&self, mut profile: Profile, now: i64) -> Result<User, StoreError> {
+        let web = |link: Option<String>| link.filter(|l| is_followable(l));
+        profile.0.avatar_url = web(profile.0.avatar_url.take());
+        profile.0.profile_url = web(profile.0.profile_url.take());
         let id = self.store.upsert(&profile, now).await?;
         Ok(profile.with_id(id))
     }

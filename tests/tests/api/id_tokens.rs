@@ -654,3 +654,37 @@ async fn a_refreshed_id_token_naming_another_person_ends_the_session() {
     assert_error(browser.get("/api/me").await, 401, "session_expired").await;
     assert_error(browser.get("/api/me").await, 401, "unauthenticated").await;
 }
+
+#[tokio::test]
+async fn profile_and_picture_links_are_kept_only_when_https() {
+    let issuer = TestIssuer::start();
+    let app = app_with(&issuer).await;
+    for (picture, profile, kept) in [
+        ("javascript:alert(1)", "data:text/html,x", false),
+        (
+            "http://cdn.example.com/a.png",
+            "ftp://example.com/alice",
+            false,
+        ),
+        (
+            "https://cdn.example.com/a.png",
+            "https://example.com/alice",
+            true,
+        ),
+    ] {
+        let pending = begin(&app).await;
+        let mut claims = honest(&issuer, &pending.nonce);
+        claims["picture"] = json!(picture);
+        claims["profile"] = json!(profile);
+        let response = pending.finish(&issuer, issuer.ed25519.sign(&claims)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let user = signed_in_user(&pending.browser).await;
+        if kept {
+            assert_eq!(user["avatar_url"], picture);
+            assert_eq!(user["profile_url"], profile);
+        } else {
+            assert!(user["avatar_url"].is_null(), "{picture} was kept");
+            assert!(user["profile_url"].is_null(), "{profile} was kept");
+        }
+    }
+}
