@@ -173,23 +173,23 @@ impl Auth {
         // The state must belong to a sign-in started in this very browser session; it is
         // spent before anything else can fail.
         let taken = self.sessions.take_pending(key, &state).await?;
-        let code = match outcome {
-            Ok(code) => code,
-            Err(error) if error == "access_denied" => return Err(SignInError::AccessDenied),
-            Err(_) => return Err(SignInError::AuthorizationError),
-        };
-
         // The provider the sign-in was started with, never one the request names (mix-up
         // defence, RFC 9700 §4.4).
         let provider = self
             .providers
             .get(&taken.provider)
             .ok_or(SignInError::InvalidState)?;
-        // RFC 9207: the response must come from the issuer the sign-in went to.
+        // RFC 9207: the response, an error one too (§2.4), must come from the issuer the
+        // sign-in went to.
         self.providers.check_response(
             provider.as_ref(),
             &AuthorizationResponse { iss: callback.iss },
         )?;
+        let code = match outcome {
+            Ok(code) => code,
+            Err(error) if error == "access_denied" => return Err(SignInError::AccessDenied),
+            Err(_) => return Err(SignInError::AuthorizationError),
+        };
         let signed = provider
             .exchange(code, taken.verifier, taken.nonce.as_ref())
             .await?;

@@ -237,7 +237,7 @@ pub const DEFAULT_PROXY_ALLOW: &[&str] = &[
     "repos/*/*/pulls",
 ];
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StoreSettings {
     /// Users (and audit events): `sqlite:` or `postgres:`; default
     /// `sqlite://$DATA_DIR/bff.sqlite3`.
@@ -249,6 +249,33 @@ pub struct StoreSettings {
     pub redis_prefix: String,
     /// Base64 32-byte keys, comma separated; `None` generates a key file in DATA_DIR.
     pub token_keys: Option<SecretString>,
+}
+
+/// `DATABASE_URL` may carry a password: shown without it.
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(without_password),
+            )
+            .field("redis_url", &self.redis_url)
+            .field("redis_prefix", &self.redis_prefix)
+            .field("token_keys", &self.token_keys)
+            .finish()
+    }
+}
+
+/// `url` with any password replaced, for messages and debug output.
+pub fn without_password(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("[redacted]"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "[an unparseable URL]".into(),
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -605,6 +632,15 @@ mod tests {
         );
         s.stores.database_url = Some("postgres://db/bff".into());
         assert_eq!(s.check(), Ok(()));
+    }
+
+    #[test]
+    fn the_database_password_never_reaches_a_debug_line() {
+        let mut s = Settings::defaults();
+        s.stores.database_url = Some("postgres://bff:hunter2@db.internal/bff".into());
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("db.internal"), "{shown}");
     }
 
     #[test]

@@ -76,3 +76,20 @@ async fn unsafe_methods_outside_the_api_need_the_csrf_header_too() {
         assert!(answer.contains("\"error\":\"csrf_failed\""), "{answer}");
     }
 }
+
+#[tokio::test]
+async fn an_encoded_path_cannot_borrow_a_server_to_server_exemption() {
+    let app = spawn_app().await;
+    app.browser.sign_in_as("octocat").await;
+    let cookie = app.browser.session_cookie().unwrap();
+    // Decoded and resolved, this names back-channel logout (no CSRF rule); the router
+    // keeps %2F encoded and routes it to "end one of my sessions".
+    let path = "/api/me/sessions/..%2F..%2Fauth%2Fbackchannel-logout%2Fx";
+    let request = format!(
+        "DELETE {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Cookie: {COOKIE_NAME}={cookie}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let answer = raw_http(app.port(), request.as_bytes()).await;
+    assert_eq!(status_of(&answer), 403, "{answer}");
+    assert!(answer.contains("\"error\":\"csrf_failed\""), "{answer}");
+}

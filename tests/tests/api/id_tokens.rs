@@ -688,3 +688,45 @@ async fn profile_and_picture_links_are_kept_only_when_https() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_error_answer_from_another_issuer_is_a_mix_up_not_a_cancel() {
+    let issuer = TestIssuer::start();
+    let app = app_with(&issuer).await;
+    // RFC 9207 §2.4: the iss check applies to error responses too. The provider promises
+    // iss; an "access denied" that lacks it, or names someone else, is not its answer.
+    for iss in [None, Some("https://evil.example")] {
+        let pending = begin(&app).await;
+        let location: url::Url = format!("{PUBLIC_URL}/callback").parse().unwrap();
+        let mut params: std::collections::HashMap<String, String> = [
+            ("error".to_owned(), "access_denied".to_owned()),
+            ("state".to_owned(), pending.state.clone()),
+        ]
+        .into_iter()
+        .collect();
+        if let Some(iss) = iss {
+            params.insert("iss".into(), iss.into());
+        }
+        let response = pending
+            .browser
+            .callback(&Redirect { location, params })
+            .await;
+        assert_error(response, 502, "provider_error").await;
+    }
+    // From the right issuer, a cancel is a cancel.
+    let pending = begin(&app).await;
+    let location: url::Url = format!("{PUBLIC_URL}/callback").parse().unwrap();
+    let params = [
+        ("error", "access_denied"),
+        ("state", pending.state.as_str()),
+        ("iss", issuer.url.as_str()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let response = pending
+        .browser
+        .callback(&Redirect { location, params })
+        .await;
+    assert_error(response, 403, "access_denied").await;
+}

@@ -74,16 +74,7 @@ impl Redis {
 }
 
 /// The URL without its password, for messages.
-pub fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("[redacted]"));
-            parsed.to_string()
-        }
-        Ok(parsed) => parsed.to_string(),
-        Err(_) => "[an unparseable URL]".into(),
-    }
-}
+pub use crate::config::without_password as redacted;
 
 #[cfg(test)]
 mod tests {
