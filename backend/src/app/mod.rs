@@ -26,17 +26,15 @@ use crate::crypto::{load_or_create_key_file, KeyRing};
 use crate::providers::github::GitHubConfig;
 use crate::providers::oidc::OidcProvider;
 use crate::providers::{GitHub, Provider, Providers};
-use crate::session::{Lifetimes, Sessions};
-use crate::store::{Rate, Stores};
+use crate::session::{Lifetimes, Sessions, PENDING_TTL_SECS};
+use crate::store::Stores;
 use crate::users::Users;
-use crate::web::limit::{per_minute, IpRateLimiter, SessionLimiter};
+use crate::web::limit::{held_at_once, per_minute, IpRateLimiter, SessionLimiter};
 use crate::web::state::{AppState, Limits};
 use crate::web::static_assets::StaticAssets;
 
-/// New pre-auth sessions one client may make: a burst of PREAUTH_SESSIONS_PER_CLIENT,
-/// then one every 30 s, so with the default of 20 at most 40 exist per client at any
-/// time (each lives ten minutes).
-const PREAUTH_EVERY: Duration = Duration::from_secs(30);
+/// How long a pre-auth session lives.
+const PENDING_TTL: Duration = Duration::from_secs(PENDING_TTL_SECS as u64);
 
 pub struct Application {
     port: u16,
@@ -150,13 +148,16 @@ impl Application {
         let limits = Limits {
             login: limiter("login", per_minute(settings.limits.auth_per_min)),
             callback: limiter("callback", per_minute(settings.limits.auth_per_min)),
+            // A pre-auth session lives as long as a pending sign-in: counters that give one
+            // back per lifetime bound how many exist at once.
             preauth: limiter(
                 "preauth",
-                Rate {
-                    every: PREAUTH_EVERY,
-                    burst: settings.limits.preauth_sessions_per_client,
-                },
+                held_at_once(settings.limits.preauth_sessions_per_client, PENDING_TTL),
             ),
+            preauth_total: IpRateLimiter::everyone(counter(
+                "preauth-all",
+                held_at_once(settings.limits.preauth_sessions_total, PENDING_TTL),
+            )),
             github: SessionLimiter::new(
                 counter(
                     "github",

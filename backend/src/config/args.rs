@@ -153,13 +153,18 @@ pub struct Args {
         hide_env_values = true
     )]
     pub token_keys: Option<SecretString>,
-    /// Requests per minute per client IP on each of login and callback.
-    #[arg(long, env = "AUTH_RATE_LIMIT_PER_MIN", value_name = "AUTH_RATE_LIMIT_PER_MIN", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Requests per minute per client address on each of login and callback (an office
+    /// behind one address signs in through it).
+    #[arg(long, env = "AUTH_RATE_LIMIT_PER_MIN", value_name = "AUTH_RATE_LIMIT_PER_MIN", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
     pub auth_rate_limit_per_min: u32,
-    /// Pre-auth sessions (cookieless sign-in starts) one client may open at once; one more
-    /// is allowed every 30 s. Each lives ten minutes.
-    #[arg(long, env = "PREAUTH_SESSIONS_PER_CLIENT", value_name = "PREAUTH_SESSIONS_PER_CLIENT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Pre-auth sessions (cookieless sign-in starts) one client address may hold at once.
+    /// Each lives ten minutes.
+    #[arg(long, env = "PREAUTH_SESSIONS_PER_CLIENT", value_name = "PREAUTH_SESSIONS_PER_CLIENT", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
     pub preauth_sessions_per_client: u32,
+    /// Pre-auth sessions all clients together may hold at once (a flood from many
+    /// addresses is bounded too).
+    #[arg(long, env = "PREAUTH_SESSIONS_TOTAL", value_name = "PREAUTH_SESSIONS_TOTAL", default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub preauth_sessions_total: u32,
     /// Calls one session may make to GitHub through the BFF per minute (/api/me/repos and
     /// /api/github/*); more answer 429.
     #[arg(long, env = "GITHUB_CALLS_PER_SESSION_PER_MIN", value_name = "GITHUB_CALLS_PER_SESSION_PER_MIN", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..))]
@@ -316,6 +321,7 @@ impl Args {
             limits: LimitSettings {
                 auth_per_min: self.auth_rate_limit_per_min,
                 preauth_sessions_per_client: self.preauth_sessions_per_client,
+                preauth_sessions_total: self.preauth_sessions_total,
                 trusted_proxies: self.trusted_proxies,
                 github_calls_per_session_per_min: self.github_calls_per_session_per_min,
                 github_calls_per_session_at_once: self.github_calls_per_session_at_once,

@@ -292,8 +292,10 @@ pub struct SessionSettings {
 pub struct LimitSettings {
     /// Per client IP, on each of login and callback.
     pub auth_per_min: u32,
-    /// Pre-auth sessions one client may open at once.
+    /// Pre-auth sessions one client may hold at once.
     pub preauth_sessions_per_client: u32,
+    /// Pre-auth sessions all clients together may hold at once.
+    pub preauth_sessions_total: u32,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
     /// Calls a session may make to GitHub through the BFF (`/api/me/repos`, the proxy)
@@ -338,8 +340,9 @@ impl Default for Settings {
                 token_refresh_skew_secs: 300,
             },
             limits: LimitSettings {
-                auth_per_min: 10,
-                preauth_sessions_per_client: 20,
+                auth_per_min: 300,
+                preauth_sessions_per_client: 600,
+                preauth_sessions_total: 20_000,
                 trusted_proxies: Vec::new(),
                 github_calls_per_session_per_min: 120,
                 github_calls_per_session_at_once: 8,

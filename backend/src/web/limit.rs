@@ -44,25 +44,45 @@ async fn count(counter: &dyn RateCounter, key: &str) -> Result<(), LimitError> {
     }
 }
 
+/// Who a request counts against.
+enum Key {
+    /// Its client address (through these trusted proxies).
+    Client(Vec<IpAddr>),
+    /// One budget for every client.
+    Everyone,
+}
+
 pub struct IpRateLimiter {
     counter: Arc<dyn RateCounter>,
-    trusted_proxies: Vec<IpAddr>,
+    key: Key,
 }
 
 impl IpRateLimiter {
+    /// Counts per client address.
     pub fn new(counter: Arc<dyn RateCounter>, trusted_proxies: Vec<IpAddr>) -> Self {
         Self {
             counter,
-            trusted_proxies,
+            key: Key::Client(trusted_proxies),
+        }
+    }
+
+    /// Counts every client against one budget.
+    pub fn everyone(counter: Arc<dyn RateCounter>) -> Self {
+        Self {
+            counter,
+            key: Key::Everyone,
         }
     }
 
     /// Counts the request; [`LimitError::Refused`] when over the limit.
     pub async fn check(&self, req: &HttpRequest) -> Result<(), LimitError> {
-        let Some(ip) = client_ip(req, &self.trusted_proxies) else {
-            return Ok(());
-        };
-        count(&*self.counter, &rate_limit_key(ip).to_string()).await
+        match &self.key {
+            Key::Everyone => count(&*self.counter, "all").await,
+            Key::Client(trusted) => match client_ip(req, trusted) {
+                Some(ip) => count(&*self.counter, &rate_limit_key(ip).to_string()).await,
+                None => Ok(()),
+            },
+        }
     }
 
     /// Forgets clients whose allowance is full again.
@@ -128,6 +148,16 @@ impl SessionLimiter {
 
     pub fn forget_idle_clients(&self) {
         self.counter.forget_idle_clients();
+    }
+}
+
+/// `held` at once of something that lives `lifetime` (a pre-auth session): all usable at
+/// once, each coming back after one lifetime on average.
+pub fn held_at_once(held: u32, lifetime: Duration) -> Rate {
+    let held = held.max(1);
+    Rate {
+        every: lifetime / held,
+        burst: held,
     }
 }
 

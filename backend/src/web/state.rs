@@ -31,6 +31,8 @@ pub struct Limits {
     pub callback: IpRateLimiter,
     /// New pre-auth sessions per client: each is a stored row.
     pub preauth: IpRateLimiter,
+    /// New pre-auth sessions of every client together.
+    pub preauth_total: IpRateLimiter,
     /// Calls to GitHub with a session's token, per session.
     pub github: SessionLimiter,
 }
@@ -41,6 +43,7 @@ impl Limits {
         self.login.forget_idle_clients();
         self.callback.forget_idle_clients();
         self.preauth.forget_idle_clients();
+        self.preauth_total.forget_idle_clients();
         self.github.forget_idle_clients();
     }
 }

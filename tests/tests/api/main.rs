@@ -5,6 +5,7 @@ mod common;
 
 mod allow_lists;
 mod callback;
+mod crowds;
 mod csrf;
 mod dev_mode;
 mod devices;

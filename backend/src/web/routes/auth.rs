@@ -44,8 +44,9 @@ pub async fn login(
     let existing = state.auth.current(session_key(&req)).await?;
     if existing.is_none() {
         // Each pre-auth session is a row someone else pays for: bound how many one
-        // client can make.
+        // client, and all clients together, can hold.
         enforce(&req, &state, &state.limits.preauth).await?;
+        enforce(&req, &state, &state.limits.preauth_total).await?;
     }
     let started = state.auth.start_sign_in(existing.as_ref(), plan).await?;
     let mut response = HttpResponse::Ok();
