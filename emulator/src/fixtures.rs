@@ -158,6 +158,36 @@ pub fn find_repo(owner: &str, name: &str) -> Option<(&'static FixtureUser, &'sta
         .map(|r| (user, r))
 }
 
+/// The fixture repository with GitHub's numeric id `id`.
+pub fn find_repo_by_id(id: i64) -> Option<(&'static FixtureUser, &'static FixtureRepo)> {
+    FIXTURE_USERS
+        .iter()
+        .find_map(|u| u.repos.iter().find(|r| r.id == id).map(|r| (u, r)))
+}
+
+/// How many issues and pull requests each fixture repository has: enough for a few pages
+/// at a small `per_page`.
+pub const ISSUES_PER_REPO: usize = 7;
+pub const PULLS_PER_REPO: usize = 4;
+
+/// Issue or pull request `number` of repository `r` (`kind` is `issues` or `pulls`).
+pub fn issue_json(
+    user: &FixtureUser,
+    r: &FixtureRepo,
+    kind: &str,
+    number: usize,
+    base_url: &str,
+) -> Value {
+    let path = if kind == "pulls" { "pull" } else { "issues" };
+    json!({
+        "number": number,
+        "title": format!("{} {number} of {}", if kind == "pulls" { "Change" } else { "Issue" }, r.name),
+        "state": "open",
+        "html_url": format!("{base_url}/{}/{}/{path}/{number}", user.login, r.name),
+        "user": {"login": user.login, "id": user.id},
+    })
+}
+
 pub fn org_json(org: &str) -> Value {
     json!({
         "login": org,

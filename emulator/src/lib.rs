@@ -141,6 +141,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
             .route("/user/emails", web::get().to(rest::emails))
             .route("/user/repos", web::get().to(rest::repos))
             .route("/repos/{owner}/{repo}", web::get().to(rest::repo))
+            .route(
+                "/repos/{owner}/{repo}/{kind}",
+                web::get().to(rest::repo_items),
+            )
+            .route(
+                "/repositories/{id}/{kind}",
+                web::get().to(rest::repo_items_by_id),
+            )
             .route("/user/orgs", web::get().to(rest::orgs))
             .route("/user/teams", web::get().to(rest::teams))
             .route(

@@ -152,6 +152,79 @@ pub async fn repo(
     }
 }
 
+/// `GET /repos/{owner}/{repo}/{issues|pulls}` and `GET /repositories/{id}/{…}`: a
+/// repository's issues or pull requests, newest first, paginated like GitHub: its `Link`
+/// URLs name the repository by id (`/repositories/1296269/issues?page=2`).
+pub async fn repo_items(
+    req: HttpRequest,
+    state: web::Data<EmulatorState>,
+    path: web::Path<(String, String, String)>,
+    query: Option<web::Query<PageQuery>>,
+) -> HttpResponse {
+    let viewer = match authenticate(&req, &state, Endpoint::Repos).await {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    let (owner_or_id, name, kind) = path.into_inner();
+    let found = match name.as_str() {
+        // `/repositories/{id}/{kind}` is routed here with an empty name.
+        "" => owner_or_id.parse().ok().and_then(fixtures::find_repo_by_id),
+        _ => fixtures::find_repo(&owner_or_id, &name),
+    };
+    let (user, repo) = match found {
+        Some((user, repo)) if !repo.private || user.login == viewer.login => (user, repo),
+        _ => return not_found().await,
+    };
+    let total = match kind.as_str() {
+        "issues" => fixtures::ISSUES_PER_REPO,
+        "pulls" => fixtures::PULLS_PER_REPO,
+        _ => return not_found().await,
+    };
+    let per_page = query
+        .as_ref()
+        .and_then(|q| q.per_page)
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page = query.as_ref().and_then(|q| q.page).unwrap_or(1).max(1);
+    let pages = total.div_ceil(per_page).max(1);
+    let numbers: Vec<usize> = (1..=total).rev().collect();
+    let items: Vec<_> = PageQuery::window(&query, &numbers)
+        .into_iter()
+        .map(|n| fixtures::issue_json(user, repo, &kind, n, &state.base_url))
+        .collect();
+    let mut response = with_rate_headers(HttpResponse::Ok());
+    if page < pages {
+        let link = |n: usize, rel: &str| {
+            format!(
+                "<{}/api/v3/repositories/{}/{kind}?per_page={per_page}&page={n}>; rel=\"{rel}\"",
+                state.base_url, repo.id
+            )
+        };
+        response.insert_header((
+            "link",
+            format!("{}, {}", link(page + 1, "next"), link(pages, "last")),
+        ));
+    }
+    response.json(items)
+}
+
+/// `GET /repositories/{id}/{issues|pulls}`: as [`repo_items`], by id.
+pub async fn repo_items_by_id(
+    req: HttpRequest,
+    state: web::Data<EmulatorState>,
+    path: web::Path<(String, String)>,
+    query: Option<web::Query<PageQuery>>,
+) -> HttpResponse {
+    let (id, kind) = path.into_inner();
+    repo_items(
+        req,
+        state,
+        web::Path::from((id, String::new(), kind)),
+        query,
+    )
+    .await
+}
+
 #[derive(Deserialize)]
 pub struct PageQuery {
     per_page: Option<usize>,

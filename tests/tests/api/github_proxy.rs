@@ -73,6 +73,63 @@ async fn an_allowed_path_gets_githubs_answer_with_safe_headers_only() {
     );
 }
 
+/// GitHub's pagination links for a repository's lists name it by id
+/// (`/repositories/1296269/issues?page=2`); following them through the proxy reaches the
+/// last page.
+#[tokio::test]
+async fn a_repositorys_issues_and_pulls_page_to_the_end_through_the_proxy() {
+    let app = spawn_app().await;
+    app.browser.sign_in_as("octocat").await;
+    for (kind, expected) in [("issues", 7), ("pulls", 4)] {
+        let mut next = Some(format!(
+            "/api/github/repos/octocat/Hello-World/{kind}?per_page=2"
+        ));
+        let mut numbers = Vec::new();
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            assert!(pages <= 10, "paging ends");
+            let response = app.browser.get(&url).await;
+            assert_eq!(response.status(), 200, "{url}");
+            next = response
+                .headers()
+                .get("link")
+                .map(|l| l.to_str().unwrap().to_owned())
+                .and_then(|link| next_link(&link));
+            if let Some(next) = &next {
+                assert!(
+                    next.starts_with("/api/github/repositories/1296269/"),
+                    "{next}"
+                );
+            }
+            let items: Value = response.json().await.unwrap();
+            numbers.extend(
+                items
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["number"].as_u64().unwrap()),
+            );
+        }
+        let all: Vec<u64> = (1..=expected).rev().collect();
+        assert_eq!(numbers, all, "every {kind} once, newest first");
+        assert_eq!(pages, (expected as usize).div_ceil(2));
+    }
+}
+
+/// The `rel="next"` URL of a `Link` header.
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, rel) = part.split_once(';')?;
+        (rel.trim() == "rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
 #[tokio::test]
 async fn anything_not_allowed_is_404_and_never_reaches_github() {
     let app = spawn_app().await;

@@ -154,6 +154,11 @@ pub async fn proxy(
 /// True when `path` is plain segments (letters, digits, `-`, `_`, `.`; no empty, `.` or
 /// `..` segment, no percent-encoding) and matches a pattern segment by segment, `*`
 /// standing for exactly one segment.
+///
+/// A pattern for any repository (`repos/*/*/…`) also allows its twin by numeric id,
+/// `repositories/{digits}/…`: GitHub's pagination links for repository lists use that
+/// spelling, so refusing it would make page 2 a 404. A pattern naming one repository has
+/// no twin (the id is not known here), so its later pages stay refused.
 fn allowed(patterns: &[String], path: &str) -> bool {
     let segments: Vec<&str> = path.split('/').collect();
     let plain = segments.iter().all(|s| {
@@ -163,14 +168,25 @@ fn allowed(patterns: &[String], path: &str) -> bool {
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     });
+    let matches = |parts: &[&str], segments: &[&str]| {
+        parts.len() == segments.len()
+            && parts
+                .iter()
+                .zip(segments)
+                .all(|(p, s)| *p == "*" || p.eq_ignore_ascii_case(s))
+    };
+    let by_id = match segments.as_slice() {
+        ["repositories", id, rest @ ..] if id.bytes().all(|b| b.is_ascii_digit()) => Some(rest),
+        _ => None,
+    };
     plain
         && patterns.iter().any(|pattern| {
             let parts: Vec<&str> = pattern.split('/').collect();
-            parts.len() == segments.len()
-                && parts
-                    .iter()
-                    .zip(&segments)
-                    .all(|(p, s)| *p == "*" || p.eq_ignore_ascii_case(s))
+            matches(&parts, &segments)
+                || match (parts.as_slice(), by_id) {
+                    (["repos", "*", "*", tail @ ..], Some(rest)) => matches(tail, rest),
+                    _ => false,
+                }
         })
 }
 
@@ -192,6 +208,9 @@ mod tests {
             "repos/octocat/Hello-World",
             "repos/a/b/issues",
             "repos/a.b/c_d/pulls",
+            "repositories/1296269",
+            "repositories/1296269/issues",
+            "repositories/1296269/pulls",
         ] {
             assert!(allowed(&allow, ok), "{ok}");
         }
@@ -211,8 +230,20 @@ mod tests {
             "user//repos",
             "applications/x/token",
             "repos/a/b/collaborators",
+            "repositories",
+            "repositories/x1/issues",
+            "repositories/1296269/collaborators",
+            "repositories/1296269/issues/1",
+            "repositories/-1/issues",
         ] {
             assert!(!allowed(&allow, refused), "{refused}");
         }
+    }
+
+    #[test]
+    fn a_pattern_naming_one_repository_has_no_twin_by_id() {
+        let allow = vec!["repos/octocat/Hello-World/issues".to_owned()];
+        assert!(allowed(&allow, "repos/octocat/Hello-World/issues"));
+        assert!(!allowed(&allow, "repositories/1296269/issues"));
     }
 }
