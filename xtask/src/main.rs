@@ -1,4 +1,4 @@
-//! `cargo xtask run | test | bench`: the README's commands.
+//! `cargo xtask run | test | bench | checks`: the README's commands.
 //!
 //! Everything a fresh machine lacks is installed from a package registry at a pinned
 //! version (never a prebuilt download): the wasm target with rustup, Trunk and
@@ -6,6 +6,7 @@
 //! ChromeDriver from Debian.
 
 mod bench;
+mod citations;
 mod floor_plan;
 mod frontend;
 mod steps;
@@ -21,14 +22,18 @@ fn main() -> ExitCode {
         Some("run") => run(),
         Some("test") => test(),
         Some("bench") => bench::bench(),
+        Some("checks") => check_floor_plan().and_then(|()| check_citations()),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench>\n");
+            eprintln!("usage: cargo xtask <run|test|bench|checks>\n");
             eprintln!(
                 "  run    build the SPA and serve the app on http://localhost:$PORT (default 3000)"
             );
             eprintln!("  test   install what tests need, then fmt, clippy and every test (browser tests included)");
             eprintln!(
                 "  bench  benchmarks against a bare actix-web baseline; rewrites BENCHMARKS.md"
+            );
+            eprintln!(
+                "  checks the backend's floor plan and SECURITY.md's citations (seconds; part of test)"
             );
             return ExitCode::from(2);
         }
@@ -85,8 +90,9 @@ fn test() -> Result<(), String> {
     tools::ensure_nextest()?;
     steps.start("cargo fmt --check");
     steps::cargo(&["fmt", "--all", "--", "--check"])?;
-    steps.start("the backend's floor plan (which room may import which)");
+    steps.start("the backend's floor plan (which room may import which), SECURITY.md's citations");
     check_floor_plan()?;
+    check_citations()?;
     steps.start("SPA (Trunk, release)");
     frontend::build()?;
     steps.start("clippy (native crates, and the backend without its development provider)");
@@ -150,6 +156,30 @@ fn check_floor_plan() -> Result<(), String> {
     }
     Err(format!(
         "{} import(s) break the backend's floor plan (README, \"Architecture\")",
+        problems.len()
+    ))
+}
+
+/// Fails when SECURITY.md cites a test or a file that does not exist (see
+/// `citations.rs`).
+fn check_citations() -> Result<(), String> {
+    let root = steps::root();
+    let page = std::fs::read_to_string(root.join("SECURITY.md"))
+        .map_err(|e| format!("SECURITY.md: {e}"))?;
+    let mut tests = std::collections::BTreeSet::new();
+    for folder in citations::FOLDERS {
+        citations::collect_tests(&root.join(folder), &mut tests)?;
+    }
+    let problems = citations::check(&page, &tests, |path| root.join(path).exists());
+    if problems.is_empty() {
+        println!("    ok: every test and file SECURITY.md cites exists");
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("    {problem}");
+    }
+    Err(format!(
+        "{} citation(s) in SECURITY.md point at nothing",
         problems.len()
     ))
 }

@@ -39,7 +39,8 @@ secret_newtype!(
     RefreshToken
 );
 secret_newtype!(
-    /// An OpenID Connect ID token, kept sealed as the hint for RP-initiated logout.
+    /// An OpenID Connect ID token: checked at sign-in and refresh, then dropped (never
+    /// stored: RP-initiated logout names the client instead of hinting with it).
     IdToken
 );
 

@@ -172,6 +172,12 @@ async fn a_recheck_that_keeps_failing_ends_the_session_after_a_grace() {
     app.clock.advance(Duration::from_secs(1));
     assert_error(app.browser.get("/api/me").await, 401, "session_expired").await;
     assert_error(app.browser.get("/api/me").await, 401, "unauthenticated").await;
+    let tokens = app.control().issued_tokens();
+    assert_eq!(tokens.len(), 1);
+    assert!(
+        app.control().is_revoked(&tokens[0]),
+        "the ended session's token is revoked at GitHub"
+    );
     app.control().clear_faults();
     let back = app.new_browser();
     let url = back.start_login().await;
