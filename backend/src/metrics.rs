@@ -5,7 +5,9 @@
 //! Exported: `http_requests` and `http_request_duration_seconds` by route pattern and
 //! status class; `sign_ins` by outcome and reason; `provider_request_duration_seconds`
 //! by provider endpoint and outcome; `token_refreshes` by outcome;
-//! `session_cache_lookups` by result; `store_errors` by operation.
+//! `session_cache_lookups` by result; `store_errors` by operation; for upstream APIs,
+//! `api_requests` and `api_request_duration_seconds` (to the response headers) by API
+//! and status class, `api_upstream_errors` by API and kind, `api_websockets_open` by API.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -50,6 +53,23 @@ struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiLabels {
+    api: String,
+    status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiErrorLabels {
+    api: String,
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiNameLabels {
+    api: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
     operation: &'static str,
 }
@@ -70,6 +90,10 @@ pub struct Metrics {
     store_errors: Family<OperationLabels, Counter>,
     refusals: Family<KindLabels, Counter>,
     writes_dropped: Family<KindLabels, Counter>,
+    api_requests: Family<ApiLabels, Counter>,
+    api_seconds: Family<ApiLabels, Histogram, fn() -> Histogram>,
+    api_errors: Family<ApiErrorLabels, Counter>,
+    api_sockets: Family<ApiNameLabels, Gauge>,
 }
 
 static METRICS: OnceLock<Arc<Metrics>> = OnceLock::new();
@@ -103,6 +127,12 @@ impl Metrics {
         let store_errors = Family::<OperationLabels, Counter>::default();
         let refusals = Family::<KindLabels, Counter>::default();
         let writes_dropped = Family::<KindLabels, Counter>::default();
+        let api_requests = Family::<ApiLabels, Counter>::default();
+        let api_seconds = Family::<ApiLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_buckets,
+        );
+        let api_errors = Family::<ApiErrorLabels, Counter>::default();
+        let api_sockets = Family::<ApiNameLabels, Gauge>::default();
         registry.register(
             "http_requests",
             "Requests answered, by route pattern and status class",
@@ -148,6 +178,26 @@ impl Metrics {
             "Writes the store dropped because its queue was full, by kind",
             writes_dropped.clone(),
         );
+        registry.register(
+            "api_requests",
+            "Requests forwarded to upstream APIs, by API prefix and status class",
+            api_requests.clone(),
+        );
+        registry.register(
+            "api_request_duration_seconds",
+            "Time until an upstream API's response headers, by API prefix and status class",
+            api_seconds.clone(),
+        );
+        registry.register(
+            "api_upstream_errors",
+            "Upstream API failures (unreachable, timeout, broken stream), by API prefix and kind",
+            api_errors.clone(),
+        );
+        registry.register(
+            "api_websockets_open",
+            "WebSockets open through upstream APIs, by API prefix",
+            api_sockets.clone(),
+        );
         Self {
             registry,
             requests,
@@ -159,6 +209,10 @@ impl Metrics {
             store_errors,
             refusals,
             writes_dropped,
+            api_requests,
+            api_seconds,
+            api_errors,
+            api_sockets,
         }
     }
 
@@ -280,6 +334,43 @@ pub fn store_error(operation: &'static str) {
         m.store_errors
             .get_or_create(&OperationLabels { operation })
             .inc();
+    }
+}
+
+/// A request an upstream API answered (its status), or the BFF answered for it.
+pub fn api_request(api: &str, status: u16, elapsed: Duration) {
+    if let Some(m) = get() {
+        let labels = ApiLabels {
+            api: api.to_owned(),
+            status: status_class(status),
+        };
+        m.api_requests.get_or_create(&labels).inc();
+        m.api_seconds
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+}
+
+/// An upstream API failure: `unreachable`, `timeout`, `stream`.
+pub fn api_upstream_error(api: &str, kind: &'static str) {
+    if let Some(m) = get() {
+        m.api_errors
+            .get_or_create(&ApiErrorLabels {
+                api: api.to_owned(),
+                kind,
+            })
+            .inc();
+    }
+}
+
+/// A WebSocket through `api` opened (`+1`) or closed (`-1`).
+pub fn api_websockets(api: &str, change: i64) {
+    if let Some(m) = get() {
+        m.api_sockets
+            .get_or_create(&ApiNameLabels {
+                api: api.to_owned(),
+            })
+            .inc_by(change);
     }
 }
 

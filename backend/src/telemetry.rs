@@ -60,6 +60,17 @@ impl RequestId {
     }
 }
 
+/// A W3C Trace Context `traceparent` (version 00, sampled) for a request the BFF makes
+/// on the browser's behalf: a fresh trace id and parent id, so the upstream's traces of
+/// one request hang together (a browser's own `traceparent` is never passed on: it
+/// would let a page choose ids in the upstream's traces).
+pub fn traceparent() -> String {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    format!("00-{}-{}-01", hex(&bytes[..16]), hex(&bytes[16..]))
+}
+
 impl std::fmt::Display for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -98,6 +98,7 @@ pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
         .env("TOKEN_KEYS", &env.token_key)
         .env("AUTH_RATE_LIMIT_PER_MIN", "100000000")
         .env("PREAUTH_SESSIONS_PER_CLIENT", "100000000")
+        .env("PREAUTH_SESSIONS_TOTAL", "100000000")
         .env("WORKERS", "2")
         .envs(env.extra.iter().map(|(k, v)| (k, v)))
         .stdout(log.try_clone()?)

@@ -76,7 +76,11 @@ pub fn for_code(code: ErrorCode) -> Message {
             title: "We're having a short hiccup",
             detail: "Part of the service is briefly unavailable. Please try again in a moment.",
         },
-        ErrorCode::NotFound | ErrorCode::Internal => Message {
+        ErrorCode::UpstreamUnavailable | ErrorCode::UpstreamTimeout => Message {
+            title: "The service behind this app isn't answering",
+            detail: "This is usually brief. Please try again in a moment.",
+        },
+        ErrorCode::NotFound | ErrorCode::MethodNotAllowed | ErrorCode::Internal => Message {
             title: "Something went wrong on our side",
             detail: "Please try again. If it keeps happening, let us know.",
         },

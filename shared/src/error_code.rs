@@ -24,6 +24,12 @@ pub enum ErrorCode {
     NotAllowed,
     PayloadTooLarge,
     NotFound,
+    /// The method is not one this route (an upstream API) forwards.
+    MethodNotAllowed,
+    /// An upstream API behind the BFF could not be reached (502).
+    UpstreamUnavailable,
+    /// An upstream API behind the BFF did not answer in time (504).
+    UpstreamTimeout,
     /// A store (database, Redis) is unreachable: try again shortly.
     Unavailable,
     Internal,
@@ -47,6 +53,9 @@ impl ErrorCode {
             Self::NotAllowed => "not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::UpstreamUnavailable => "upstream_unavailable",
+            Self::UpstreamTimeout => "upstream_timeout",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
@@ -74,6 +83,9 @@ mod tests {
             ErrorCode::NotAllowed,
             ErrorCode::PayloadTooLarge,
             ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::UpstreamUnavailable,
+            ErrorCode::UpstreamTimeout,
             ErrorCode::Unavailable,
             ErrorCode::Internal,
         ] {

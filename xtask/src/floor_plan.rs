@@ -35,6 +35,7 @@ const FENCED: &[(&str, &[&str])] = &[
     ("actix_web", &["web", "app"]),
     ("actix_http", &["web", "app"]),
     ("actix_server", &["web", "app"]),
+    ("actix_ws", &["web", "app"]),
     ("sqlx", &["store"]),
     ("rusqlite", &["store"]),
     ("redis", &["store"]),

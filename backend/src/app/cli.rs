@@ -1,11 +1,26 @@
 //! The `backend` command: logging, settings, then the application until Ctrl-C. Kept in
 //! the library so test harnesses can run the very same program as a separate process.
 
-use super::Application;
+use super::{Application, Builder};
 use crate::config::args::Args;
 
 /// Runs the BFF as a program: exits with 2 on bad settings, 1 when start-up fails.
 pub fn main() -> std::process::ExitCode {
+    main_with(|app| app)
+}
+
+/// [`main`] with more in it: `extend` gets the application's [`Builder`] (settings read
+/// already) and adds to it, typically your own handlers. The whole `main.rs` of a BFF
+/// with a local API:
+///
+/// ```no_run
+/// # mod my_api { pub fn api() -> backend::web::LocalApi {
+/// #     backend::web::LocalApi::new("notes", |_| {}) } }
+/// fn main() -> std::process::ExitCode {
+///     backend::app::cli::main_with(|app| app.local_api(my_api::api()))
+/// }
+/// ```
+pub fn main_with(extend: impl FnOnce(Builder) -> Builder) -> std::process::ExitCode {
     let settings = Args::settings_from_env();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -19,7 +34,7 @@ pub fn main() -> std::process::ExitCode {
     };
     runtime.block_on(async {
         let _log_flush = crate::telemetry::init(settings.log_json);
-        let app = match Application::build(settings).await {
+        let app = match extend(Application::builder(settings)).build().await {
             Ok(app) => app,
             Err(e) => {
                 // One line with the cause chain, not a backtrace.

@@ -19,10 +19,12 @@ use url::Url;
 
 use self::dev_provider::DevProvider;
 use crate::audit::Audit;
+use crate::auth::IdentityTokens;
 use crate::auth::{Auth, SignOut, TokenService};
 use crate::clock::Clock;
-use crate::config::{ClientCredentials, Settings};
-use crate::crypto::{load_or_create_key_file, KeyRing};
+use crate::config::apis::{check_prefix, overlapping};
+use crate::config::{ClientCredentials, Identity, Settings};
+use crate::crypto::{load_or_create, load_or_create_key_file, KeyRing, SigningKeys};
 use crate::providers::github::GitHubConfig;
 use crate::providers::oidc::OidcProvider;
 use crate::providers::{GitHub, Provider, Providers};
@@ -32,6 +34,11 @@ use crate::users::Users;
 use crate::web::limit::{held_at_once, per_minute, IpRateLimiter, SessionLimiter};
 use crate::web::state::{AppState, Limits};
 use crate::web::static_assets::StaticAssets;
+use crate::web::upstream::UpstreamApi;
+use crate::web::{Extensions, LocalApi};
+
+/// The generated identity key in DATA_DIR, when `IDENTITY_KEYS` is not set.
+const IDENTITY_KEY_FILE: &str = "identity-key";
 
 /// How long a pre-auth session lives.
 const PENDING_TTL: Duration = Duration::from_secs(PENDING_TTL_SECS as u64);
@@ -55,22 +62,39 @@ impl Application {
 
     /// Like [`Application::build`] with a clock tests can move forward.
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| {
-                format!(
-                    "Failed to listen on {}:{} (HOST, PORT)",
-                    settings.server.host, settings.server.port
-                )
-            })?;
-        Self::build_on(settings, listener, clock).await
+        Self::builder(settings).clock(clock).build().await
     }
 
     /// Builds on a listener the caller already bound (tests that must know the port
     /// before the app exists, e.g. to register the callback URL with a provider).
     pub async fn build_on(
+        settings: Settings,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        Self::builder(settings)
+            .clock(clock)
+            .listener(listener)
+            .build()
+            .await
+    }
+
+    /// The way to add your own handlers (see [`Builder::local_api`]), a test clock or a
+    /// listener you bound.
+    pub fn builder(settings: Settings) -> Builder {
+        Builder {
+            settings,
+            clock: Clock::default(),
+            listener: None,
+            local: Vec::new(),
+        }
+    }
+
+    async fn assemble(
         mut settings: Settings,
         listener: TcpListener,
         clock: Clock,
+        local: Vec<LocalApi>,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         if settings.server.public_url.is_none() {
@@ -78,6 +102,7 @@ impl Application {
             settings.server.port = port;
         }
         settings.check().map_err(anyhow::Error::msg)?;
+        check_local_prefixes(&settings, &local).map_err(anyhow::Error::msg)?;
         create_private_dir(&settings.server.data_dir)?;
         let stores = Stores::open(&settings).await?;
         let keys = match &settings.stores.token_keys {
@@ -139,9 +164,41 @@ impl Application {
             settings.provider_timeout,
         );
         let mut background: Vec<tokio::task::JoinHandle<()>> = Vec::new();
-        if settings.sessions.cache_entries > 0 {
-            background.extend(sessions.follow(&stores));
-        }
+        // Other instances' changes keep the cache true and close the sockets of sessions
+        // they ended.
+        background.extend(sessions.follow(&stores));
+        let public_url = settings
+            .public_url()
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        let identity = if settings.apis.iter().any(|a| a.identity == Identity::Jwt) {
+            let text = match &settings.stores.identity_keys {
+                Some(value) => zeroize::Zeroizing::new(value.expose_secret().to_owned()),
+                None => load_or_create(
+                    &settings.server.data_dir,
+                    IDENTITY_KEY_FILE,
+                    "IDENTITY_KEYS",
+                    SigningKeys::generate_key,
+                )?,
+            };
+            let keys = SigningKeys::parse(text.trim())?;
+            Some(Arc::new(IdentityTokens::new(
+                keys,
+                public_url.clone(),
+                clock.clone(),
+            )))
+        } else {
+            None
+        };
+        let extensions = Extensions {
+            apis: settings
+                .apis
+                .iter()
+                .map(|api| UpstreamApi::new(api.clone(), &public_url).map(web::Data::new))
+                .collect::<anyhow::Result<_>>()?,
+            local,
+        };
         let trusted = settings.limits.trusted_proxies.clone();
         let counter = |name, rate| stores.rate_counter(name, rate, clock.clone());
         let limiter = |name, rate| IpRateLimiter::new(counter(name, rate), trusted.clone());
@@ -165,6 +222,13 @@ impl Application {
                 ),
                 settings.limits.github_calls_per_session_at_once,
             ),
+            api_writes: SessionLimiter::new(
+                counter(
+                    "api-writes",
+                    per_minute(settings.limits.api_writes_per_session_per_min),
+                ),
+                settings.limits.api_writes_per_session_at_once,
+            ),
         };
         let state = web::Data::new(AppState {
             auth: Auth {
@@ -178,6 +242,8 @@ impl Application {
                 seen: stores.seen.clone(),
                 membership_recheck_secs: settings.github.membership_recheck_secs,
                 refusals: Default::default(),
+                api_access: Default::default(),
+                identity,
             },
             public_origin: settings.public_origin(),
             dev_mode,
@@ -214,7 +280,7 @@ impl Application {
                 app = app.app_data(assets.clone());
             }
             app.wrap(from_fn(crate::web::layer::layer))
-                .configure(crate::web::configure)
+                .configure(|cfg| crate::web::configure(cfg, &extensions))
         })
         .listen(listener)?;
         if let Some(workers) = settings.server.workers {
@@ -274,6 +340,92 @@ impl Application {
             dev.stop().await;
         }
         result
+    }
+}
+
+/// Builds an [`Application`] with more than settings: your own handlers under `/api/`, a
+/// clock tests move by hand, or a listener the caller bound.
+///
+/// ```no_run
+/// use actix_web::{web, HttpResponse};
+/// use backend::app::Application;
+/// use backend::config::Settings;
+/// use backend::web::{extract::SignedIn, ApiError, LocalApi};
+///
+/// async fn notes(signed_in: SignedIn) -> Result<HttpResponse, ApiError> {
+///     let person = signed_in.user();
+///     Ok(HttpResponse::Ok().json(serde_json::json!({ "owner": person.login, "notes": [] })))
+/// }
+///
+/// # async fn start() -> anyhow::Result<()> {
+/// let app = Application::builder(Settings::defaults())
+///     .local_api(LocalApi::new("notes", |cfg| {
+///         cfg.route("", web::get().to(notes));
+///     }))
+///     .build()
+///     .await?;
+/// app.run_until_stopped().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Builder {
+    settings: Settings,
+    clock: Clock,
+    listener: Option<TcpListener>,
+    local: Vec<LocalApi>,
+}
+
+impl Builder {
+    /// Mounts `api` under `/api/{prefix}`, inside the CSRF rule and with the built-in
+    /// routes' extractors and error shape (see [`LocalApi`]). Its prefix follows the
+    /// rules of an upstream API's and may not overlap a built-in route or another API.
+    pub fn local_api(mut self, api: LocalApi) -> Self {
+        self.local.push(api);
+        self
+    }
+
+    /// A clock tests can move forward.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Serves on `listener` instead of binding `HOST:PORT`.
+    pub fn listener(mut self, listener: TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    pub async fn build(self) -> anyhow::Result<Application> {
+        let settings = self.settings;
+        let listener = match self.listener {
+            Some(listener) => listener,
+            None => TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+                .with_context(|| {
+                    format!(
+                        "Failed to listen on {}:{} (HOST, PORT)",
+                        settings.server.host, settings.server.port
+                    )
+                })?,
+        };
+        Application::assemble(settings, listener, self.clock, self.local).await
+    }
+}
+
+/// Local APIs' prefixes: the rules of an upstream API's, and no overlap with any other.
+fn check_local_prefixes(settings: &Settings, local: &[LocalApi]) -> Result<(), String> {
+    let mut prefixes: Vec<(&str, String)> = settings
+        .apis
+        .iter()
+        .map(|api| (api.prefix.as_str(), format!("API /api/{}", api.prefix)))
+        .collect();
+    for api in local {
+        check_prefix(api.prefix()).map_err(|e| format!("local API: {e}"))?;
+        prefixes.push((api.prefix(), format!("local API /api/{}", api.prefix())));
+    }
+    match overlapping(&prefixes).first() {
+        Some(problem) => Err(problem.clone()),
+        None => Ok(()),
     }
 }
 

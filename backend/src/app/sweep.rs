@@ -27,6 +27,9 @@ pub async fn run(state: web::Data<AppState>, audit_retention_days: u64) {
 /// One pass.
 pub async fn sweep_once(state: &AppState, audit_retention_days: u64) {
     let auth = &state.auth;
+    if let Some(identity) = &auth.identity {
+        identity.forget_expired();
+    }
     let started = std::time::Instant::now();
     let (mut removed_total, mut failed) = (0, 0);
     loop {

@@ -1,9 +1,12 @@
 //! The product's rules about who is signed in, with no HTTP in them: signing in
 //! (`sign_in.rs`), every way of signing out (`sign_out.rs`), access re-checks
-//! (`access.rs`) and usable provider tokens (`tokens.rs`). Each operation has its own
+//! (`access.rs`), usable provider tokens (`tokens.rs`), and who may call an upstream
+//! API (`api_access.rs`) with which identity token (`identity.rs`). Each operation has its own
 //! error; the web edge maps each to the JSON error shape in one file.
 
 mod access;
+mod api_access;
+pub mod identity;
 mod provider_events;
 mod refusals;
 mod sign_in;
@@ -15,6 +18,8 @@ use std::sync::Arc;
 use shared::api::{AuditKind, SignOutReason, User};
 
 pub use self::access::AccessError;
+pub use self::api_access::ApiAccess;
+pub use self::identity::IdentityTokens;
 pub use self::provider_events::{EventError, Handled, DELIVERY_REMEMBER_SECS};
 pub use self::sign_in::{Caller, Finished, LoginPlan, SignInError, Started};
 pub use self::sign_out::{revoke_bounded, Ending, Revoke, SignOut, REVOKE_TIMEOUT};
@@ -42,6 +47,10 @@ pub struct Auth {
     pub membership_recheck_secs: u64,
     /// How many refusals each session may still have stored.
     pub refusals: refusals::RefusalBudget,
+    /// Membership answers for upstream APIs that name GitHub organisations or teams.
+    pub api_access: ApiAccess,
+    /// Signs identity tokens for upstream APIs; `None` when no API asks for one.
+    pub identity: Option<Arc<IdentityTokens>>,
 }
 
 impl Auth {
@@ -161,6 +170,8 @@ pub(crate) mod testing {
             seen: store,
             membership_recheck_secs: 3600,
             refusals: Default::default(),
+            api_access: Default::default(),
+            identity: None,
         }
     }
 }

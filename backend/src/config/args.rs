@@ -12,8 +12,8 @@ use secrecy::SecretString;
 use url::Url;
 
 use super::{
-    providers, AllowedUser, ClientCredentials, GitHubAllowList, GitHubSettings, LimitSettings,
-    ServerSettings, SessionSettings, Settings, StoreSettings,
+    file, providers, AllowedUser, ClientCredentials, GitHubAllowList, GitHubSettings,
+    LimitSettings, ServerSettings, SessionSettings, Settings, StoreSettings,
 };
 
 /// Configuration of the BFF. All optional: with nothing set it runs in dev mode against
@@ -118,9 +118,17 @@ pub struct Args {
     /// the grant at an OpenID Connect provider).
     #[arg(long, env = "MEMBERSHIP_RECHECK_SECS", value_name = "MEMBERSHIP_RECHECK_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..))]
     pub membership_recheck_secs: u64,
-    /// A TOML file of OpenID Connect providers (`[[oidc]]` tables with id, name,
-    /// issuer, client_id, client_secret, scopes). OIDC_<ID>_* variables add more.
-    #[arg(long, env = "PROVIDERS_FILE", value_name = "PROVIDERS_FILE")]
+    /// The configuration file (TOML): `[[oidc]]` tables (OpenID Connect providers;
+    /// OIDC_<ID>_* variables add more) and `[[api]]` tables (upstream APIs).
+    #[arg(long, env = "CONFIG_FILE", value_name = "CONFIG_FILE")]
+    pub config_file: Option<PathBuf>,
+    /// The configuration file's old name, still read.
+    #[arg(
+        long,
+        env = "PROVIDERS_FILE",
+        value_name = "PROVIDERS_FILE",
+        hide = true
+    )]
     pub providers_file: Option<PathBuf>,
     /// Paths GET /api/github/{path} may forward, comma separated; `*` is one segment.
     #[arg(long, env = "GITHUB_PROXY_ALLOW", value_name = "GITHUB_PROXY_ALLOW", value_delimiter = ',', default_values_t = super::DEFAULT_PROXY_ALLOW.iter().map(|s| s.to_string()))]
@@ -153,6 +161,16 @@ pub struct Args {
         hide_env_values = true
     )]
     pub token_keys: Option<SecretString>,
+    /// Identity keys for upstream APIs: comma-separated base64 Ed25519 private keys
+    /// (PKCS#8 DER); the first signs, all are published at /.well-known/jwks.json.
+    /// Default: a key file generated in DATA_DIR.
+    #[arg(
+        long,
+        env = "IDENTITY_KEYS",
+        value_name = "IDENTITY_KEYS",
+        hide_env_values = true
+    )]
+    pub identity_keys: Option<SecretString>,
     /// Requests per minute per client address on each of login and callback (an office
     /// behind one address signs in through it).
     #[arg(long, env = "AUTH_RATE_LIMIT_PER_MIN", value_name = "AUTH_RATE_LIMIT_PER_MIN", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
@@ -172,6 +190,13 @@ pub struct Args {
     /// Calls one session may have waiting on GitHub at once; more answer 429.
     #[arg(long, env = "GITHUB_CALLS_PER_SESSION_AT_ONCE", value_name = "GITHUB_CALLS_PER_SESSION_AT_ONCE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub github_calls_per_session_at_once: u32,
+    /// Unsafe requests (POST, PUT, PATCH, DELETE) one session may send to upstream APIs
+    /// per minute; more answer 429 with `Retry-After`.
+    #[arg(long, env = "API_WRITES_PER_SESSION_PER_MIN", value_name = "API_WRITES_PER_SESSION_PER_MIN", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..))]
+    pub api_writes_per_session_per_min: u32,
+    /// Such requests one session may have in flight at once (per instance).
+    #[arg(long, env = "API_WRITES_PER_SESSION_AT_ONCE", value_name = "API_WRITES_PER_SESSION_AT_ONCE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    pub api_writes_per_session_at_once: u32,
     /// Proxies whose X-Forwarded-For is believed, comma separated. Empty: the socket address is the client.
     #[arg(
         long,
@@ -268,9 +293,16 @@ impl Args {
                 return Err("GITHUB_CLIENT_ID must be set when GITHUB_CLIENT_SECRET is".into())
             }
         };
-        let oidc = match &self.providers_file {
-            Some(path) => providers::from_file(path).map_err(|e| e.join("\n"))?,
-            None => Vec::new(),
+        let file = match (&self.config_file, &self.providers_file) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(
+                    "CONFIG_FILE and PROVIDERS_FILE (its old name) name different files: set one"
+                        .into(),
+                )
+            }
+            (Some(path), _) => file::read(path, "CONFIG_FILE").map_err(|e| e.join("\n"))?,
+            (None, Some(path)) => file::read(path, "PROVIDERS_FILE").map_err(|e| e.join("\n"))?,
+            (None, None) => file::FileConfig::default(),
         };
         let tidy = |list: Vec<String>| -> Vec<String> {
             list.into_iter()
@@ -279,7 +311,8 @@ impl Args {
                 .collect()
         };
         Ok(Settings {
-            oidc,
+            oidc: file.oidc,
+            apis: file.apis,
             server: ServerSettings {
                 host: self.host,
                 port: self.port,
@@ -311,6 +344,7 @@ impl Args {
                 redis_url: self.session_store.or(self.redis_url),
                 redis_prefix: self.redis_key_prefix,
                 token_keys: self.token_keys,
+                identity_keys: self.identity_keys,
             },
             sessions: SessionSettings {
                 idle_secs: self.session_idle_secs,
@@ -325,6 +359,8 @@ impl Args {
                 trusted_proxies: self.trusted_proxies,
                 github_calls_per_session_per_min: self.github_calls_per_session_per_min,
                 github_calls_per_session_at_once: self.github_calls_per_session_at_once,
+                api_writes_per_session_per_min: self.api_writes_per_session_per_min,
+                api_writes_per_session_at_once: self.api_writes_per_session_at_once,
             },
             provider_timeout: Duration::from_millis(self.provider_timeout_ms),
             allow_dev_mode_on_network: self.dev_mode,

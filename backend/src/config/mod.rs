@@ -2,8 +2,12 @@
 //! environment variables and flags (clap); tests build it directly. Nothing here reads
 //! the environment on its own.
 
+pub mod apis;
 pub mod args;
+pub mod file;
 pub mod providers;
+
+pub use apis::{ApiSettings, Identity};
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -19,6 +23,8 @@ pub struct Settings {
     pub github: GitHubSettings,
     /// OpenID Connect providers, in the order the sign-in page shows them (after GitHub).
     pub oidc: Vec<OidcSettings>,
+    /// Upstream APIs the BFF forwards to (`[[api]]` tables), in file order.
+    pub apis: Vec<ApiSettings>,
     pub stores: StoreSettings,
     pub sessions: SessionSettings,
     pub limits: LimitSettings,
@@ -249,6 +255,9 @@ pub struct StoreSettings {
     pub redis_prefix: String,
     /// Base64 32-byte keys, comma separated; `None` generates a key file in DATA_DIR.
     pub token_keys: Option<SecretString>,
+    /// Base64 Ed25519 PKCS#8 keys that sign identity tokens for upstream APIs, comma
+    /// separated; `None` generates a key file in DATA_DIR.
+    pub identity_keys: Option<SecretString>,
 }
 
 /// `DATABASE_URL` may carry a password: shown without it.
@@ -262,6 +271,7 @@ impl std::fmt::Debug for StoreSettings {
             .field("redis_url", &self.redis_url)
             .field("redis_prefix", &self.redis_prefix)
             .field("token_keys", &self.token_keys)
+            .field("identity_keys", &self.identity_keys)
             .finish()
     }
 }
@@ -302,6 +312,10 @@ pub struct LimitSettings {
     /// per minute, and at once.
     pub github_calls_per_session_per_min: u32,
     pub github_calls_per_session_at_once: u32,
+    /// Unsafe requests (POST, PUT, ...) a session may send to upstream APIs per minute,
+    /// and at once.
+    pub api_writes_per_session_per_min: u32,
+    pub api_writes_per_session_at_once: u32,
 }
 
 impl Default for Settings {
@@ -327,11 +341,13 @@ impl Default for Settings {
                 membership_recheck_secs: 3600,
             },
             oidc: Vec::new(),
+            apis: Vec::new(),
             stores: StoreSettings {
                 database_url: None,
                 redis_url: None,
                 redis_prefix: "bff:".into(),
                 token_keys: None,
+                identity_keys: None,
             },
             sessions: SessionSettings {
                 idle_secs: 8 * 3600,
@@ -346,6 +362,8 @@ impl Default for Settings {
                 trusted_proxies: Vec::new(),
                 github_calls_per_session_per_min: 120,
                 github_calls_per_session_at_once: 8,
+                api_writes_per_session_per_min: 120,
+                api_writes_per_session_at_once: 8,
             },
             provider_timeout: Duration::from_secs(10),
             allow_dev_mode_on_network: false,
@@ -376,8 +394,8 @@ impl Settings {
     /// names organisations or teams.
     pub fn github_scopes(&self) -> String {
         let scopes = self.github.scopes.clone();
-        if self.github.allow.needs_read_org() && !scopes.split_whitespace().any(|s| s == "read:org")
-        {
+        let needs_read_org = self.github.allow.needs_read_org() || self.apis_need_read_org();
+        if needs_read_org && !scopes.split_whitespace().any(|s| s == "read:org") {
             format!("{scopes} read:org")
         } else {
             scopes
@@ -478,10 +496,52 @@ impl Settings {
             // (keyed by person) are shared: one person's id would be another's.
             return Err("SESSION_STORE (or REDIS_URL) shares sessions between instances, so DATABASE_URL must name a shared postgres:// database too".into());
         }
+        self.check_apis()?;
         if self.sessions.absolute_secs < self.sessions.idle_secs {
             return Err("SESSION_ABSOLUTE_SECS must not be shorter than SESSION_IDLE_SECS".into());
         }
         Ok(())
+    }
+}
+
+impl Settings {
+    /// The upstream APIs' rules that need the rest of the settings: each entry's own
+    /// rules, no two prefixes overlapping, providers that exist, and one set of identity
+    /// keys for instances that share sessions.
+    fn check_apis(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        let sources: Vec<(&str, String)> = self
+            .apis
+            .iter()
+            .map(|api| (api.prefix.as_str(), format!("API /api/{}", api.prefix)))
+            .collect();
+        for (api, (_, source)) in self.apis.iter().zip(&sources) {
+            if let Err(e) = api.check(source) {
+                problems.push(e);
+            }
+            for provider in &api.providers {
+                let known = (provider == shared::api::GITHUB && self.github_enabled())
+                    || self.oidc.iter().any(|p| p.id.as_str() == provider);
+                if !known {
+                    problems.push(format!("{source}: provider {provider:?} is not configured"));
+                }
+            }
+        }
+        problems.extend(apis::overlapping(&sources));
+        let signs = self.apis.iter().any(|a| a.identity == Identity::Jwt);
+        if signs && self.stores.redis_url.is_some() && self.stores.identity_keys.is_none() {
+            problems.push("IDENTITY_KEYS must be set when sessions are shared (SESSION_STORE): every instance must sign identity tokens with the same keys".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n"))
+        }
+    }
+
+    /// `read:org` is asked for when an upstream API names GitHub organisations or teams.
+    pub fn apis_need_read_org(&self) -> bool {
+        self.apis.iter().any(ApiSettings::needs_membership)
     }
 }
 

@@ -1,9 +1,8 @@
 //! OpenID Connect providers from the environment (`OIDC_<ID>_ISSUER`, `..._CLIENT_ID`,
-//! `..._CLIENT_SECRET`, `..._NAME`, `..._SCOPES`) and from a TOML file named by
-//! `PROVIDERS_FILE`. Each bad entry is reported on a line of its own.
+//! `..._CLIENT_SECRET`, `..._NAME`, `..._SCOPES`) and from `[[oidc]]` tables of the
+//! configuration file (`file.rs`). Each bad entry is reported on a line of its own.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -13,10 +12,10 @@ use super::{IssuerUrl, OidcSettings, ProviderId};
 /// The scopes asked for when an entry names none.
 pub const DEFAULT_OIDC_SCOPES: &str = "openid profile email";
 
-/// One entry of `PROVIDERS_FILE`.
+/// One `[[oidc]]` table of the configuration file.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileEntry {
+pub(super) struct FileEntry {
     id: String,
     name: Option<String>,
     issuer: String,
@@ -25,13 +24,6 @@ struct FileEntry {
     scopes: Option<String>,
     #[serde(default)]
     extra_audiences: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    #[serde(default)]
-    oidc: Vec<FileEntry>,
 }
 
 /// One provider entry as read, before its checks.
@@ -139,42 +131,32 @@ pub fn from_env(
     }))
 }
 
+/// Reads and checks one `[[oidc]]` table.
+pub(super) fn file_entry(source: &str, e: FileEntry) -> Result<OidcSettings, String> {
+    entry(
+        source,
+        RawEntry {
+            id: e.id,
+            name: e.name,
+            issuer: e.issuer,
+            client_id: e.client_id,
+            client_secret: e.client_secret,
+            scopes: e.scopes,
+            extra_audiences: e.extra_audiences,
+        },
+    )
+}
+
 /// The providers if every entry is good, or one line per bad entry.
-fn every_entry(
-    entries: impl Iterator<Item = Result<OidcSettings, String>>,
-) -> Result<Vec<OidcSettings>, Vec<String>> {
-    let (providers, errors): (Vec<_>, Vec<_>) = entries.partition(Result::is_ok);
+pub(super) fn every_entry<T>(
+    entries: impl Iterator<Item = Result<T, String>>,
+) -> Result<Vec<T>, Vec<String>> {
+    let (good, errors): (Vec<_>, Vec<_>) = entries.partition(Result::is_ok);
     if errors.is_empty() {
-        Ok(providers.into_iter().filter_map(Result::ok).collect())
+        Ok(good.into_iter().filter_map(Result::ok).collect())
     } else {
         Err(errors.into_iter().filter_map(Result::err).collect())
     }
-}
-
-/// The providers in the TOML file at `path` (`[[oidc]]` tables).
-pub fn from_file(path: &Path) -> Result<Vec<OidcSettings>, Vec<String>> {
-    let source = format!("PROVIDERS_FILE {}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{source}: {e}")])?;
-    let file: File = toml::from_str(&text).map_err(|e| {
-        vec![format!(
-            "{source}: {}",
-            e.message().lines().next().unwrap_or("not valid TOML")
-        )]
-    })?;
-    every_entry(file.oidc.into_iter().enumerate().map(|(n, e)| {
-        entry(
-            &format!("{source} entry {}", n + 1),
-            RawEntry {
-                id: e.id,
-                name: e.name,
-                issuer: e.issuer,
-                client_id: e.client_id,
-                client_secret: e.client_secret,
-                scopes: e.scopes,
-                extra_audiences: e.extra_audiences,
-            },
-        )
-    }))
 }
 
 #[cfg(test)]
@@ -226,41 +208,5 @@ mod tests {
         assert!(errors[0].starts_with("OIDC_A_*") && errors[0].contains("https://"));
         assert!(errors[1].starts_with("OIDC_B_*") && errors[1].contains("CLIENT_ID"));
         assert!(errors[2].starts_with("OIDC_C_*") && errors[2].contains("openid"));
-    }
-
-    #[test]
-    fn providers_come_from_a_toml_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("providers.toml");
-        std::fs::write(
-            &path,
-            r#"
-[[oidc]]
-id = "keycloak"
-name = "Company login"
-issuer = "https://sso.example.com/realms/staff"
-client_id = "bff"
-client_secret = "s3cret"
-scopes = "openid email"
-
-[[oidc]]
-id = "GitHub"
-issuer = "https://x.example.com"
-client_id = "a"
-client_secret = "b"
-"#,
-        )
-        .unwrap();
-        let errors = from_file(&path).unwrap_err();
-        assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].contains("entry 2"), "{errors:?}");
-        std::fs::write(
-            &path,
-            "[[oidc]]\nid = \"keycloak\"\nissuer = \"https://sso.example.com\"\nclient_id = \"a\"\nclient_secret = \"b\"\n",
-        )
-        .unwrap();
-        assert_eq!(from_file(&path).unwrap()[0].id.as_str(), "keycloak");
-        std::fs::write(&path, "[[oidc]]\nid = 3\n").unwrap();
-        assert_eq!(from_file(&path).unwrap_err().len(), 1);
     }
 }

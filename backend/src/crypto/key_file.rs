@@ -1,5 +1,6 @@
-//! The generated key file used when `TOKEN_KEYS` is not set: created once with mode 0600,
-//! so a restart keeps every session's token readable.
+//! Generated key files used when keys are not configured (`TOKEN_KEYS`, `IDENTITY_KEYS`):
+//! created once with mode 0600, so a restart keeps every session's token readable and
+//! every identity token the upstreams hold verifiable.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -14,7 +15,21 @@ const FILE_NAME: &str = "token-key";
 
 /// Reads `DATA_DIR/token-key`, creating it with a fresh key (mode 0600) if missing.
 pub fn load_or_create_key_file(data_dir: &Path) -> anyhow::Result<KeyRing> {
-    let path = data_dir.join(FILE_NAME);
+    let text = load_or_create(data_dir, FILE_NAME, "TOKEN_KEYS", KeyRing::generate_key)?;
+    KeyRing::parse(text.trim())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", data_dir.join(FILE_NAME).display()))
+}
+
+/// The text of `DATA_DIR/{name}`, creating the file (mode 0600) with `generate()` if it
+/// is missing. `variable` names the setting that makes the file unnecessary. The text is
+/// wiped from memory when dropped.
+pub fn load_or_create(
+    data_dir: &Path,
+    name: &str,
+    variable: &str,
+    generate: fn() -> String,
+) -> anyhow::Result<Zeroizing<String>> {
+    let path = data_dir.join(name);
     if !path.exists() {
         fs::create_dir_all(data_dir)
             .with_context(|| format!("Failed to create DATA_DIR {}", data_dir.display()))?;
@@ -27,14 +42,16 @@ pub fn load_or_create_key_file(data_dir: &Path) -> anyhow::Result<KeyRing> {
         }
         match options.open(&path) {
             Ok(mut file) => {
-                let key = Zeroizing::new(KeyRing::generate_key());
+                let key = Zeroizing::new(generate());
                 file.write_all(key.as_bytes())
-                    .context("Failed to write the token key file")?;
-                tracing::warn!(path = %path.display(), "generated a token encryption key; set TOKEN_KEYS in production");
+                    .with_context(|| format!("Failed to write {}", path.display()))?;
+                tracing::warn!(path = %path.display(), "generated a key file; set {variable} in production");
             }
             // Another process created it first: use theirs.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e).context("Failed to create the token key file"),
+            Err(e) => {
+                return Err(e).with_context(|| format!("Failed to create {}", path.display()))
+            }
         }
     }
     #[cfg(unix)]
@@ -49,10 +66,9 @@ pub fn load_or_create_key_file(data_dir: &Path) -> anyhow::Result<KeyRing> {
             );
         }
     }
-    // The key text is wiped from memory once parsed.
-    let text =
-        Zeroizing::new(fs::read_to_string(&path).context("Failed to read the token key file")?);
-    KeyRing::parse(text.trim()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    Ok(Zeroizing::new(fs::read_to_string(&path).with_context(
+        || format!("Failed to read {}", path.display()),
+    )?))
 }
 
 #[cfg(test)]

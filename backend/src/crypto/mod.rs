@@ -7,8 +7,10 @@
 //! sealed verifier presented as a token, does not open.
 
 mod key_file;
+pub mod signing;
 
-pub use key_file::load_or_create_key_file;
+pub use key_file::{load_or_create, load_or_create_key_file};
+pub use signing::SigningKeys;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

@@ -242,14 +242,35 @@ impl GitHub {
         }
     }
 
-    /// True when `who` is on one of the listed teams (`org/team-slug`). Reads up to ten
-    /// pages of `/user/teams`.
-    async fn is_team_member(&self, token: &AccessToken) -> Result<bool, ProviderError> {
+    /// True when the token's owner is an active member of one of `orgs`, or on one of
+    /// `teams` (`org/team-slug`): the allow-list's rule, for other lists (an upstream
+    /// API's).
+    pub async fn member_of(
+        &self,
+        token: &AccessToken,
+        orgs: &[String],
+        teams: &[String],
+    ) -> Result<bool, ProviderError> {
+        for org in orgs {
+            if self.is_org_member(token, org).await? {
+                return Ok(true);
+            }
+        }
+        Ok(!teams.is_empty() && self.is_team_member(token, teams).await?)
+    }
+
+    /// True when the token's owner is on one of `wanted` (`org/team-slug`). Reads up to
+    /// ten pages of `/user/teams`.
+    async fn is_team_member(
+        &self,
+        token: &AccessToken,
+        wanted: &[String],
+    ) -> Result<bool, ProviderError> {
         for page in 1..=10 {
             let path = format!("user/teams?per_page=100&page={page}");
             let teams: Vec<Team> = self.get(token, "teams", &path, "the teams request").await?;
             let found = teams.iter().any(|team| {
-                self.config.allow.teams.iter().any(|wanted| {
+                wanted.iter().any(|wanted| {
                     wanted.split_once('/').is_some_and(|(org, slug)| {
                         org.eq_ignore_ascii_case(&team.organization.login)
                             && slug.eq_ignore_ascii_case(&team.slug)
@@ -558,12 +579,7 @@ impl Provider for GitHub {
         if by_id {
             return Ok(Admission::Allowed);
         }
-        for org in &allow.orgs {
-            if self.is_org_member(access, org).await? {
-                return Ok(Admission::Allowed);
-            }
-        }
-        if !allow.teams.is_empty() && self.is_team_member(access).await? {
+        if self.member_of(access, &allow.orgs, &allow.teams).await? {
             return Ok(Admission::Allowed);
         }
         let by_login = allow.users.iter().find_map(|u| match u {

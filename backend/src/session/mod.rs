@@ -5,6 +5,7 @@
 
 mod cache;
 mod data;
+mod ends;
 mod id;
 mod pending;
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use shared::api::User;
 
 pub use self::data::{PendingLogin, SessionData, StoredTokens};
+pub use self::ends::{Change, SessionEnds, Watch, CHECK_EVERY};
 pub use self::id::{key_from_cookie, public_id, random_token, SessionId};
 pub use self::pending::{NewLogin, PendingError, TakenLogin, MAX_PENDING, PENDING_TTL_SECS};
 pub use crate::store::SessionKey;
@@ -126,6 +128,8 @@ pub struct Issued {
 pub struct Sessions {
     store: Arc<dyn SessionBackend>,
     cache: Arc<SessionCache>,
+    /// Every change, by key, for connections that must close when their session ends.
+    ends: SessionEnds,
     keys: Arc<KeyRing>,
     clock: Clock,
     idle_secs: i64,
@@ -151,6 +155,7 @@ impl Sessions {
         Self {
             store,
             cache: Arc::new(SessionCache::new(lifetimes.cache_entries)),
+            ends: SessionEnds::default(),
             keys,
             clock,
             idle_secs: lifetimes.idle_secs as i64,
@@ -160,6 +165,17 @@ impl Sessions {
 
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// A watch that returns once the session at `key` ends (see `ends.rs`).
+    pub fn watch(&self, key: SessionKey) -> Watch {
+        Watch::new(self.clone(), key)
+    }
+
+    /// After a write or delete of `key`: the cached copy goes, and watchers look.
+    fn changed(&self, key: &SessionKey) {
+        self.cache.invalidate(key);
+        self.ends.notify(Change::Key(*key));
     }
 
     pub fn clock(&self) -> &Clock {
@@ -290,7 +306,7 @@ impl Sessions {
         match previous {
             Some(previous) => {
                 self.store.replace(previous, &id.key(), &record).await?;
-                self.cache.invalidate(previous);
+                self.changed(previous);
             }
             None => self.store.insert(&id.key(), &record).await?,
         }
@@ -338,7 +354,7 @@ impl Sessions {
                 ..self.record(current.public_id.to_string(), &data, current.created_at)
             };
             let written = self.store.update(key, &record, current.version).await?;
-            self.cache.invalidate(key);
+            self.changed(key);
             if written {
                 let session = Session {
                     data: Arc::new(data),
@@ -359,7 +375,7 @@ impl Sessions {
     /// business (`auth::SignOut`): this only removes it.
     pub async fn delete(&self, key: &SessionKey) -> Result<bool, StoreError> {
         let existed = self.store.delete(key).await?;
-        self.cache.invalidate(key);
+        self.changed(key);
         Ok(existed)
     }
 
@@ -486,7 +502,7 @@ impl Sessions {
         Ok(removed
             .into_iter()
             .filter_map(|r| {
-                self.cache.invalidate(&r.key);
+                self.changed(&r.key);
                 Session::from_record(r.key, r.record).ok()
             })
             .collect())
@@ -529,7 +545,7 @@ impl Sessions {
         Ok(removed
             .into_iter()
             .filter_map(|r| {
-                self.cache.invalidate(&r.key);
+                self.changed(&r.key);
                 Session::from_record(r.key, r.record).ok()
             })
             .collect())
@@ -540,7 +556,7 @@ impl Sessions {
     }
 
     /// For a store shared with other instances (Redis): keeps the read cache in step
-    /// with their changes, and off while that channel is down. Returns the listening
+    /// with their changes (and off while that channel is down), and tells watchers. Returns the listening
     /// task, or `None` when this process is the store's only writer.
     pub fn follow(&self, stores: &Stores) -> Option<tokio::task::JoinHandle<()>> {
         if !stores.shared() {
@@ -548,12 +564,20 @@ impl Sessions {
         }
         self.cache.set_active(false);
         let cache = self.cache.clone();
+        let ends = self.ends.clone();
         stores.follow_invalidations(move |change| match change {
-            Invalidation::Changed(key) => cache.invalidate(&key),
-            Invalidation::Unknown => cache.clear(),
+            Invalidation::Changed(key) => {
+                cache.invalidate(&key);
+                ends.notify(Change::Key(key));
+            }
+            Invalidation::Unknown => {
+                cache.clear();
+                ends.notify(Change::Any);
+            }
             Invalidation::Following => {
                 cache.clear();
                 cache.set_active(true);
+                ends.notify(Change::Any);
             }
             Invalidation::Lost => {
                 cache.set_active(false);

@@ -5,6 +5,10 @@
 //! CORS preflight, which this server never grants. An `Origin` header, when present, must
 //! be our own origin, and `Sec-Fetch-Site: cross-site` is refused outright.
 //!
+//! Upstream APIs (`web/upstream/`) keep the same rule except the content type: they carry
+//! uploads and whatever else the team's API accepts, and the custom header alone already
+//! needs the preflight a cross-site page cannot get (RFC 10017 §6.1.3.3.2).
+//!
 //! The rule is decided by the method and headers alone, never by a path. The routes other
 //! servers call (GitHub's webhook, OpenID Connect back-channel logout) are scopes of their
 //! own, registered ahead of the guarded one (`web/mod.rs`): whatever reaches a handler
@@ -22,11 +26,21 @@ use super::error::ApiError;
 use super::refuse;
 use super::state::AppState;
 
+/// What an unsafe request's body must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// `application/json`: every built-in route.
+    Json,
+    /// Anything: upstream APIs.
+    Any,
+}
+
 /// Refuses what a browser must never get through (see the module doc).
 pub fn check(
     method: &Method,
     headers: &header::HeaderMap,
     public_origin: &str,
+    body: Body,
 ) -> Result<(), ApiError> {
     if matches!(*method, Method::GET | Method::HEAD) {
         return Ok(());
@@ -37,7 +51,7 @@ pub fn check(
     {
         return Err(ApiError::CsrfFailed("missing X-CSRF header"));
     }
-    if !is_json(headers) {
+    if body == Body::Json && !is_json(headers) {
         return Err(ApiError::CsrfFailed("content type is not application/json"));
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
@@ -60,12 +74,28 @@ pub async fn guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    guard_with(req, next, Body::Json).await
+}
+
+/// [`guard`] for upstream APIs: any content type.
+pub async fn guard_any_body(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    guard_with(req, next, Body::Any).await
+}
+
+async fn guard_with(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    body: Body,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.into_response(
             ApiError::Internal(anyhow::anyhow!("no application state")).error_response(),
         ));
     };
-    match check(req.method(), req.headers(), &state.public_origin) {
+    match check(req.method(), req.headers(), &state.public_origin, body) {
         Ok(()) => next
             .call(req)
             .await

@@ -51,6 +51,12 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("not found")]
     NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("the upstream API is unavailable")]
+    UpstreamUnavailable(#[source] anyhow::Error),
+    #[error("the upstream API did not answer in time")]
+    UpstreamTimeout,
     #[error("a store is unavailable")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
@@ -185,6 +191,9 @@ impl ApiError {
             Self::NotAllowed => ErrorCode::NotAllowed,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             Self::NotFound => ErrorCode::NotFound,
+            Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Self::UpstreamUnavailable(_) => ErrorCode::UpstreamUnavailable,
+            Self::UpstreamTimeout => ErrorCode::UpstreamTimeout,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
@@ -212,6 +221,14 @@ impl ApiError {
             Self::NotAllowed => "This account is not allowed to use this app.".into(),
             Self::PayloadTooLarge => "The request body is too large.".into(),
             Self::NotFound => "There is nothing here.".into(),
+            Self::MethodNotAllowed => "This method is not allowed here.".into(),
+            Self::UpstreamUnavailable(_) => {
+                "The service behind this app is not answering right now. Please try again shortly."
+                    .into()
+            }
+            Self::UpstreamTimeout => {
+                "The service behind this app took too long to answer. Please try again.".into()
+            }
             Self::Unavailable(_) => {
                 "The service is briefly unavailable. Please try again shortly.".into()
             }
@@ -250,6 +267,9 @@ impl ResponseError for ApiError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UpstreamUnavailable(_) => StatusCode::BAD_GATEWAY,
+            Self::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -14,7 +14,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, Error};
+use actix_web::{web, Error, HttpMessage as _};
 use tracing::Instrument;
 
 use super::headers;
@@ -28,6 +28,8 @@ pub async fn layer(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let id = RequestId::next();
+    // Handlers that call other services pass it on (`X-Request-Id` upstream).
+    req.extensions_mut().insert(id);
     // Only the id in the span: formatting fields is the span's main cost, and the access
     // line below carries the method and path.
     let span = tracing::info_span!("request", id = %id);

@@ -11,28 +11,44 @@ pub mod extract;
 mod headers;
 pub mod layer;
 pub mod limit;
+pub mod local;
 pub mod metrics;
 pub mod refuse;
 pub mod routes;
 pub mod state;
 pub mod static_assets;
+pub mod upstream;
 
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 
 pub use self::error::ApiError;
-use self::routes::{auth, backchannel, github, health, me, sessions, spa, webhooks};
+pub use self::local::LocalApi;
+use self::routes::{auth, backchannel, github, health, identity, me, sessions, spa, webhooks};
+use self::upstream::UpstreamApi;
+
+/// What the route table holds besides the built-in routes.
+#[derive(Clone, Default)]
+pub struct Extensions {
+    /// Upstream APIs (`[[api]]`).
+    pub apis: Vec<web::Data<UpstreamApi>>,
+    /// The team's own handlers (`LocalApi`).
+    pub local: Vec<LocalApi>,
+}
 
 /// The route table. Scopes are tried in the order given:
 /// 1. the endpoints other servers call (GitHub's webhook, OpenID Connect back-channel
 ///    logout), each its own scope with its own body limit, outside the CSRF rule: a
 ///    signature is their check;
-/// 2. everything a browser calls, under the CSRF guard, the hottest routes first and
-///    the ones with path parameters (matched by regular expression) last.
+/// 2. upstream APIs, each its own scope under the CSRF rule for any content type
+///    (`upstream/`);
+/// 3. everything a browser calls, under the CSRF guard, the hottest routes first, then
+///    local APIs, and the ones with path parameters (matched by regular expression)
+///    last.
 ///
 /// Which scope a request is in is decided by the router alone, so the guard needs no
 /// list of paths: a spelling that reaches a browser route went through the guard.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, extensions: &Extensions) {
     cfg.service(
         web::resource("/api/webhooks/github")
             .app_data(body::BodyLimit(webhooks::MAX_DELIVERY))
@@ -43,8 +59,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/api/auth/backchannel-logout/{provider}")
             .route(web::post().to(backchannel::logout))
             .default_service(web::to(api_not_found)),
-    )
-    .service(
+    );
+    upstream::configure(cfg, &extensions.apis);
+    let locals = extensions.local.clone();
+    cfg.service(
         web::scope("")
             .wrap(from_fn(csrf::guard))
             .service(
@@ -58,10 +76,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route("/me/repos", web::get().to(github::repos))
                     .route("/me/sessions", web::get().to(sessions::list))
                     .route("/me/activity", web::get().to(sessions::activity))
+                    .configure(|cfg| local::configure(cfg, &locals))
                     .route("/me/sessions/{id}", web::delete().to(sessions::end))
                     .route("/github/{path:.*}", web::get().to(github::proxy))
                     .default_service(web::to(api_not_found)),
             )
+            .route("/.well-known/jwks.json", web::get().to(identity::jwks))
             .route("/healthz", web::get().to(health::live))
             .route("/readyz", web::get().to(health::ready))
             .default_service(web::to(spa::serve)),

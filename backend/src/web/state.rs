@@ -35,6 +35,8 @@ pub struct Limits {
     pub preauth_total: IpRateLimiter,
     /// Calls to GitHub with a session's token, per session.
     pub github: SessionLimiter,
+    /// Unsafe requests to upstream APIs, per session.
+    pub api_writes: SessionLimiter,
 }
 
 impl Limits {
@@ -45,5 +47,6 @@ impl Limits {
         self.preauth.forget_idle_clients();
         self.preauth_total.forget_idle_clients();
         self.github.forget_idle_clients();
+        self.api_writes.forget_idle_clients();
     }
 }

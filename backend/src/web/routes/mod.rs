@@ -4,6 +4,7 @@ pub mod auth;
 pub mod backchannel;
 pub mod github;
 pub mod health;
+pub mod identity;
 pub mod me;
 pub mod sessions;
 pub mod spa;
