@@ -8,7 +8,7 @@ pub mod cookie;
 pub mod csrf;
 pub mod error;
 pub mod extract;
-mod headers;
+pub mod headers;
 pub mod layer;
 pub mod limit;
 pub mod local;

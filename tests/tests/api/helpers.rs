@@ -110,6 +110,8 @@ pub struct TestApp {
     pub settings: Settings,
     pub browser: Browser,
     pub sweeper: Sweeper,
+    /// The team's own handlers, mounted again on a restart or a second instance.
+    local_apis: Vec<backend::web::LocalApi>,
     handle: ServerHandle,
     _data_dir: tempfile::TempDir,
 }
@@ -152,6 +154,15 @@ pub struct Options {
     pub github_calls_at_once: Option<u32>,
     /// Audiences the OpenID Connect provider's ID tokens may name besides this client.
     pub oidc_extra_audiences: &'static [&'static str],
+    /// Upstream APIs (`[[api]]`).
+    pub apis: Vec<backend::config::ApiSettings>,
+    /// Unsafe requests to upstream APIs per session per minute; `None` lifts the limit.
+    pub api_writes_per_min: Option<u32>,
+    /// The team's own handlers.
+    pub local_apis: Vec<backend::web::LocalApi>,
+    /// The BFF's listener, bound by a test that had to know the port first (an upstream
+    /// that fetches the BFF's keys).
+    pub listener: Option<TcpListener>,
 }
 
 impl Default for Options {
@@ -175,6 +186,10 @@ impl Default for Options {
             github_calls_per_min: None,
             github_calls_at_once: None,
             oidc_extra_audiences: &[],
+            apis: Vec::new(),
+            api_writes_per_min: None,
+            local_apis: Vec::new(),
+            listener: None,
         }
     }
 }
@@ -232,6 +247,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if options.behind_a_proxy {
         settings.limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     }
+    settings.apis = options.apis;
+    if let Some(n) = options.api_writes_per_min {
+        settings.limits.api_writes_per_session_per_min = n;
+    }
     let stores = StoreSetup::from_env();
     let servers = match stores {
         StoreSetup::Sqlite => None,
@@ -247,7 +266,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     };
     // The provider must know the BFF's port (for back-channel logout) before the BFF
     // can discover the provider: bind first.
-    let listener = any_port();
+    let listener = options.listener.unwrap_or_else(any_port);
     let idp = match options.oidc {
         Idp::None => None,
         Idp::Real => {
@@ -263,8 +282,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         }
     };
     let clock = Clock::default();
-    let (address, handle, sweeper, metrics_port) = start(&settings, &clock, listener).await;
+    let local_apis = options.local_apis;
+    let (address, handle, sweeper, metrics_port) =
+        start(&settings, &clock, listener, &local_apis).await;
     TestApp {
+        local_apis,
         idp,
         metrics_port,
         browser: Browser::new(&address),
@@ -291,10 +313,15 @@ async fn start(
     settings: &Settings,
     clock: &Clock,
     listener: TcpListener,
+    local_apis: &[backend::web::LocalApi],
 ) -> (String, ServerHandle, Sweeper, Option<u16>) {
-    let app = Application::build_on(settings.clone(), listener, clock.clone())
-        .await
-        .expect("the app starts");
+    let mut builder = Application::builder(settings.clone())
+        .clock(clock.clone())
+        .listener(listener);
+    for api in local_apis {
+        builder = builder.local_api(api.clone());
+    }
+    let app = builder.build().await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let sweeper = app.sweeper();
@@ -320,7 +347,8 @@ impl TestApp {
     /// emulator keeps running, as github.com would). The default browser keeps its cookies.
     pub async fn restart(&mut self) {
         self.handle.stop(true).await;
-        let (address, handle, sweeper, _) = start(&self.settings, &self.clock, any_port()).await;
+        let (address, handle, sweeper, _) =
+            start(&self.settings, &self.clock, any_port(), &self.local_apis).await;
         self.address = address.clone();
         self.browser.base = address;
         self.handle = handle;
@@ -347,7 +375,8 @@ impl TestApp {
     /// behind the same origin would be (start the app with `session_cache_entries: 0`).
     /// Returns a browser on it that shares nothing with the others.
     pub async fn second_instance(&self) -> Browser {
-        let (address, _handle, _sweeper, _) = start(&self.settings, &self.clock, any_port()).await;
+        let (address, _handle, _sweeper, _) =
+            start(&self.settings, &self.clock, any_port(), &self.local_apis).await;
         Browser::new(&address)
     }
 
@@ -641,6 +670,16 @@ impl Browser {
 
     pub fn session_cookie(&self) -> Option<String> {
         self.cookie(backend::web::cookie::COOKIE_NAME)
+    }
+
+    /// The `Cookie` header this browser would send (for clients other than its own, such
+    /// as a WebSocket).
+    pub fn cookie_header(&self) -> String {
+        let jar = self.cookies.lock().unwrap();
+        jar.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// Keeps cookies from `Set-Cookie` (a removal empties the slot), like a browser on

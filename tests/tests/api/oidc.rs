@@ -295,3 +295,53 @@ async fn the_providers_token_is_never_sent_to_github() {
     assert_error(app.browser.get("/api/github/user").await, 404, "not_found").await;
     assert_eq!(app.control().api_requests(), before, "GitHub heard nothing");
 }
+
+#[tokio::test]
+async fn an_access_token_api_gets_the_providers_token_and_never_a_github_one() {
+    let recorder = crate::recording_upstream::Recorder::start();
+    let mut api = backend::config::ApiSettings::new("rec", recorder.url.parse().unwrap());
+    api.identity = backend::config::Identity::AccessToken;
+    api.providers = vec![OIDC_ID.into()];
+    let app = spawn_app_with(Options {
+        oidc: Idp::Real,
+        apis: vec![api],
+        ..Options::default()
+    })
+    .await;
+    sign_in(&app.browser, &app.idp_browser(), "alice").await;
+    assert_eq!(app.browser.get("/api/rec/profile").await.status(), 200);
+    let seen = recorder.seen().pop().unwrap();
+    let token = seen
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap()
+        .to_owned();
+    // It is the session's own access token at the provider: the provider says whose.
+    let discovery: Value = reqwest::get(format!(
+        "{}/.well-known/openid-configuration",
+        app.idp().issuer
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let userinfo = reqwest::Client::new()
+        .get(discovery["userinfo_endpoint"].as_str().unwrap())
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 200);
+    let claims: Value = userinfo.json().await.unwrap();
+    assert_eq!(claims["sub"], "alice");
+
+    let github = app.new_browser();
+    github.sign_in_as("octocat").await;
+    assert_error(github.get("/api/rec/profile").await, 403, "not_allowed").await;
+    assert_eq!(
+        recorder.seen().len(),
+        1,
+        "a GitHub session's call went nowhere"
+    );
+}

@@ -127,3 +127,101 @@ fn shared_sessions_with_users_numbered_per_instance_are_refused() {
         );
     }
 }
+
+#[test]
+fn each_bad_api_table_is_one_line_and_overlaps_are_named() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("bff.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[api]]
+prefix = "auth"
+upstream = "https://a.example.com"
+
+[[api]]
+prefix = "notes"
+upstream = "http://notes.internal.example.com"
+
+[[api]]
+prefix = "team"
+upstream = "https://team.example.com"
+
+[[api]]
+prefix = "team/v2"
+upstream = "https://team2.example.com"
+
+[[api]]
+prefix = "tokens"
+upstream = "https://t.example.com"
+identity = "access-token"
+providers = ["github"]
+"#,
+    )
+    .unwrap();
+    let out = program()
+        .env("DATA_DIR", data.path())
+        .env("CONFIG_FILE", &file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<_> = stderr.trim().lines().collect();
+    assert!(lines.iter().all(|l| l.starts_with("error: ")), "{stderr}");
+    assert_eq!(lines.len(), 3, "one line per bad table: {stderr}");
+    assert!(
+        lines[0].contains("entry 1") && lines[0].contains("built-in"),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].contains("entry 2") && lines[1].contains("https://"),
+        "{stderr}"
+    );
+    assert!(
+        lines[2].contains("entry 5") && lines[2].contains("GitHub"),
+        "{stderr}"
+    );
+
+    // Good tables, but two of them overlap: caught once the whole file is read.
+    std::fs::write(
+        &file,
+        "[[api]]\nprefix = \"team\"\nupstream = \"https://a.example.com\"\n\n\
+         [[api]]\nprefix = \"team/v2\"\nupstream = \"https://b.example.com\"\n",
+    )
+    .unwrap();
+    let out = program()
+        .env("DATA_DIR", data.path())
+        .env("PROVIDERS_FILE", &file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the old variable name still reads the file"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("\"team/v2\" overlaps \"team\""), "{stderr}");
+}
+
+#[test]
+fn shared_sessions_need_configured_identity_keys() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("bff.toml");
+    std::fs::write(
+        &file,
+        "[[api]]\nprefix = \"notes\"\nupstream = \"https://notes.example.com\"\n",
+    )
+    .unwrap();
+    let out = program()
+        .env("DATA_DIR", data.path())
+        .env("CONFIG_FILE", &file)
+        .env("SESSION_STORE", "redis://127.0.0.1:1/0")
+        .env("DATABASE_URL", "postgres://bff@127.0.0.1:1/bff")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("IDENTITY_KEYS"), "{stderr}");
+}

@@ -24,11 +24,14 @@ pub fn test_settings(data_dir: &Path, public_url: &str, port: u16) -> Settings {
     settings.server.data_dir = data_dir.to_path_buf();
     settings.server.workers = Some(1);
     settings.stores.token_keys = Some(KeyRing::generate_key().into());
+    settings.stores.identity_keys = Some(backend::crypto::SigningKeys::generate_key().into());
     settings.limits.auth_per_min = 10_000;
     settings.limits.preauth_sessions_per_client = 10_000;
     settings.limits.preauth_sessions_total = 1_000_000;
     settings.limits.github_calls_per_session_per_min = 100_000;
     settings.limits.github_calls_per_session_at_once = 1_000;
+    settings.limits.api_writes_per_session_per_min = 100_000;
+    settings.limits.api_writes_per_session_at_once = 1_000;
     settings.provider_timeout = Duration::from_secs(1);
     settings
 }

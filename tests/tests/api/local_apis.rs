@@ -1,0 +1,101 @@
+//! Local APIs: a team's own handlers mounted through `Application::builder`, here the
+//! example's `/api/greetings`. They get the BFF's session, CSRF rule, error shape and
+//! security headers exactly as built-in routes do.
+
+use backend::app::Application;
+use backend::web::LocalApi;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, spawn_app_with, test_settings, Options, TestApp, PUBLIC_URL};
+
+async fn app() -> TestApp {
+    spawn_app_with(Options {
+        local_apis: vec![team_api::local::api()],
+        ..Options::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_local_handler_is_401_json_without_a_session() {
+    let app = app().await;
+    let response = app.browser.get("/api/greetings").await;
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        backend::web::headers::API_CSP
+    );
+    assert_error(response, 401, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn a_local_write_without_the_csrf_header_never_reaches_the_handler() {
+    let app = app().await;
+    app.browser.sign_in_as("octocat").await;
+    let forged = app
+        .browser
+        .send(
+            app.browser
+                .raw()
+                .post(app.url("/api/greetings"))
+                .header("content-type", "application/json")
+                .body(r#"{"text":"forged"}"#),
+        )
+        .await;
+    assert_error(forged, 403, "csrf_failed").await;
+    let greeting: Value = app
+        .browser
+        .get("/api/greetings")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(greeting["text"], "Hello, octocat!", "nothing was written");
+}
+
+#[tokio::test]
+async fn a_local_handler_knows_the_signed_in_person() {
+    let app = app().await;
+    app.browser.sign_in_as("octocat").await;
+    let written = app
+        .browser
+        .post_json("/api/greetings", &json!({"text": "Good morning"}))
+        .await;
+    assert_eq!(written.status(), 200);
+    let read: Value = app
+        .browser
+        .get("/api/greetings")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["text"], "Good morning");
+    let other = app.new_browser();
+    other.sign_in_as("hubot").await;
+    let theirs: Value = other.get("/api/greetings").await.json().await.unwrap();
+    assert_eq!(theirs["text"], "Hello, hubot!", "each person their own");
+    let too_long = "x".repeat(141);
+    let refused = app
+        .browser
+        .post_json("/api/greetings", &json!({"text": too_long}))
+        .await;
+    assert_error(refused, 400, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn a_local_prefix_may_not_take_a_built_in_route_or_another_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = test_settings(dir.path(), PUBLIC_URL, 0);
+    let built = Application::builder(settings.clone())
+        .local_api(LocalApi::new("me", |_| {}))
+        .build()
+        .await;
+    let error = built.err().expect("refused").to_string();
+    assert!(error.contains("built-in"), "{error}");
+    let twice = Application::builder(settings)
+        .local_api(LocalApi::new("notes", |_| {}))
+        .local_api(LocalApi::new("notes/v2", |_| {}))
+        .build()
+        .await;
+    let error = twice.err().expect("refused").to_string();
+    assert!(error.contains("overlaps"), "{error}");
+}
