@@ -139,3 +139,46 @@ async fn no_content(response: Result<Response, gloo_net::Error>) -> Result<(), A
     }
     Err(error_of(response).await)
 }
+
+/// What the example upstream API (`/api/example`) verified about the caller.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct Verified {
+    pub login: String,
+    pub sid: String,
+    pub expires_in: i64,
+}
+
+/// The example local API's greeting (`/api/greetings`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct Greeting {
+    pub text: String,
+}
+
+/// `path`, or `None` when this deployment has no such API (404): the example APIs are
+/// there in development, and may not be in production. Their failures are not reported
+/// to the auth state: a 401 may be the upstream's own verdict, not the end of the
+/// session (any BFF call notices that).
+async fn optional<T: DeserializeOwned>(path: &str) -> Result<Option<T>, ApiError> {
+    let response = Request::get(path)
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let status = response.status();
+    match status {
+        404 => Ok(None),
+        _ if response.ok() => response
+            .json::<T>()
+            .await
+            .map(Some)
+            .map_err(|_| ApiError::Unreadable { status }),
+        _ => Err(ApiError::Unreadable { status }),
+    }
+}
+
+pub async fn example_whoami() -> Result<Option<Verified>, ApiError> {
+    optional("/api/example/whoami").await
+}
+
+pub async fn greeting() -> Result<Option<Greeting>, ApiError> {
+    optional("/api/greetings").await
+}

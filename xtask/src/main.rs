@@ -7,6 +7,7 @@
 
 mod bench;
 mod citations;
+mod example;
 mod floor_plan;
 mod frontend;
 mod steps;
@@ -48,23 +49,32 @@ fn main() -> ExitCode {
 }
 
 /// Builds the SPA in release mode and starts the BFF (dev mode unless GitHub credentials
-/// are set in the environment).
+/// are set in the environment). In dev mode the example upstream API (`team-api`) runs
+/// beside it at `/api/example`, so the dashboard's "Your API" panel works out of the box;
+/// the BFF is the example's build of it, with the local API `/api/greetings` mounted.
 fn run() -> Result<(), String> {
     let mut steps = Steps::new(4);
     steps.start("tools for the SPA build");
     tools::ensure_frontend_tools()?;
     steps.start("SPA (Trunk, release)");
     frontend::build()?;
-    steps.start("backend (release)");
-    steps::cargo(&["build", "--release", "-p", "backend"])?;
+    steps.start("backend and the example API (release)");
+    steps::cargo(&["build", "--release", "-p", "team-api"])?;
     steps.start("serving");
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    println!("\n    Open http://localhost:{port} (Ctrl-C stops it)\n");
-    let mut command = std::process::Command::new(steps::root().join("target/release/backend"));
+    let mut command = std::process::Command::new(steps::root().join("target/release/repo-desk"));
     command.current_dir(steps::root());
     if std::env::var_os("STATIC_DIR").is_none() {
         command.env("STATIC_DIR", steps::root().join("dist"));
     }
+    let _example = if dev_mode() {
+        let (example, config) = example::start(&port)?;
+        command.env("CONFIG_FILE", config);
+        Some(example)
+    } else {
+        None
+    };
+    println!("\n    Open http://localhost:{port} (Ctrl-C stops it)\n");
     let status = command
         .status()
         .map_err(|e| format!("cannot start the backend: {e}"))?;
@@ -73,6 +83,16 @@ fn run() -> Result<(), String> {
     } else {
         Err(format!("the backend exited with {status}"))
     }
+}
+
+/// True when the BFF will run in dev mode with nothing configured: no GitHub credentials,
+/// no OpenID Connect provider, no configuration file.
+fn dev_mode() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    !set("GITHUB_CLIENT_ID")
+        && !set("CONFIG_FILE")
+        && !set("PROVIDERS_FILE")
+        && !std::env::vars().any(|(name, _)| name.starts_with("OIDC_"))
 }
 
 /// Installs what the tests need, then: fmt check, the SPA build, clippy (host and
@@ -119,8 +139,11 @@ fn test() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
-    steps.start("build tests");
+    steps.start("build tests; the backend's documentation examples");
     steps::cargo(&["nextest", "run", "--no-run"])?;
+    // nextest does not run documentation examples: they must compile (the builder's and
+    // the local API's examples are how a team adds its own handlers).
+    steps::cargo(&["test", "--doc", "-p", "backend"])?;
     steps.start("tests (unit, API, browser; stores: SQLite, and Redis + PostgreSQL where named)");
     let everything = steps::cargo_hermetic(&["nextest", "run", "--no-fail-fast"], &[]);
     steps.start("the HTTP suite again, on Redis (sessions) + PostgreSQL (users)");

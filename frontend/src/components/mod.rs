@@ -6,3 +6,4 @@ pub mod error_panel;
 pub mod header;
 pub mod signed_in_only;
 pub mod spinner;
+pub mod your_api;

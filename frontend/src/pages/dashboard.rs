@@ -10,6 +10,7 @@ use crate::components::devices::Devices;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::signed_in_only::SignedInOnly;
 use crate::components::spinner::Spinner;
+use crate::components::your_api::YourApi;
 use crate::fetch::Fetched;
 use crate::marks;
 use crate::route::Page;
@@ -25,6 +26,7 @@ pub fn DashboardPage() -> impl IntoView {
             view! {
                 <Profile user/>
                 {from_github.then(|| view! { <Repos/> })}
+                <YourApi/>
                 <Devices on_change=move |_| changes.update(|n| *n += 1)/>
                 <Activity revision=changes/>
             }

@@ -70,6 +70,9 @@ pub struct Setup {
     pub oidc: bool,
     /// GITHUB_ALLOWED_USERS.
     pub allowed_users: &'static [&'static str],
+    /// The example APIs: the `team-api` upstream at `/api/example` (WebSockets on) and
+    /// the local `/api/greetings`, as `cargo xtask run` sets them up.
+    pub example_api: bool,
 }
 
 /// Product with a test-controlled emulator configured as "GitHub".
@@ -123,10 +126,32 @@ async fn launch(name: &'static str, setup: Setup) -> Session {
         use_oidc(&mut settings, &idp.issuer, "test-idp");
         idp
     });
+    if setup.example_api {
+        let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+        let upstream_url = format!("http://{}", upstream.local_addr().unwrap());
+        let server = team_api::upstream::serve(
+            upstream,
+            team_api::upstream::Config {
+                jwks_url: format!("http://127.0.0.1:{port}/.well-known/jwks.json"),
+                issuer: base.clone(),
+                audience: format!("{base}/api/example"),
+                tick: Duration::from_secs(1),
+            },
+        )
+        .unwrap();
+        tokio::spawn(server);
+        let mut api = backend::config::ApiSettings::new("example", upstream_url.parse().unwrap());
+        api.websocket = true;
+        settings.apis.push(api);
+    }
     let clock = Clock::default();
-    let app = Application::build_on(settings, listener, clock.clone())
-        .await
-        .expect("the app starts");
+    let mut builder = Application::builder(settings)
+        .clock(clock.clone())
+        .listener(listener);
+    if setup.example_api {
+        builder = builder.local_api(team_api::local::api());
+    }
+    let app = builder.build().await.expect("the app starts");
     tokio::spawn(app.run_until_stopped());
     let product = Arc::new(Product {
         emulator,

@@ -428,3 +428,48 @@ async fn a_person_not_on_the_allow_list_is_told_so() {
     s.screenshot("not_allowed").await;
     s.finish().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_what_your_api_verified_and_a_live_line_that_ends_with_the_session() {
+    let laptop = start_with(
+        "your_api",
+        Setup {
+            example_api: true,
+            ..Setup::default()
+        },
+    )
+    .await;
+    laptop.open("/").await;
+    laptop.sign_in("octocat").await;
+    laptop
+        .wait_for_contains("p", "Your API verified: octocat, session")
+        .await;
+    laptop
+        .wait_for_contains("p", "A handler inside the BFF says: Hello, octocat!")
+        .await;
+    laptop.wait_for_contains("p", "Live: tick").await;
+    laptop.screenshot_card("Your API", "your_api_card").await;
+
+    // Another computer of the same person ends the laptop's session from its devices
+    // list: the BFF closes the laptop's socket, which the panel shows at once.
+    let phone = laptop.another_browser("your_api_phone").await;
+    phone.open("/").await;
+    phone.sign_in("octocat").await;
+    phone.wait_for_text("span", "This device").await;
+    let others = phone
+        .client
+        .wait()
+        .at_most(std::time::Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(
+            "li.row button[aria-label^='Sign out ']",
+        ))
+        .await
+        .unwrap();
+    others.click().await.unwrap();
+    laptop
+        .wait_for_contains("p", "Live: closed: session ended (1008)")
+        .await;
+    laptop.screenshot("your_api_closed").await;
+    phone.finish().await;
+    laptop.finish().await;
+}
