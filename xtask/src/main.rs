@@ -101,11 +101,12 @@ fn test() -> Result<(), String> {
     let mut steps = Steps::new(9);
     steps.start(
         "tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, Redis, PostgreSQL, \
-         oidc-provider, nextest)",
+         PyJWT, oidc-provider, nextest)",
     );
     tools::ensure_frontend_tools()?;
     tools::ensure_browser()?;
     tools::ensure_stores()?;
+    tools::ensure_python_jwt()?;
     tools::ensure_oidc_provider()?;
     tools::ensure_nextest()?;
     steps.start("cargo fmt --check");

@@ -155,6 +155,20 @@ pub fn ensure_stores() -> Result<(), String> {
     apt_install(&["redis-server", "postgresql"])
 }
 
+/// Debian's PyJWT and cryptography for the system Python: a test verifies the BFF's
+/// identity tokens with the README's Python example (`examples/python/identity.py`).
+pub fn ensure_python_jwt() -> Result<(), String> {
+    let present = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", "import jwt, cryptography"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if present {
+        println!("    ok: python3-jwt");
+        return Ok(());
+    }
+    apt_install(&["python3", "python3-jwt", "python3-cryptography"])
+}
+
 /// Debian's wrk, the load generator of the benchmarks.
 pub fn ensure_wrk() -> Result<(), String> {
     if Path::new("/usr/bin/wrk").exists() {

@@ -558,3 +558,45 @@ async fn each_api_is_counted_in_the_metrics() {
     );
     assert!(text.contains("bff_api_request_duration_seconds"), "{text}");
 }
+
+/// The README's Python example (`examples/python/identity.py`, PyJWT) verifies a token
+/// the BFF sent upstream, and refuses it for another audience.
+#[tokio::test]
+async fn a_python_upstream_verifies_the_identity_token_with_pyjwt() {
+    let (app, recorder) = app_with_recorder(|_| {}, Options::default()).await;
+    app.browser.sign_in_as("octocat").await;
+    app.browser.get("/api/rec/x").await;
+    let authorization = recorder
+        .seen()
+        .pop()
+        .unwrap()
+        .header("authorization")
+        .unwrap()
+        .to_owned();
+    let token = authorization.strip_prefix("Bearer ").unwrap().to_owned();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/python/identity.py");
+    let verify = |audience: String| {
+        let (script, address, token) = (script.clone(), app.address.clone(), token.clone());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("/usr/bin/python3")
+                .arg(script)
+                .args([address, PUBLIC_URL.to_owned(), audience, token])
+                .output()
+                .unwrap()
+        })
+    };
+    let out = verify(format!("{PUBLIC_URL}/api/rec")).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let claims: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(claims["login"], "octocat");
+    assert_eq!(claims["sub"], "github:583231");
+    let refused = verify("https://billing.example.com".into()).await.unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("InvalidAudience"));
+}
