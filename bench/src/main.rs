@@ -6,6 +6,7 @@
 //! named scenarios (to profile one while it runs) and prints their results without
 //! touching BENCHMARKS.md.
 
+mod apis;
 mod pageload;
 mod procs;
 mod report;
@@ -237,6 +238,89 @@ async fn main() -> anyhow::Result<()> {
     drop(quiet);
     drop(metrics_proc);
     drop(uncached_proc);
+
+    // Upstream APIs: the same small upstream behind the BFF (identity token), behind a
+    // bare actix-web reverse proxy, and called directly.
+    if wanted("api") || wanted("api_upload") || wanted("websocket") {
+        eprintln!("bench: upstream API");
+        let upstream_port = free_port();
+        let _upstream = apis::spawn(&bin, "upstream", &[&upstream_port.to_string(), "1"])?;
+        wait_healthy(upstream_port, Instant::now()).await?;
+        let upstream = format!("http://127.0.0.1:{upstream_port}");
+        let proxy_port = free_port();
+        let _proxy = apis::spawn(
+            &bin,
+            "bare_proxy",
+            &[&proxy_port.to_string(), &upstream, "2"],
+        )?;
+        wait_healthy(proxy_port, Instant::now()).await?;
+        let api_env = BackendEnv {
+            log: work.join("backend-api.log"),
+            extra: vec![
+                public_url.clone(),
+                (
+                    "CONFIG_FILE".into(),
+                    apis::config(&work, &upstream)?.display().to_string(),
+                ),
+            ],
+            ..env.clone()
+        };
+        let (api_proc, api_base, api_cookie) = signed_in_instance(&api_env).await?;
+        let api_cookie_header = format!("Cookie: {api_cookie}");
+        if wanted("api") {
+            let (mut ours, mut bare, mut direct) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                ours.push(wrk::run(
+                    &format!("{api_base}/api/bench/item"),
+                    &[api_cookie_header.as_str()],
+                )?);
+                bare.push(wrk::run(
+                    &format!("http://127.0.0.1:{proxy_port}/item"),
+                    &[],
+                )?);
+                direct.push(wrk::run(&format!("{upstream}/item"), &[])?);
+            }
+            report.http(
+                "api",
+                "Upstream API: GET /api/bench/item through the BFF (identity token attached) vs a bare actix-web reverse proxy",
+                &ours,
+                &bare,
+            );
+            report.http(
+                "api_direct",
+                "Upstream API: the same GET through the BFF vs the upstream called directly",
+                &ours,
+                &direct,
+            );
+        }
+        if wanted("api_upload") {
+            let (grown_kib, each) = apis::upload_growth(
+                &api_proc,
+                &format!("{api_base}/api/bench/upload"),
+                &api_cookie,
+            )
+            .await?;
+            report.upload(grown_kib, each);
+        }
+        if wanted("websocket") {
+            let ws = |base: &str| base.replacen("http://", "ws://", 1);
+            let origin = public_url.1.clone();
+            let mut ours = Vec::new();
+            let mut theirs = Vec::new();
+            for _ in 0..ROUNDS {
+                ours.extend(
+                    apis::round_trips(
+                        &format!("{}/api/bench/ws", ws(&api_base)),
+                        &[("cookie", api_cookie.clone()), ("origin", origin.clone())],
+                    )
+                    .await?,
+                );
+                theirs.extend(apis::round_trips(&format!("{}/ws", ws(&upstream)), &[]).await?);
+            }
+            report.websocket(&ours, &theirs);
+        }
+        drop(api_proc);
+    }
 
     if wanted("pageload") {
         eprintln!("bench: page load in Chromium");

@@ -315,6 +315,46 @@ impl Report {
         ));
     }
 
+    /// A large upload through an upstream API: how much the BFF's peak memory grew.
+    pub fn upload(&mut self, grown_kib: u64, each: Duration) {
+        let _ = writeln!(
+            self.body,
+            "### Upstream API: uploads stream through\n\n{} uploads of {} MiB each through `/api/bench/upload` \
+             (the request body streamed to the upstream as it arrives). The BFF's peak resident memory grew by \
+             **{:.1} MiB** over all of them; one upload took {:.0} ms.\n",
+            crate::apis::UPLOADS,
+            crate::apis::UPLOAD_BYTES / (1024 * 1024),
+            grown_kib as f64 / 1024.0,
+            each.as_secs_f64() * 1000.0
+        );
+        self.summary.push(format!(
+            "bench api_upload_peak_growth_mib={:.1} api_upload_ms={:.0}",
+            grown_kib as f64 / 1024.0,
+            each.as_secs_f64() * 1000.0
+        ));
+    }
+
+    /// WebSocket echo round trips through the BFF's relay and straight to the upstream.
+    pub fn websocket(&mut self, ours: &[f64], theirs: &[f64]) {
+        use crate::apis::quantile;
+        let (p50, p99) = (quantile(ours, 0.5), quantile(ours, 0.99));
+        let (bp50, bp99) = (quantile(theirs, 0.5), quantile(theirs, 0.99));
+        let _ = writeln!(
+            self.body,
+            "### Upstream API: WebSocket round trips\n\n{} echoes one after the other per round, {} rounds, \
+             through the BFF's relay (`/api/bench/ws`) and straight to the upstream.\n\n\
+             | | through the BFF | upstream directly | BFF / direct |\n|---|---:|---:|---:|\n\
+             | p50 round trip | {p50:.0} µs | {bp50:.0} µs | {:.2} |\n| p99 round trip | {p99:.0} µs | {bp99:.0} µs | {:.2} |\n",
+            crate::apis::ROUND_TRIPS,
+            super::ROUNDS,
+            p50 / bp50,
+            p99 / bp99
+        );
+        self.summary.push(format!(
+            "bench ws_p50_us={p50:.0} ws_direct_p50_us={bp50:.0} ws_p99_us={p99:.0} ws_direct_p99_us={bp99:.0}"
+        ));
+    }
+
     pub fn startup(&mut self, ours: &[Duration], theirs: &[Duration]) {
         let ms = |v: &[Duration]| {
             median(

@@ -48,6 +48,15 @@ impl ChildGuard {
 
     /// Its resident memory in KiB (`VmRSS`), for the benchmarks.
     pub fn rss_kib(&self) -> anyhow::Result<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    /// The most resident memory it has had so far, in KiB (`VmHWM`).
+    pub fn peak_rss_kib(&self) -> anyhow::Result<u64> {
+        self.status_kib("VmHWM:")
+    }
+
+    fn status_kib(&self, field: &str) -> anyhow::Result<u64> {
         let pid = self
             .0
             .as_ref()
@@ -56,10 +65,10 @@ impl ChildGuard {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.split_whitespace().next())
             .and_then(|v| v.parse().ok())
-            .ok_or_else(|| anyhow::anyhow!("no VmRSS"))
+            .ok_or_else(|| anyhow::anyhow!("no {field} in /proc/{pid}/status"))
     }
 }
 
