@@ -32,6 +32,10 @@ pub struct ProvidersResponse {
     pub providers: Vec<ProviderInfo>,
     /// True when the BFF talks to its embedded GitHub emulator, not github.com.
     pub dev_mode: bool,
+    /// The prefixes of the APIs behind the BFF (`[[api]]` upstreams and local handlers),
+    /// so the SPA calls only what this deployment has.
+    #[serde(default)]
+    pub apis: Vec<String>,
 }
 
 /// `POST /api/auth/login`. The browser made the verifier; the BFF keeps it for the exchange.

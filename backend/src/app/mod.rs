@@ -252,6 +252,12 @@ impl Application {
             webhook_secret: settings.github.webhook_secret.clone(),
             proxy_allow: settings.github.proxy_allow.clone(),
             trusted_proxies: settings.limits.trusted_proxies.clone(),
+            api_prefixes: settings
+                .apis
+                .iter()
+                .map(|api| api.prefix.clone())
+                .chain(extensions.local.iter().map(|api| api.prefix().to_owned()))
+                .collect(),
         });
         background.push(tokio::spawn(sweep::run(
             state.clone(),

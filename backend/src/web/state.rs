@@ -23,6 +23,8 @@ pub struct AppState {
     pub proxy_allow: Vec<String>,
     /// `TRUSTED_PROXIES`, for the client address.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Prefixes under `/api/` of the upstream and local APIs, for `GET /api/auth/providers`.
+    pub api_prefixes: Vec<String>,
 }
 
 /// The per-client rate limits.

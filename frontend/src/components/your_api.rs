@@ -16,8 +16,19 @@ use crate::api::{self, Verified};
 pub fn YourApi() -> impl IntoView {
     let answers = RwSignal::new(None::<(Verified, Option<String>)>);
     leptos::task::spawn_local(async move {
+        // Asked first, so a deployment without the examples makes no failing request.
+        let Ok(offered) = api::providers().await.map(|p| p.apis) else {
+            return;
+        };
+        let has = |prefix: &str| offered.iter().any(|a| a == prefix);
+        if !has("example") {
+            return;
+        }
         if let Ok(Some(verified)) = api::example_whoami().await {
-            let greeting = api::greeting().await.ok().flatten().map(|g| g.text);
+            let greeting = match has("greetings") {
+                true => api::greeting().await.ok().flatten().map(|g| g.text),
+                false => None,
+            };
             answers.try_set(Some((verified, greeting)));
         }
     });

@@ -99,3 +99,24 @@ async fn a_local_prefix_may_not_take_a_built_in_route_or_another_apis() {
     let error = twice.err().expect("refused").to_string();
     assert!(error.contains("overlaps"), "{error}");
 }
+
+#[tokio::test]
+async fn the_spa_learns_which_apis_this_deployment_has() {
+    let app = spawn_app_with(Options {
+        local_apis: vec![team_api::local::api()],
+        apis: vec![backend::config::ApiSettings::new(
+            "notes",
+            "http://127.0.0.1:9".parse().unwrap(),
+        )],
+        ..Options::default()
+    })
+    .await;
+    let providers: Value = app
+        .browser
+        .get("/api/auth/providers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(providers["apis"], json!(["notes", "greetings"]));
+}

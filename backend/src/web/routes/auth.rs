@@ -29,6 +29,7 @@ pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
             })
             .collect(),
         dev_mode: state.dev_mode,
+        apis: state.api_prefixes.clone(),
     })
 }
 
