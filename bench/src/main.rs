@@ -80,7 +80,8 @@ async fn main() -> anyhow::Result<()> {
 
     // One signed-in session for the read scenario, and the bytes the baseline must send.
     let http = signin::client();
-    let (_, cookie) = signin::one(&http, &Target::Product { base: base.clone() }).await?;
+    let (_, cookie) =
+        signin::one(&http, &Target::Product { base: base.clone() }, "octocat").await?;
     let cookie = cookie.context("sign-in gave no cookie")?;
     let bodies = work.join("baseline-bodies");
     std::fs::create_dir_all(&bodies)?;
@@ -429,8 +430,12 @@ async fn signed_in_instance(env: &BackendEnv) -> anyhow::Result<(procs::Proc, St
     let proc = spawn_backend(env, port)?;
     wait_healthy(port, Instant::now()).await?;
     let base = format!("http://127.0.0.1:{port}");
-    let (_, cookie) =
-        signin::one(&signin::client(), &Target::Product { base: base.clone() }).await?;
+    let (_, cookie) = signin::one(
+        &signin::client(),
+        &Target::Product { base: base.clone() },
+        "octocat",
+    )
+    .await?;
     Ok((proc, base, cookie.context("sign-in gave no cookie")?))
 }
 

@@ -58,6 +58,9 @@ pub fn client() -> Client {
         .expect("client")
 }
 
+/// The next synthetic person of the emulator (`load-<n>`) to sign in.
+static NEXT_PERSON: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// Runs `concurrency` sign-in loops for `duration`.
 pub async fn run(
     target: Target,
@@ -74,7 +77,10 @@ pub async fn run(
             (http.clone(), stop.clone(), totals.clone(), target.clone());
         tasks.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let outcome = one(&http, &target).await;
+                // A person of their own each time: one person's sessions are capped, and
+                // a crowd signing in is many people.
+                let person = NEXT_PERSON.fetch_add(1, Ordering::Relaxed) % 1_000_000;
+                let outcome = one(&http, &target, &format!("load-{person}")).await;
                 let mut t = totals.lock().unwrap();
                 match outcome {
                     Ok((steps, _)) => {
@@ -105,6 +111,7 @@ pub async fn run(
 pub async fn one(
     http: &Client,
     target: &Target,
+    login: &str,
 ) -> anyhow::Result<([Duration; 4], Option<String>)> {
     let mut steps = [Duration::ZERO; 4];
     let mut t = Instant::now();
@@ -155,7 +162,7 @@ pub async fn one(
         .text()
         .await?;
     let mut form = emulator::hidden_fields(&html);
-    form.push(("login".into(), "octocat".into()));
+    form.push(("login".into(), login.into()));
     form.push(("decision".into(), "approve".into()));
     steps[1] = lap(&mut t);
 

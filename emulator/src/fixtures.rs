@@ -88,7 +88,40 @@ pub const FIXTURE_USERS: &[FixtureUser] = &[
 ];
 
 pub fn find(login: &str) -> Option<&'static FixtureUser> {
-    FIXTURE_USERS.iter().find(|u| u.login == login)
+    FIXTURE_USERS
+        .iter()
+        .find(|u| u.login == login)
+        .or_else(|| synthetic(login))
+}
+
+/// Logins `load-0` to `load-999999`: people made up on first use, so a load test can sign
+/// in many distinct people (one person's sessions are capped by the BFF). They have no
+/// email, repositories, organisations or teams. Each is made once and kept for the
+/// emulator's life.
+fn synthetic(login: &str) -> Option<&'static FixtureUser> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    let n: u32 = login.strip_prefix("load-")?.parse().ok()?;
+    if n >= 1_000_000 || login != format!("load-{n}") {
+        return None;
+    }
+    static MADE: OnceLock<Mutex<HashMap<u32, &'static FixtureUser>>> = OnceLock::new();
+    let mut made = MADE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    Some(*made.entry(n).or_insert_with(|| {
+        Box::leak(Box::new(FixtureUser {
+            login: Box::leak(login.to_owned().into_boxed_str()),
+            id: 50_000_000 + i64::from(n),
+            name: None,
+            email: None,
+            emails: &[],
+            repos: &[],
+            orgs: &[],
+            teams: &[],
+        }))
+    }))
 }
 
 pub fn user_json(user: &FixtureUser, base_url: &str) -> Value {

@@ -2,7 +2,7 @@
 //! the library so test harnesses can run the very same program as a separate process.
 
 use super::{Application, Builder};
-use crate::config::args::Args;
+use crate::config::args::{Args, Command};
 
 /// Runs the BFF as a program: exits with 2 on bad settings, 1 when start-up fails.
 pub fn main() -> std::process::ExitCode {
@@ -21,7 +21,19 @@ pub fn main() -> std::process::ExitCode {
 /// }
 /// ```
 pub fn main_with(extend: impl FnOnce(Builder) -> Builder) -> std::process::ExitCode {
-    let settings = Args::settings_from_env();
+    let (args, matches) = Args::parse_or_exit();
+    if let Some(Command::Check { probe, strict }) = args.command {
+        return super::check::run(args, &matches, probe, strict);
+    }
+    let settings = match args.settings() {
+        Ok(settings) => settings,
+        Err(message) => {
+            for line in message.lines() {
+                eprintln!("error: {line}");
+            }
+            return std::process::ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

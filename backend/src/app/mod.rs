@@ -2,6 +2,7 @@
 //! `main` and the tests alike. It binds its own listener, so tests use port 0 and ask
 //! for `port()`. Nothing here decides anything a request could change.
 
+mod check;
 pub mod cli;
 mod dev_provider;
 mod sweep;
@@ -257,6 +258,11 @@ impl Application {
                 .iter()
                 .map(|api| api.prefix.clone())
                 .chain(extensions.local.iter().map(|api| api.prefix().to_owned()))
+                .collect(),
+            upstream_paths: settings
+                .apis
+                .iter()
+                .map(|api| format!("/api/{}", api.prefix))
                 .collect(),
         });
         background.push(tokio::spawn(sweep::run(

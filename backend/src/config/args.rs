@@ -7,7 +7,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use secrecy::SecretString;
 use url::Url;
 
@@ -24,6 +25,8 @@ use super::{
     about = "GitHub sign-in backend-for-frontend for a Leptos SPA"
 )]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Interface to listen on.
     #[arg(long, env = "HOST", value_name = "HOST", default_value = "127.0.0.1")]
     pub host: String,
@@ -245,40 +248,119 @@ pub struct Args {
     pub workers: Option<u16>,
 }
 
+/// What the program is asked to do besides serving.
+#[derive(Subcommand, Clone, Debug)]
+pub enum Command {
+    /// Reads the configuration exactly as start-up does and explains it: every setting
+    /// with its value and where it came from, the problems start-up would refuse, and
+    /// warnings. Starts nothing. Exit status: 0 fine, 1 warnings (with --strict), 2 refused.
+    Check {
+        /// Also reach each provider (discovery, signing keys), each store and each
+        /// upstream API, one line each.
+        #[arg(long)]
+        probe: bool,
+        /// Exit with status 1 when there are warnings.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+/// One setting as `backend check` shows it.
+pub struct Shown {
+    /// The variable (or, for settings without one, the flag).
+    pub name: String,
+    /// `[set]` for secrets; a URL's password is never shown.
+    pub value: String,
+    /// `variable`, `flag`, `default` or `unset`.
+    pub source: &'static str,
+}
+
 impl Args {
     /// Parses flags and environment into checked [`Settings`]; on a bad value prints one
     /// line naming the variable (one per bad provider entry) and exits with status 2.
     pub fn settings_from_env() -> Settings {
-        let settings = match Self::try_parse() {
-            // Every bad entry is reported, from the file and the environment alike.
-            Ok(args) => match (args.into_settings(), providers::from_env(std::env::vars())) {
-                (Ok(mut settings), Ok(oidc)) => {
-                    settings.oidc.extend(oidc);
-                    Ok(settings)
-                }
-                (Ok(_), Err(env)) => Err(env.join("\n")),
-                (Err(first), Ok(_)) => Err(first),
-                (Err(first), Err(env)) => Err(format!("{first}\n{}", env.join("\n"))),
-            },
-            Err(e) if !e.use_stderr() => e.exit(),
-            Err(e) => Err(e
-                .render()
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or("error: bad configuration")
-                .trim_start_matches("error: ")
-                .to_owned()),
-        };
-        match settings.and_then(|s| s.check().map(|()| s)) {
+        match Self::parse_or_exit().0.settings() {
             Ok(settings) => settings,
-            Err(message) => {
-                for line in message.lines() {
-                    eprintln!("error: {line}");
-                }
-                std::process::exit(2);
-            }
+            Err(message) => refuse(&message),
         }
+    }
+
+    /// The flags and environment, and where each value came from; on a parse error prints
+    /// one line and exits with status 2 (`--help` prints help and exits 0).
+    pub fn parse_or_exit() -> (Self, ArgMatches) {
+        let parsed = Self::command()
+            .try_get_matches()
+            .and_then(|matches| Ok((Self::from_arg_matches(&matches)?, matches)));
+        match parsed {
+            Ok(parsed) => parsed,
+            Err(e) if !e.use_stderr() => e.exit(),
+            Err(e) => refuse(
+                e.render()
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("error: bad configuration")
+                    .trim_start_matches("error: "),
+            ),
+        }
+    }
+
+    /// The checked settings, or every problem start-up would refuse (one per line): from
+    /// the variables, the configuration file and the `OIDC_*` variables alike.
+    pub fn settings(self) -> Result<Settings, String> {
+        let settings = match (self.into_settings(), providers::from_env(std::env::vars())) {
+            (Ok(mut settings), Ok(oidc)) => {
+                settings.oidc.extend(oidc);
+                Ok(settings)
+            }
+            (Ok(_), Err(env)) => Err(env.join("\n")),
+            (Err(first), Ok(_)) => Err(first),
+            (Err(first), Err(env)) => Err(format!("{first}\n{}", env.join("\n"))),
+        };
+        settings.and_then(|s| s.check().map(|()| s))
+    }
+
+    /// Every setting, its value and where it came from, for `backend check`.
+    pub fn explain(matches: &ArgMatches) -> Vec<Shown> {
+        let command = Self::command();
+        command
+            .get_arguments()
+            .filter(|arg| !matches!(arg.get_id().as_str(), "help" | "version"))
+            .filter(|arg| {
+                !arg.is_hide_set() || matches.value_source(arg.get_id().as_str()).is_some()
+            })
+            .map(|arg| {
+                let id = arg.get_id().as_str();
+                let name = arg.get_env().map_or_else(
+                    || format!("--{}", arg.get_long().unwrap_or(id)),
+                    |env| env.to_string_lossy().into_owned(),
+                );
+                let source = match matches.value_source(id) {
+                    Some(ValueSource::EnvVariable) => "variable",
+                    Some(ValueSource::CommandLine) => "flag",
+                    Some(ValueSource::DefaultValue) => "default",
+                    _ => "unset",
+                };
+                let raw: Vec<String> = matches
+                    .get_raw(id)
+                    .map(|values| values.map(|v| v.to_string_lossy().into_owned()).collect())
+                    .unwrap_or_default();
+                let value = if raw.is_empty() {
+                    String::new()
+                } else if name == "DATABASE_URL" {
+                    super::without_password(&raw.join(","))
+                } else if arg.is_hide_env_values_set() {
+                    "[set]".to_owned()
+                } else {
+                    raw.join(",")
+                };
+                Shown {
+                    name,
+                    value,
+                    source,
+                }
+            })
+            .collect()
     }
 
     /// The tree, with the rules that need two variables at once.
@@ -368,6 +450,14 @@ impl Args {
             log_json: self.log_format == "json",
         })
     }
+}
+
+/// Prints each line of `message` as `error: …` and exits with status 2.
+fn refuse(message: &str) -> ! {
+    for line in message.lines() {
+        eprintln!("error: {line}");
+    }
+    std::process::exit(2);
 }
 
 fn parse_public_url(value: &str) -> Result<Url, String> {

@@ -280,8 +280,8 @@ impl std::fmt::Debug for StoreSettings {
 pub fn without_password(url: &str) -> String {
     match Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("[redacted]"));
-            parsed.to_string()
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string().replacen(":redacted@", ":[redacted]@", 1)
         }
         Ok(parsed) => parsed.to_string(),
         Err(_) => "[an unparseable URL]".into(),

@@ -18,6 +18,7 @@ pub mod contract;
 #[cfg(any(test, feature = "contract"))]
 pub mod memory;
 pub mod postgres;
+pub mod probe;
 mod rate;
 pub mod redis;
 mod sessions;

@@ -28,15 +28,17 @@ pub async fn layer(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let id = RequestId::next();
-    // Handlers that call other services pass it on (`X-Request-Id` upstream).
-    req.extensions_mut().insert(id);
+    let state = req.app_data::<web::Data<AppState>>();
+    let https = state.is_some_and(|s| s.public_origin.starts_with("https://"));
+    // A request forwarded to an upstream API passes the id on (`X-Request-Id`); only those
+    // carry it to the handler, as storing it costs an allocation on every other request.
+    if state.is_some_and(|s| super::upstream::is_forwarded(&s.upstream_paths, req.path())) {
+        req.extensions_mut().insert(id);
+    }
     // Only the id in the span: formatting fields is the span's main cost, and the access
     // line below carries the method and path.
     let span = tracing::info_span!("request", id = %id);
     let started = Instant::now();
-    let https = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.public_origin.starts_with("https://"));
     let result = next
         .call(req)
         .instrument(span.clone())

@@ -25,6 +25,9 @@ pub struct AppState {
     pub trusted_proxies: Vec<IpAddr>,
     /// Prefixes under `/api/` of the upstream and local APIs, for `GET /api/auth/providers`.
     pub api_prefixes: Vec<String>,
+    /// `/api/{prefix}` of each upstream API: the requests that carry their request id to
+    /// the handler (see `layer.rs`).
+    pub upstream_paths: Vec<String>,
 }
 
 /// The per-client rate limits.

@@ -225,3 +225,133 @@ fn shared_sessions_need_configured_identity_keys() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("IDENTITY_KEYS"), "{stderr}");
 }
+
+/// `backend check` with `vars`, and its exit status and output.
+fn check(args: &[&str], vars: &[(&str, &str)]) -> (Option<i32>, String) {
+    let data = tempfile::tempdir().unwrap();
+    let out = program()
+        .arg("check")
+        .args(args)
+        .env("DATA_DIR", data.path())
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        !data.path().join("bff.sqlite3").exists(),
+        "check must not create the database"
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// The line of `name` in the settings table, split into words.
+fn setting<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    text.lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no {name} line in:\n{text}"))
+        .split_whitespace()
+        .collect()
+}
+
+#[test]
+fn check_explains_every_setting_where_it_came_from_and_hides_secrets() {
+    let (status, text) = check(
+        &[],
+        &[
+            ("GITHUB_CLIENT_ID", "Iv1.abc"),
+            ("GITHUB_CLIENT_SECRET", "a-very-secret-value"),
+            ("GITHUB_ALLOWED_USERS", "octocat,id:583231"),
+            ("DATABASE_URL", "sqlite:///tmp/bff-check.sqlite3"),
+        ],
+    );
+    assert_eq!(status, Some(0), "{text}");
+    assert!(!text.contains("a-very-secret-value"), "{text}");
+    assert_eq!(
+        setting(&text, "GITHUB_CLIENT_SECRET")[1..],
+        ["variable", "[set]"]
+    );
+    assert_eq!(
+        setting(&text, "GITHUB_CLIENT_ID")[1..],
+        ["variable", "Iv1.abc"]
+    );
+    assert_eq!(setting(&text, "HOST")[1..], ["default", "127.0.0.1"]);
+    assert_eq!(setting(&text, "PUBLIC_URL")[1..], ["unset"]);
+    assert_eq!(setting(&text, "TOKEN_KEYS")[1..], ["variable", "[set]"]);
+    assert!(
+        text.contains("warning: GITHUB_ALLOWED_USERS names logins (octocat)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: this build includes the development provider"),
+        "{text}"
+    );
+    assert!(text.contains("Start-up would accept"), "{text}");
+
+    let (strict, _) = check(&["--strict"], &[("GITHUB_ALLOWED_USERS", "login:octocat")]);
+    assert_eq!(strict, Some(1), "warnings fail a --strict check");
+}
+
+#[test]
+fn check_lists_every_problem_start_up_would_refuse() {
+    let (status, text) = check(
+        &[],
+        &[
+            ("HOST", "0.0.0.0"),
+            ("OIDC_HALF_ISSUER", "https://idp.example.com"),
+        ],
+    );
+    assert_eq!(status, Some(2), "{text}");
+    assert!(text.contains("error: OIDC_HALF_*"), "{text}");
+    assert!(text.contains("Start-up would refuse"), "{text}");
+    let (status, text) = check(&[], &[("HOST", "0.0.0.0")]);
+    assert_eq!(status, Some(2), "{text}");
+    assert!(text.contains("error: HOST=0.0.0.0"), "{text}");
+}
+
+#[tokio::test]
+async fn check_probe_reaches_each_part_and_names_what_does_not_answer() {
+    let emulator = emulator::Emulator::start(
+        emulator::AppRegistration::random("Check", "http://localhost:3000/callback"),
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+        1,
+    )
+    .unwrap();
+    let closed = testkit::process::free_port();
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("bff.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[api]]\nprefix = \"notes\"\nupstream = \"http://127.0.0.1:{closed}\"\nidentity = \"none\"\n"
+        ),
+    )
+    .unwrap();
+    let api_url = emulator.api_url().to_owned();
+    let file = file.display().to_string();
+    let (status, text) = tokio::task::spawn_blocking(move || {
+        check(
+            &["--probe"],
+            &[
+                ("GITHUB_CLIENT_ID", "Iv1.abc"),
+                ("GITHUB_CLIENT_SECRET", "s"),
+                ("GITHUB_API_URL", api_url.as_str()),
+                ("CONFIG_FILE", file.as_str()),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, Some(2), "{text}");
+    let line = |start: &str, what: &str| {
+        text.lines()
+            .any(|l| l.trim_start().starts_with(start) && l.contains(what))
+    };
+    assert!(line("ok", "GitHub API"), "{text}");
+    assert!(line("ok", "SQLite file"), "{text}");
+    assert!(line("FAIL", "API /api/notes upstream"), "{text}");
+    assert!(text.contains("unreachable"), "{text}");
+}

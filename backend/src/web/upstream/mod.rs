@@ -69,6 +69,14 @@ impl UpstreamApi {
     }
 }
 
+/// True when `path` lies under one of `paths` (`/api/{prefix}` of each upstream API).
+pub fn is_forwarded(paths: &[String], path: &str) -> bool {
+    paths.iter().any(|prefix| {
+        path.strip_prefix(prefix.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 /// Registers every upstream API as a scope of its own, ahead of the built-in routes
 /// (whose `/api` scope answers every other path).
 pub fn configure(cfg: &mut web::ServiceConfig, apis: &[web::Data<UpstreamApi>]) {
