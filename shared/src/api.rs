@@ -21,6 +21,7 @@ pub const SESSION_COOKIE: &str = "__Host-Http-session";
 
 /// One sign-in option shown on the home page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderInfo {
     pub id: String,
     pub name: String,
@@ -28,6 +29,7 @@ pub struct ProviderInfo {
 
 /// `GET /api/auth/providers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProvidersResponse {
     pub providers: Vec<ProviderInfo>,
     /// True when the BFF talks to its embedded GitHub emulator, not github.com.
@@ -40,18 +42,22 @@ pub struct ProvidersResponse {
 
 /// `POST /api/auth/login`. The browser made the verifier; the BFF keeps it for the exchange.
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub provider: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub code_verifier: CodeVerifier,
     pub code_challenge: String,
     pub code_challenge_method: String,
     /// Where to go after sign-in; anything but a same-origin path becomes `/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub return_to: Option<ReturnTo>,
 }
 
 /// Answer to `POST /api/auth/login`: where the browser navigates next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub authorize_url: String,
 }
@@ -61,6 +67,7 @@ pub struct LoginResponse {
 /// Kept as one struct with optional fields (not an untagged enum) so a malformed body
 /// gets a precise `invalid_request` message instead of serde's "did not match any variant".
 #[derive(Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallbackRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -88,13 +95,16 @@ impl std::fmt::Debug for CallbackRequest {
 
 /// Answer to a successful `POST /api/auth/callback`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallbackResponse {
     pub user: User,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub return_to: ReturnTo,
 }
 
 /// A signed-in person as this product knows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// This product's own stable id.
     pub id: i64,
@@ -130,6 +140,7 @@ impl std::ops::Deref for Profile {
 
 /// One repository of the signed-in user (`GET /api/me/repos`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Repo {
     pub id: i64,
     pub name: String,
@@ -144,6 +155,7 @@ pub struct Repo {
 /// `GET /api/auth/session`: the start-up check. Never 401: `user` is `None` when nobody
 /// is signed in (so a signed-out visit logs no failed request).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionStatus {
     pub user: Option<User>,
 }
@@ -151,6 +163,7 @@ pub struct SessionStatus {
 /// `POST /api/auth/logout`: `{}` signs this session out; `{"everywhere": true}` every
 /// session of the person, and revokes the whole grant at the provider.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogoutRequest {
     #[serde(default)]
     pub everywhere: bool,
@@ -159,12 +172,14 @@ pub struct LogoutRequest {
 /// `POST /api/auth/logout` answered 200 (instead of 204) when the provider also ends its
 /// own session (OpenID Connect RP-initiated logout): the SPA goes there next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogoutResponse {
     pub logout_url: String,
 }
 
 /// One session of the signed-in person (`GET /api/me/sessions`). Times are Unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceSession {
     /// A public id, unrelated to the cookie; `DELETE /api/me/sessions/{id}` takes it.
     pub id: String,
@@ -179,6 +194,7 @@ pub struct DeviceSession {
 
 /// What an audit event records (a closed set: the SPA has a sentence for each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditKind {
     SignInSucceeded,
@@ -196,6 +212,7 @@ pub enum AuditKind {
 
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SignOutReason {
     /// "Sign out" in this session.
@@ -244,6 +261,7 @@ impl SignOutReason {
 
 /// One security event of the signed-in person (`GET /api/me/activity`), newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     /// Unix seconds.
     pub at: i64,
@@ -258,6 +276,7 @@ pub struct AuditEvent {
 
 /// Every error body: a machine code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorCode,
     pub message: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Every error the API can report. Deliberately exhaustive: adding a code must break
 /// each `match` that turns codes into sentences until the new code is handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidRequest,

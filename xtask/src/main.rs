@@ -1,4 +1,4 @@
-//! `cargo xtask run | test | bench | checks`: the README's commands.
+//! `cargo xtask run | test | bench | checks | openapi`: the README's commands.
 //!
 //! Everything a fresh machine lacks is installed from a package registry at a pinned
 //! version (never a prebuilt download): the wasm target with rustup, Trunk and
@@ -24,8 +24,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::bench(),
         Some("checks") => check_floor_plan().and_then(|()| check_citations()),
+        Some("openapi") => write_openapi(),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench|checks>\n");
+            eprintln!("usage: cargo xtask <run|test|bench|checks|openapi>\n");
             eprintln!(
                 "  run    build the SPA and serve the app on http://localhost:$PORT (default 3000)"
             );
@@ -35,6 +36,9 @@ fn main() -> ExitCode {
             );
             eprintln!(
                 "  checks the backend's floor plan and SECURITY.md's citations (seconds; part of test)"
+            );
+            eprintln!(
+                "  openapi writes docs/openapi.json from the code (a test fails while it is stale)"
             );
             return ExitCode::from(2);
         }
@@ -182,6 +186,28 @@ fn check_floor_plan() -> Result<(), String> {
         "{} import(s) break the backend's floor plan (README, \"Architecture\")",
         problems.len()
     ))
+}
+
+/// Writes `docs/openapi.json`: the document the backend generates (`backend openapi`).
+fn write_openapi() -> Result<(), String> {
+    let output = steps::command("cargo", &["run", "-q", "-p", "backend", "--", "openapi"])
+        .output()
+        .map_err(|e| format!("cannot run the backend: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`backend openapi` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let path = steps::root().join("docs/openapi.json");
+    std::fs::create_dir_all(steps::root().join("docs")).map_err(|e| e.to_string())?;
+    std::fs::write(&path, &output.stdout).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!(
+        "    wrote {} ({} bytes)",
+        path.display(),
+        output.stdout.len()
+    );
+    Ok(())
 }
 
 /// Fails when SECURITY.md cites a test or a file that does not exist (see

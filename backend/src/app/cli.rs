@@ -22,8 +22,15 @@ pub fn main() -> std::process::ExitCode {
 /// ```
 pub fn main_with(extend: impl FnOnce(Builder) -> Builder) -> std::process::ExitCode {
     let (args, matches) = Args::parse_or_exit();
-    if let Some(Command::Check { probe, strict }) = args.command {
-        return super::check::run(args, &matches, probe, strict);
+    match args.command {
+        Some(Command::Check { probe, strict }) => {
+            return super::check::run(args, &matches, probe, strict)
+        }
+        Some(Command::Openapi) => {
+            print!("{}", crate::web::openapi::document());
+            return std::process::ExitCode::SUCCESS;
+        }
+        None => {}
     }
     let settings = match args.settings() {
         Ok(settings) => settings,

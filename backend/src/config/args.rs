@@ -263,6 +263,8 @@ pub enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Prints the OpenAPI 3.1 document of the JSON API (as `GET /api/openapi.json`).
+    Openapi,
 }
 
 /// One setting as `backend check` shows it.

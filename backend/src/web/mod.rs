@@ -13,6 +13,7 @@ pub mod layer;
 pub mod limit;
 pub mod local;
 pub mod metrics;
+pub mod openapi;
 pub mod refuse;
 pub mod routes;
 pub mod state;
@@ -76,6 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extensions: &Extensions) {
                     .route("/me/repos", web::get().to(github::repos))
                     .route("/me/sessions", web::get().to(sessions::list))
                     .route("/me/activity", web::get().to(sessions::activity))
+                    .route("/openapi.json", web::get().to(openapi::serve))
                     .configure(|cfg| local::configure(cfg, &locals))
                     .route("/me/sessions/{id}", web::delete().to(sessions::end))
                     .route("/github/{path:.*}", web::get().to(github::proxy))

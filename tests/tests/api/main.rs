@@ -19,6 +19,7 @@ mod local_apis;
 mod login;
 mod metrics;
 mod oidc;
+mod openapi;
 mod program;
 mod provider_faults;
 mod recording_upstream;

@@ -17,6 +17,8 @@ use crate::web::extract::{ClientIp, CurrentSession};
 use crate::web::refuse::{self, enforce};
 use crate::web::state::AppState;
 
+#[utoipa::path(get, path = "/api/auth/providers", tag = "sign-in",
+    responses((status = 200, description = "The sign-in providers, whether this is dev mode, and the prefixes of the APIs behind the BFF", body = shared::api::ProvidersResponse)))]
 pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(ProvidersResponse {
         providers: state
@@ -33,6 +35,12 @@ pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
     })
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = "sign-in", request_body = shared::api::LoginRequest,
+    responses(
+        (status = 200, description = "Where the browser goes next (the provider's authorize page)", body = shared::api::LoginResponse),
+        (status = 400, description = "`invalid_request`, `unknown_provider`", body = shared::api::ErrorBody),
+        (status = 403, description = "`csrf_failed`", body = shared::api::ErrorBody),
+        (status = 429, description = "`rate_limited` (with `Retry-After`)", body = shared::api::ErrorBody)))]
 #[tracing::instrument(name = "login", skip_all)]
 pub async fn login(
     req: HttpRequest,
@@ -59,6 +67,14 @@ pub async fn login(
     }))
 }
 
+#[utoipa::path(post, path = "/api/auth/callback", tag = "sign-in", request_body = shared::api::CallbackRequest,
+    responses(
+        (status = 200, description = "Signed in: the person and where to go; sets the session cookie", body = shared::api::CallbackResponse),
+        (status = 400, description = "`invalid_request`, `invalid_state`, `state_expired`", body = shared::api::ErrorBody),
+        (status = 403, description = "`access_denied`, `not_allowed`, `csrf_failed`", body = shared::api::ErrorBody),
+        (status = 502, description = "`provider_error` (also a refused ID token or a wrong or missing `iss`)", body = shared::api::ErrorBody),
+        (status = 503, description = "`provider_unavailable`", body = shared::api::ErrorBody),
+        (status = 504, description = "`provider_unavailable` (timed out)", body = shared::api::ErrorBody)))]
 #[tracing::instrument(name = "callback", skip_all)]
 pub async fn callback(
     req: HttpRequest,
@@ -112,6 +128,8 @@ async fn finish_sign_in(
 
 /// `GET /api/auth/session`: who is signed in, or `null`. The SPA's start-up check:
 /// never 401, so a signed-out visit logs no failed request in the browser.
+#[utoipa::path(get, path = "/api/auth/session", tag = "session",
+    responses((status = 200, description = "The signed-in person, or `null` (never 401: the SPA's start-up check)", body = shared::api::SessionStatus)))]
 pub async fn session(current: CurrentSession) -> HttpResponse {
     HttpResponse::Ok().json(SessionStatus {
         user: current.0.and_then(|s| s.data.user.clone()),
@@ -120,6 +138,11 @@ pub async fn session(current: CurrentSession) -> HttpResponse {
 
 /// `POST /api/auth/logout`: this session (`{}`), or every session of the person and the
 /// whole grant at the provider (`{"everywhere": true}`). Idempotent; 204 either way.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "session", request_body(content = shared::api::LogoutRequest, description = "`{}`, or `{\"everywhere\": true}`"),
+    responses(
+        (status = 204, description = "Signed out (idempotent)"),
+        (status = 200, description = "Signed out; the provider's logout page comes next", body = shared::api::LogoutResponse),
+        (status = 403, description = "`csrf_failed`", body = shared::api::ErrorBody)))]
 #[tracing::instrument(name = "logout", skip_all)]
 pub async fn logout(
     req: HttpRequest,

@@ -13,6 +13,14 @@ use crate::web::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+#[utoipa::path(post, path = "/api/auth/backchannel-logout/{provider}", tag = "server to server",
+    params(("provider" = String, Path, description = "The OpenID Connect provider's id")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`logout_token=<JWT>`"),
+    responses(
+        (status = 200, description = "The sessions the token names are ended"),
+        (status = 400, description = "`invalid_request` (bad, replayed or missing token)", body = shared::api::ErrorBody),
+        (status = 404, description = "`not_found` (no such provider)", body = shared::api::ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = shared::api::ErrorBody)))]
 #[tracing::instrument(name = "backchannel_logout", skip_all)]
 pub async fn logout(
     state: web::Data<AppState>,

@@ -66,6 +66,13 @@ where
     })
 }
 
+#[utoipa::path(get, path = "/api/me/repos", tag = "github", security(("session" = [])),
+    responses(
+        (status = 200, description = "The person's GitHub repositories", body = Vec<shared::api::Repo>),
+        (status = 401, description = "`unauthenticated`, `session_expired`", body = shared::api::ErrorBody),
+        (status = 404, description = "`not_found` (not a GitHub session)", body = shared::api::ErrorBody),
+        (status = 429, description = "`rate_limited`", body = shared::api::ErrorBody),
+        (status = 503, description = "`provider_unavailable`", body = shared::api::ErrorBody)))]
 #[tracing::instrument(name = "repos", skip_all)]
 pub async fn repos(
     req: HttpRequest,
@@ -86,6 +93,14 @@ pub async fn repos(
     )
 }
 
+#[utoipa::path(get, path = "/api/github/{path}", tag = "github", security(("session" = [])),
+    params(("path" = String, Path, description = "A path of GitHub's REST API on the allow-list (`GITHUB_PROXY_ALLOW`)")),
+    responses(
+        (status = 200, description = "GitHub's answer, with `ETag`, `Link` (rewritten to this proxy) and the rate-limit headers"),
+        (status = 401, description = "`unauthenticated`, `session_expired`", body = shared::api::ErrorBody),
+        (status = 404, description = "`not_found` (path not allowed, or not a GitHub session)", body = shared::api::ErrorBody),
+        (status = 429, description = "`rate_limited`", body = shared::api::ErrorBody),
+        (status = 503, description = "`provider_unavailable`", body = shared::api::ErrorBody)))]
 #[tracing::instrument(name = "github_proxy", skip_all)]
 pub async fn proxy(
     req: HttpRequest,

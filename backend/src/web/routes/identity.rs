@@ -9,6 +9,10 @@ use actix_web::{web, HttpResponse};
 use crate::web::error::ApiError;
 use crate::web::state::AppState;
 
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "operations",
+    responses(
+        (status = 200, description = "The public keys of the identity tokens sent to upstream APIs (`application/jwk-set+json`)"),
+        (status = 404, description = "`not_found` (no API takes identity tokens)", body = shared::api::ErrorBody)))]
 pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let tokens = state.auth.identity.as_ref().ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok()

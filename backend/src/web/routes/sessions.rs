@@ -15,6 +15,10 @@ use crate::web::state::AppState;
 const UNKNOWN_DEVICE: &str = "Unknown browser";
 
 /// The person's live sessions, newest first, the caller's own marked `current`.
+#[utoipa::path(get, path = "/api/me/sessions", tag = "session", security(("session" = [])),
+    responses(
+        (status = 200, description = "Every session of the person, newest first", body = Vec<shared::api::DeviceSession>),
+        (status = 401, description = "`unauthenticated`", body = shared::api::ErrorBody)))]
 pub async fn list(
     signed_in: SignedIn,
     state: web::Data<AppState>,
@@ -41,6 +45,13 @@ pub async fn list(
 
 /// Ends one session of the caller's. Another person's id and an unknown one get the same
 /// 404, so ids cannot be probed. Ending one's own current session is a sign-out.
+#[utoipa::path(delete, path = "/api/me/sessions/{id}", tag = "session", security(("session" = [])),
+    params(("id" = String, Path, description = "A session's public id (from `GET /api/me/sessions`)")),
+    responses(
+        (status = 204, description = "That session ended at once (its token revoked)"),
+        (status = 401, description = "`unauthenticated`", body = shared::api::ErrorBody),
+        (status = 403, description = "`csrf_failed`", body = shared::api::ErrorBody),
+        (status = 404, description = "`not_found` (unknown, or someone else's: the same answer)", body = shared::api::ErrorBody)))]
 #[tracing::instrument(name = "end_session", skip_all)]
 pub async fn end(
     signed_in: SignedIn,
@@ -78,6 +89,10 @@ pub async fn end(
 }
 
 /// The person's last security events, newest first.
+#[utoipa::path(get, path = "/api/me/activity", tag = "session", security(("session" = [])),
+    responses(
+        (status = 200, description = "The person's last 50 security events, newest first", body = Vec<shared::api::AuditEvent>),
+        (status = 401, description = "`unauthenticated`", body = shared::api::ErrorBody)))]
 pub async fn activity(
     signed_in: SignedIn,
     state: web::Data<AppState>,

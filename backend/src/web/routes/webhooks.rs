@@ -33,6 +33,18 @@ struct Sender {
     id: i64,
 }
 
+#[utoipa::path(post, path = "/api/webhooks/github", tag = "server to server",
+    params(("X-Hub-Signature-256" = String, Header, description = "`sha256=` HMAC of the body with `GITHUB_WEBHOOK_SECRET`"),
+           ("X-GitHub-Delivery" = String, Header, description = "The delivery's id")),
+    request_body(content = String, content_type = "application/json", description = "GitHub's event"),
+    responses(
+        (status = 204, description = "Acted on (or an event not acted on)"),
+        (status = 200, description = "A delivery acted on before"),
+        (status = 400, description = "`invalid_request`", body = shared::api::ErrorBody),
+        (status = 401, description = "`unauthenticated` (signature)", body = shared::api::ErrorBody),
+        (status = 404, description = "`not_found` (no secret set)", body = shared::api::ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = shared::api::ErrorBody),
+        (status = 503, description = "`provider_unavailable` (GitHub could not confirm a revocation; it redelivers)", body = shared::api::ErrorBody)))]
 #[tracing::instrument(name = "webhook", skip_all)]
 pub async fn github(
     req: HttpRequest,
