@@ -8,6 +8,7 @@
 
 mod apis;
 mod pageload;
+mod peer;
 mod procs;
 mod report;
 mod signin;
@@ -22,7 +23,9 @@ use report::Report;
 use signin::Target;
 use testkit::servers;
 
-const ROUNDS: usize = 3;
+/// Rounds of every scenario, alternating product and baseline; tables show medians,
+/// with each ratio's min and max.
+const ROUNDS: usize = 5;
 const SIGN_IN_CONCURRENCY: usize = 16;
 const SIGN_IN_SECONDS: u64 = 5;
 const SESSION_COUNTS: [usize; 2] = [10_000, 100_000];
@@ -239,6 +242,44 @@ async fn main() -> anyhow::Result<()> {
     drop(quiet);
     drop(metrics_proc);
     drop(uncached_proc);
+
+    // The Node peer: the Express BFF a team would write instead, in memory and on Redis.
+    if wanted("peer") {
+        eprintln!("bench: the Node peer (Express 5 + express-session)");
+        let root = std::env::current_dir()?;
+        let me_json = bodies.join("me.json");
+        let memory_port = free_port();
+        let _memory = peer::spawn(&root, memory_port, &me_json, "memory", None)?;
+        wait_healthy(memory_port, Instant::now()).await?;
+        let redis_port = free_port();
+        let _on_redis = peer::spawn(&root, redis_port, &me_json, "redis", Some(&redis.url()))?;
+        wait_healthy(redis_port, Instant::now()).await?;
+        let memory_url = format!("http://127.0.0.1:{memory_port}");
+        let redis_url = format!("http://127.0.0.1:{redis_port}");
+        let memory_cookie = peer::sign_in(&memory_url).await?;
+        let redis_cookie = peer::sign_in(&redis_url).await?;
+        let (mut ours, mut memory, mut on_redis, mut bare_me) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            ours.push(wrk::run(
+                &format!("{base}/api/me"),
+                &[cookie_header.as_str()],
+            )?);
+            memory.push(wrk::run(
+                &format!("{memory_url}/api/me"),
+                &[memory_cookie.as_str()],
+            )?);
+            on_redis.push(wrk::run(
+                &format!("{redis_url}/api/me"),
+                &[redis_cookie.as_str()],
+            )?);
+            bare_me.push(wrk::run(
+                &format!("{bare}/api/me"),
+                &[cookie_header.as_str()],
+            )?);
+        }
+        report.peer(&ours, &memory, &on_redis, &bare_me);
+    }
 
     // Upstream APIs: the same small upstream behind the BFF (identity token), behind a
     // bare actix-web reverse proxy, and called directly.

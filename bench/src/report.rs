@@ -125,7 +125,20 @@ impl Report {
             .map(|(a, b)| format!("{:.0}/{:.0}", a.rps, b.rps))
             .collect();
         let non_2xx: u64 = ours.iter().map(|l| l.non_2xx).sum();
-        let _ = writeln!(self.body, "\nPer round (product/baseline req/s): {}. Non-2xx answers from the product: {non_2xx}.\n", rounds.join(", "));
+        let ratios: Vec<f64> = ours
+            .iter()
+            .zip(theirs)
+            .map(|(a, b)| a.rps / b.rps)
+            .collect();
+        let (low, high) = ratios
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+        let _ = writeln!(
+            self.body,
+            "\nRatio per round: min {low:.2}, median {:.2}, max {high:.2}. Per round (product/baseline req/s): {}. Non-2xx answers from the product: {non_2xx}.\n",
+            median(&ratios),
+            rounds.join(", ")
+        );
         self.summary.push(format!(
             "bench {key}_ratio={:.2} {key}_rps={rps:.0} {key}_baseline_rps={brps:.0} {key}_p50_ms={p50:.2} {key}_p99_ms={p99:.2} {key}_baseline_p99_ms={bp99:.2} {key}_p99_ratio={:.2}",
             rps / brps,
@@ -312,6 +325,62 @@ impl Report {
             "bench rss_idle_mib={:.1} rss_{last_n}_mib={:.1} store_bytes_per_session={per:.0} store_bytes_per_signed_in_session={signed_per:.0}",
             idle_kib as f64 / 1024.0,
             last_kib as f64 / 1024.0
+        ));
+    }
+
+    /// `/api/me` of the product against the Node peer (memory, Redis) and the bare handler.
+    pub fn peer(&mut self, ours: &[Load], memory: &[Load], redis: &[Load], bare: &[Load]) {
+        let m = |v: &[Load], f: fn(&Load) -> f64| median(&v.iter().map(f).collect::<Vec<_>>());
+        let rows = [
+            ("this product (SQLite, 2 workers)", ours),
+            (
+                "Node: Express 5 + express-session, MemoryStore (1 process)",
+                memory,
+            ),
+            (
+                "Node: Express 5 + express-session + connect-redis (2 processes)",
+                redis,
+            ),
+            ("bare actix-web handler (2 workers)", bare),
+        ];
+        let _ = writeln!(
+            self.body,
+            "### Against the Node BFF a team would write instead: GET /api/me, signed in\n\n\
+             The same JSON answered by the peer below, measured in the same rounds. The peer does less per \
+             request than the product: no CSRF rule, session ids stored as they are (not hashed), no idle or \
+             absolute timeout, no security headers, no request id.\n\n\
+             | server | requests/s | p50 | p99 | product / this |\n|---|---:|---:|---:|---:|"
+        );
+        let product = m(ours, |l| l.rps);
+        for (name, loads) in rows {
+            let rps = m(loads, |l| l.rps);
+            let _ = writeln!(
+                self.body,
+                "| {name} | {rps:.0} | {:.2} ms | {:.2} ms | {:.2} |",
+                m(loads, |l| l.p50_ms),
+                m(loads, |l| l.p99_ms),
+                product / rps
+            );
+        }
+        let _ = writeln!(
+            self.body,
+            "\nThe peer (`bench/node-peer/server.mjs`, npm `express@5.3`, `express-session@1.19`, \
+             `connect-redis@10`, `redis@6`, node {}):\n\n```js\n{}```\n",
+            std::process::Command::new("node")
+                .arg("--version")
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default(),
+            crate::peer::SOURCE
+        );
+        self.summary.push(format!(
+            "bench peer_memory_rps={:.0} peer_redis_rps={:.0} product_over_peer_memory={:.1} product_over_peer_redis={:.1} peer_memory_p99_ms={:.2} peer_redis_p99_ms={:.2}",
+            m(memory, |l| l.rps),
+            m(redis, |l| l.rps),
+            product / m(memory, |l| l.rps),
+            product / m(redis, |l| l.rps),
+            m(memory, |l| l.p99_ms),
+            m(redis, |l| l.p99_ms)
         ));
     }
 

@@ -12,6 +12,7 @@ pub fn bench() -> Result<(), String> {
     tools::ensure_frontend_tools()?;
     tools::ensure_wrk()?;
     tools::ensure_browser()?;
+    tools::ensure_node_peer()?;
     steps.start("SPA (Trunk, release)");
     frontend::build()?;
     steps.start("release builds: backend, emulator, bench");

@@ -28,7 +28,7 @@ pub fn start(bff_port: &str) -> Result<(Example, PathBuf), String> {
         .unwrap_or_else(|_| format!("http://localhost:{bff_port}"))
         .trim_end_matches('/')
         .to_owned();
-    let child = Command::new(steps::root().join("target/release/team-api"))
+    let child = Command::new(steps::root().join("target/debug/team-api"))
         .env("PORT", port.to_string())
         .env("BFF_URL", format!("http://127.0.0.1:{bff_port}"))
         .env("ISSUER", &public_url)

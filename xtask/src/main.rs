@@ -62,11 +62,15 @@ fn run() -> Result<(), String> {
     tools::ensure_frontend_tools()?;
     steps.start("SPA (Trunk, release)");
     frontend::build()?;
-    steps.start("backend and the example API (release)");
-    steps::cargo(&["build", "--release", "-p", "team-api"])?;
+    // The development profile: a person waiting to see the app needs it built soon, not
+    // fast (the release profile's thin LTO and single codegen unit cost minutes on two
+    // cores); it also shares its compiled dependencies with `cargo xtask test`. The
+    // release profile stays for `bench`, images and production builds.
+    steps.start("backend and the example API (development profile)");
+    steps::cargo(&["build", "-p", "team-api"])?;
     steps.start("serving");
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    let mut command = std::process::Command::new(steps::root().join("target/release/repo-desk"));
+    let mut command = std::process::Command::new(steps::root().join("target/debug/repo-desk"));
     command.current_dir(steps::root());
     if std::env::var_os("STATIC_DIR").is_none() {
         command.env("STATIC_DIR", steps::root().join("dist"));

@@ -51,7 +51,7 @@ fn ensure_cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Res
     if locked {
         args.push("--locked");
     }
-    steps::cargo(&args)
+    steps::cargo_install(&args)
 }
 
 /// The `wasm-bindgen` version in Cargo.lock: the CLI must match it exactly.
@@ -107,6 +107,30 @@ pub fn ensure_oidc_provider() -> Result<(), String> {
     }
     println!("    installing oidc-provider@{OIDC_PROVIDER_VERSION} from npm");
     npm_install(&folder, &format!("oidc-provider@{OIDC_PROVIDER_VERSION}"))
+}
+
+/// The Node peer of the benchmarks (`bench/node-peer`: Express 5, express-session,
+/// connect-redis, redis), installed from npm into `target/tools/node-peer`.
+pub fn ensure_node_peer() -> Result<(), String> {
+    let folder = root().join("target/tools/node-peer");
+    if folder
+        .join("node_modules/connect-redis/package.json")
+        .exists()
+        && folder.join("node_modules/express/package.json").exists()
+    {
+        println!("    ok: the Node peer's packages (npm)");
+        return Ok(());
+    }
+    println!("    installing express@5.3 express-session@1.19 connect-redis@10 redis@6 from npm");
+    for package in [
+        "express@5.3",
+        "express-session@1.19",
+        "connect-redis@10",
+        "redis@6",
+    ] {
+        npm_install(&folder, package)?;
+    }
+    Ok(())
 }
 
 /// `npm install package` into `folder/node_modules`.
@@ -210,5 +234,5 @@ pub fn ensure_nextest() -> Result<(), String> {
         return Ok(());
     }
     println!("    installing cargo-nextest from crates.io");
-    steps::cargo(&["install", "cargo-nextest", "--locked"])
+    steps::cargo_install(&["install", "cargo-nextest", "--locked"])
 }
