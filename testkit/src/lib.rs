@@ -3,5 +3,6 @@
 //! and the browser are Debian's packages, which `cargo xtask test` installs.
 
 pub mod chromium;
+pub mod firefox;
 pub mod process;
 pub mod servers;

@@ -13,6 +13,7 @@ use std::time::Instant;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage as _};
 use tracing::Instrument;
@@ -36,8 +37,16 @@ pub async fn layer(
         req.extensions_mut().insert(id);
     }
     // Only the id in the span: formatting fields is the span's main cost, and the access
-    // line below carries the method and path.
-    let span = tracing::info_span!("request", id = %id);
+    // line below carries the method and path. Writes (sign-in, sign-out, …) log their
+    // events at info, so their span is at info and every line carries the id. Reads log
+    // nothing at info unless something fails: their span is at debug, which costs nothing
+    // at the default level (creating and formatting it on every read was the largest cost
+    // of `GET /api/me` there: BENCHMARKS.md), and the layer's own lines name the id.
+    let span = if matches!(*req.method(), Method::GET | Method::HEAD) {
+        tracing::debug_span!("request", id = %id)
+    } else {
+        tracing::info_span!("request", id = %id)
+    };
     let started = Instant::now();
     let result = next
         .call(req)
@@ -48,7 +57,7 @@ pub async fn layer(
     let mut response = match result {
         Ok(response) => response,
         Err(e) => {
-            tracing::warn!(error = %e, "request failed before a response");
+            tracing::warn!(request = %id, error = %e, "request failed before a response");
             return Err(e);
         }
     };
@@ -61,11 +70,11 @@ pub async fn layer(
     let routine = matches!(status.as_u16(), 401 | 404) || !status.is_client_error();
     let (method, path) = (response.request().method(), response.request().path());
     if status.is_server_error() {
-        tracing::warn!(%method, path, status = status.as_u16(), ms, "request finished");
+        tracing::warn!(request = %id, %method, path, status = status.as_u16(), ms, "request finished");
     } else if routine {
         tracing::debug!(%method, path, status = status.as_u16(), ms, "request finished");
     } else {
-        tracing::info!(%method, path, status = status.as_u16(), ms, "request finished");
+        tracing::info!(request = %id, %method, path, status = status.as_u16(), ms, "request finished");
     }
     if crate::metrics::enabled() {
         let route = response

@@ -3,16 +3,39 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod firefox;
 mod harness;
 
 use emulator::{Endpoint, Fault};
 use serde_json::Value;
 
-use harness::{start, start_dev_mode, start_with, Setup};
+use harness::{start, start_with, Setup};
+
+/// `name` for Chromium, `ff_name` for Firefox (screenshots of both are kept).
+fn named(firefox: bool, chromium: &'static str, firefox_name: &'static str) -> &'static str {
+    if firefox {
+        firefox_name
+    } else {
+        chromium
+    }
+}
 
 #[tokio::test]
 async fn signing_in_and_approving_shows_the_dashboard() {
-    let s = start_dev_mode("sign_in_dashboard").await;
+    sign_in_shows_the_dashboard(false).await;
+}
+
+/// Shared by Chromium and Firefox (`firefox.rs`).
+pub(crate) async fn sign_in_shows_the_dashboard(firefox: bool) {
+    let s = start_with(
+        named(firefox, "sign_in_dashboard", "ff_sign_in_dashboard"),
+        Setup {
+            dev_mode: true,
+            firefox,
+            ..Setup::default()
+        },
+    )
+    .await;
     s.open("/").await;
     s.wait_for_contains("p", "Development provider").await;
     s.screenshot("sign_in_page").await;
@@ -35,7 +58,12 @@ async fn signing_in_and_approving_shows_the_dashboard() {
 
     // The same page on a phone-width screen.
     s.client.set_window_size(390, 844).await.unwrap();
-    s.screenshot("sign_in_dashboard_phone").await;
+    s.screenshot(named(
+        firefox,
+        "sign_in_dashboard_phone",
+        "ff_sign_in_dashboard_phone",
+    ))
+    .await;
     s.client.set_window_size(1100, 900).await.unwrap();
     s.finish().await;
 }
@@ -55,7 +83,18 @@ async fn a_user_without_public_email_sees_so() {
 
 #[tokio::test]
 async fn cancelling_shows_a_readable_error_and_try_again_works() {
-    let s = start("cancel_try_again").await;
+    cancel_then_try_again(false).await;
+}
+
+pub(crate) async fn cancel_then_try_again(firefox: bool) {
+    let s = start_with(
+        named(firefox, "cancel_try_again", "ff_cancel_try_again"),
+        Setup {
+            firefox,
+            ..Setup::default()
+        },
+    )
+    .await;
     s.open("/").await;
     s.click_button("Sign in with GitHub").await;
     s.consent("octocat", "Cancel").await;
@@ -66,7 +105,8 @@ async fn cancelling_shows_a_readable_error_and_try_again_works() {
         url.query().is_none(),
         "error and state are wiped from the address bar: {url}"
     );
-    s.screenshot("cancel_error").await;
+    s.screenshot(named(firefox, "cancel_error", "ff_cancel_error"))
+        .await;
 
     s.click_button("Try again").await;
     s.wait_for_path("/").await;
@@ -76,7 +116,18 @@ async fn cancelling_shows_a_readable_error_and_try_again_works() {
 
 #[tokio::test]
 async fn a_reload_keeps_the_session_and_sign_out_ends_it() {
-    let s = start("reload_and_sign_out").await;
+    reload_then_sign_out(false).await;
+}
+
+pub(crate) async fn reload_then_sign_out(firefox: bool) {
+    let s = start_with(
+        named(firefox, "reload_and_sign_out", "ff_reload_and_sign_out"),
+        Setup {
+            firefox,
+            ..Setup::default()
+        },
+    )
+    .await;
     s.open("/").await;
     s.sign_in("octocat").await;
     s.client.refresh().await.unwrap();
@@ -229,7 +280,18 @@ async fn one_computer_signs_the_other_out_and_the_other_finds_out() {
 
 #[tokio::test]
 async fn signing_out_in_one_tab_signs_out_the_other_tabs() {
-    let s = start("two_tabs").await;
+    two_tabs_sign_out_together(false).await;
+}
+
+pub(crate) async fn two_tabs_sign_out_together(firefox: bool) {
+    let s = start_with(
+        named(firefox, "two_tabs", "ff_two_tabs"),
+        Setup {
+            firefox,
+            ..Setup::default()
+        },
+    )
+    .await;
     s.open("/").await;
     s.sign_in("octocat").await;
     let first = s.client.window().await.unwrap();
@@ -254,7 +316,18 @@ async fn signing_out_in_one_tab_signs_out_the_other_tabs() {
 
 #[tokio::test]
 async fn a_deep_link_round_trips_through_sign_in() {
-    let s = start("deep_link").await;
+    deep_link_round_trip(false).await;
+}
+
+pub(crate) async fn deep_link_round_trip(firefox: bool) {
+    let s = start_with(
+        named(firefox, "deep_link", "ff_deep_link"),
+        Setup {
+            firefox,
+            ..Setup::default()
+        },
+    )
+    .await;
     s.open("/dashboard").await;
     s.wait_for_text("button", "Sign in with GitHub").await;
     let url = s.url().await;
