@@ -108,11 +108,12 @@ fn dev_mode() -> bool {
 fn test() -> Result<(), String> {
     let mut steps = Steps::new(9);
     steps.start(
-        "tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, Redis, PostgreSQL, \
-         PyJWT, oidc-provider, nextest)",
+        "tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, Firefox ESR, geckodriver, \
+         Redis, PostgreSQL, PyJWT, oidc-provider, nextest)",
     );
     tools::ensure_frontend_tools()?;
     tools::ensure_browser()?;
+    tools::ensure_firefox()?;
     tools::ensure_stores()?;
     tools::ensure_python_jwt()?;
     tools::ensure_oidc_provider()?;

@@ -17,6 +17,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
 pub const OIDC_PROVIDER_VERSION: &str = "9.13.3";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// geckodriver for Firefox ESR 153 (Debian bookworm); `--locked` works for this release.
+pub const GECKODRIVER_VERSION: &str = "0.37.1";
 
 /// Everything the SPA build needs.
 pub fn ensure_frontend_tools() -> Result<(), String> {
@@ -165,6 +167,17 @@ pub fn ensure_browser() -> Result<(), String> {
         return Ok(());
     }
     apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Debian's Firefox ESR and geckodriver from crates.io (compiled like the other tools):
+/// the core browser journeys run in Firefox too.
+pub fn ensure_firefox() -> Result<(), String> {
+    if Path::new("/usr/bin/firefox-esr").exists() {
+        println!("    ok: firefox-esr");
+    } else {
+        apt_install(&["firefox-esr"])?;
+    }
+    ensure_cargo_tool("geckodriver", "geckodriver", GECKODRIVER_VERSION, true)
 }
 
 /// Debian's Redis and PostgreSQL servers: the tests start throw-away instances of them.
