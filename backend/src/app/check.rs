@@ -87,6 +87,7 @@ fn describe(settings: &Settings) {
         let all: Vec<String> = github.map(str::to_owned).into_iter().chain(oidc).collect();
         println!("\nProviders: {}", all.join(", "));
     }
+    println!("Traces: {}", crate::telemetry::traces::describe());
     for api in &settings.apis {
         let mut traits = vec![format!("identity {}", api.identity.as_str())];
         if api.websocket {

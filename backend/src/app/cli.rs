@@ -41,6 +41,9 @@ pub fn main_with(extend: impl FnOnce(Builder) -> Builder) -> std::process::ExitC
             return std::process::ExitCode::from(2);
         }
     };
+    // Before the runtime: the trace exporter's HTTP client runs on a thread of its own
+    // and must not be made (or dropped) inside async code.
+    let telemetry = crate::telemetry::init(settings.log_json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -51,8 +54,7 @@ pub fn main_with(extend: impl FnOnce(Builder) -> Builder) -> std::process::ExitC
             return std::process::ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
-        let _log_flush = crate::telemetry::init(settings.log_json);
+    let code = runtime.block_on(async {
         let app = match extend(Application::builder(settings)).build().await {
             Ok(app) => app,
             Err(e) => {
@@ -68,5 +70,9 @@ pub fn main_with(extend: impl FnOnce(Builder) -> Builder) -> std::process::ExitC
                 std::process::ExitCode::FAILURE
             }
         }
-    })
+    });
+    drop(runtime);
+    // Flushes the log and exports the last spans.
+    drop(telemetry);
+    code
 }

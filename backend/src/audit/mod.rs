@@ -119,7 +119,7 @@ impl Audit {
             client_ip: event.client_ip,
             device: event.device,
         };
-        match self.store.insert(row).await {
+        match crate::store::traced("audit.insert", self.store.insert(row)).await {
             Ok(()) => {}
             // Counted in the metrics by the store; a flood must not flood the log too.
             Err(StoreError::Overloaded) => {

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use shared::api::SignOutReason;
+use tracing::Instrument as _;
 
 use super::sign_out::{revoke_bounded, Ending, Revoke, SignOut};
 use crate::providers::{AccessToken, ProviderError, Providers, TokenSet};
@@ -161,29 +162,37 @@ impl TokenService {
         if !inner.needs_refresh(&tokens) {
             return Ok((tokens.access, session.token_generation()));
         }
-        let generation = self.flight(session.key).await?;
+        let (flight, span) = self.flight(session.key);
+        let generation = flight.instrument(span).await?;
         let (current, tokens) = inner.fresh(&session.key).await?;
         debug_assert!(current.token_generation() >= generation);
         Ok((tokens.access, current.token_generation()))
     }
 
     /// The in-process single flight: joins the refresh of `key` already running here, or
-    /// starts one as a detached task.
-    fn flight(&self, key: SessionKey) -> Flight {
+    /// starts one as a detached task. With it comes the span to wait in: the leader's
+    /// work runs in a `token_refresh` span marked `leader` (its provider and store calls
+    /// its children), a follower waits in one marked `follower`.
+    fn flight(&self, key: SessionKey) -> (Flight, tracing::Span) {
         let mut flights = self.inner.flights.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(flight) = flights.get(&key) {
-            return flight.clone();
+            let span = tracing::info_span!("token_refresh", role = "follower");
+            return (flight.clone(), span);
         }
         let inner = self.inner.clone();
-        let task = tokio::spawn(async move {
-            let result = inner.refresh_once(key).await;
-            inner
-                .flights
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&key);
-            result
-        });
+        let leader = tracing::info_span!("token_refresh", role = "leader");
+        let task = tokio::spawn(
+            async move {
+                let result = inner.refresh_once(key).await;
+                inner
+                    .flights
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&key);
+                result
+            }
+            .instrument(leader),
+        );
         let flight = async move {
             task.await.unwrap_or_else(|e| {
                 Err(TokenError::Unavailable(Arc::new(
@@ -194,7 +203,7 @@ impl TokenService {
         .boxed()
         .shared();
         flights.insert(key, flight.clone());
-        flight
+        (flight, tracing::Span::none())
     }
 }
 
@@ -234,7 +243,12 @@ impl Inner {
             }
             let now_ms = clock.now_ms();
             let until = now_ms + self.lease.as_millis() as i64;
-            if store.try_lease(&key, &self.owner, now_ms, until).await? {
+            if crate::store::traced(
+                "lease.try",
+                store.try_lease(&key, &self.owner, now_ms, until),
+            )
+            .await?
+            {
                 let outcome = self.refresh_holding_lease(&key).await;
                 if let Err(e) = store.release_lease(&key, &self.owner).await {
                     tracing::warn!(error = ?e, "could not release a refresh lease; it expires by itself");

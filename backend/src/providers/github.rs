@@ -5,6 +5,7 @@
 //! Both token shapes are handled whatever the app type: with `expires_in` and a refresh
 //! token (GitHub Apps, OAuth Apps that opted in) and without (classic OAuth Apps).
 
+use crate::providers::http::SendTraced as _;
 use std::time::Duration;
 
 use anyhow::anyhow;
@@ -306,7 +307,7 @@ impl GitHub {
                 Some(self.config.client_secret.expose_secret()),
             )
             .json(&serde_json::json!({ "access_token": token.secret() }))
-            .send()
+            .send_traced("revoke")
             .await
             .map_err(|e| transport(e, "revoke at GitHub"))?;
         match response.status() {
@@ -348,7 +349,7 @@ impl GitHub {
                     Some(self.config.client_secret.expose_secret()),
                 )
                 .json(&serde_json::json!({ "access_token": token.secret() }))
-                .send()
+                .send_traced("check_token")
                 .await
                 .map_err(|e| transport(e, "check a token at GitHub"))?;
             if response.status() == StatusCode::NOT_FOUND {
@@ -395,7 +396,7 @@ impl GitHub {
             request = request.header(header::IF_NONE_MATCH, etag);
         }
         let response = request
-            .send()
+            .send_traced("proxy")
             .await
             .map_err(|e| transport(e, "call the GitHub API"))?;
         let status = response.status();
@@ -452,7 +453,7 @@ impl GitHub {
             .get(url)
             .bearer_auth(token.secret())
             .header(header::ACCEPT, "application/vnd.github+json")
-            .send()
+            .send_traced(what)
             .await
             .map_err(|e| transport(e, what))?;
         match response.status() {

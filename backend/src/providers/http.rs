@@ -26,6 +26,34 @@ pub fn client(timeout: Duration, default_headers: header::HeaderMap) -> anyhow::
         .context("Failed to build the HTTP client")
 }
 
+/// Sending a request to a provider inside a span of its own (`provider`, with the
+/// endpoint's name), carrying the trace context when traces are on.
+pub trait SendTraced {
+    fn send_traced(
+        self,
+        endpoint: &str,
+    ) -> impl std::future::Future<Output = reqwest::Result<Response>>;
+}
+
+impl SendTraced for reqwest::RequestBuilder {
+    fn send_traced(
+        self,
+        endpoint: &str,
+    ) -> impl std::future::Future<Output = reqwest::Result<Response>> {
+        use tracing::Instrument as _;
+        // "the token request" names the `token` endpoint.
+        let endpoint = endpoint
+            .trim_start_matches("the ")
+            .trim_end_matches(" request");
+        let span = tracing::info_span!("provider", endpoint, otel.kind = "client");
+        let request = {
+            let _inside = span.enter();
+            self.headers(crate::telemetry::traces::headers())
+        };
+        request.send().instrument(span)
+    }
+}
+
 /// Maps a transport failure to `Unavailable` (remembering whether it was a timeout).
 pub fn transport(e: reqwest::Error, what: &str) -> ProviderError {
     ProviderError::Unavailable {

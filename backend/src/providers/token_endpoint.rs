@@ -4,6 +4,7 @@
 //! GitHub reports token errors with HTTP 200 and some clients see them as 400: the body
 //! is read whatever the status, and an `error` field is an error wherever it appears.
 
+use crate::providers::http::SendTraced as _;
 use anyhow::anyhow;
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
@@ -62,7 +63,7 @@ pub async fn request(
     }
     let response = request
         .form(&form)
-        .send()
+        .send_traced(what)
         .await
         .map_err(|e| transport(e, what))?;
     let status = response.status();

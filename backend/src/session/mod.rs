@@ -233,7 +233,7 @@ impl Sessions {
             return Ok(Some(Found::Expired(session)));
         }
         if now - session.last_seen >= TOUCH_EVERY_SECS {
-            self.store.touch(key, now).await?;
+            crate::store::traced("session.touch", self.store.touch(key, now)).await?;
             self.cache.touched(key, now);
         }
         Ok(Some(Found::Live(session)))
@@ -251,7 +251,7 @@ impl Sessions {
     /// (an older format, or corruption) is deleted rather than failing every request
     /// that browser makes.
     async fn read_store(&self, key: &SessionKey) -> Result<Option<Session>, StoreError> {
-        let Some(record) = self.store.load(key).await? else {
+        let Some(record) = crate::store::traced("session.load", self.store.load(key)).await? else {
             return Ok(None);
         };
         match Session::from_record(*key, record) {
@@ -305,10 +305,17 @@ impl Sessions {
         };
         match previous {
             Some(previous) => {
-                self.store.replace(previous, &id.key(), &record).await?;
+                crate::store::traced(
+                    "session.replace",
+                    self.store.replace(previous, &id.key(), &record),
+                )
+                .await?;
                 self.changed(previous);
             }
-            None => self.store.insert(&id.key(), &record).await?,
+            None => {
+                crate::store::traced("session.insert", self.store.insert(&id.key(), &record))
+                    .await?
+            }
         }
         let session = Session {
             key: id.key(),
@@ -353,7 +360,11 @@ impl Sessions {
                 last_seen: now.max(current.last_seen),
                 ..self.record(current.public_id.to_string(), &data, current.created_at)
             };
-            let written = self.store.update(key, &record, current.version).await?;
+            let written = crate::store::traced(
+                "session.update",
+                self.store.update(key, &record, current.version),
+            )
+            .await?;
             self.changed(key);
             if written {
                 let session = Session {
@@ -374,7 +385,7 @@ impl Sessions {
     /// Deletes the session; true if it existed. Ending a session is the auth room's
     /// business (`auth::SignOut`): this only removes it.
     pub async fn delete(&self, key: &SessionKey) -> Result<bool, StoreError> {
-        let existed = self.store.delete(key).await?;
+        let existed = crate::store::traced("session.delete", self.store.delete(key)).await?;
         self.changed(key);
         Ok(existed)
     }
@@ -488,17 +499,22 @@ impl Sessions {
         provider: &str,
         subject: &str,
     ) -> Result<Vec<Session>, StoreError> {
-        let listed = self
-            .store
-            .list_for_person(&person(provider, subject))
-            .await?;
+        let listed = crate::store::traced(
+            "session.list_for_person",
+            self.store.list_for_person(&person(provider, subject)),
+        )
+        .await?;
         Ok(self.live(listed))
     }
 
     /// Deletes every session of `user` in one store operation and returns them (expired
     /// ones too) so their ending can be recorded and their tokens revoked.
     pub async fn delete_all_for(&self, user: &User) -> Result<Vec<Session>, StoreError> {
-        let removed = self.store.delete_all_for_person(&person_of(user)).await?;
+        let removed = crate::store::traced(
+            "session.delete_all_for_person",
+            self.store.delete_all_for_person(&person_of(user)),
+        )
+        .await?;
         Ok(removed
             .into_iter()
             .filter_map(|r| {
@@ -514,10 +530,12 @@ impl Sessions {
         provider: &str,
         sid: &str,
     ) -> Result<Vec<Session>, StoreError> {
-        let found = self
-            .store
-            .with_provider_sid(&provider_session(provider, sid))
-            .await?;
+        let found = crate::store::traced(
+            "session.with_provider_sid",
+            self.store
+                .with_provider_sid(&provider_session(provider, sid)),
+        )
+        .await?;
         Ok(self.live(found))
     }
 
@@ -537,10 +555,11 @@ impl Sessions {
     /// the caller can record their ending and revoke their provider tokens.
     pub async fn delete_expired(&self, limit: usize) -> Result<Vec<Session>, StoreError> {
         let now = self.now();
-        let removed = self
-            .store
-            .delete_expired(now, now - self.idle_secs, limit)
-            .await?;
+        let removed = crate::store::traced(
+            "session.delete_expired",
+            self.store.delete_expired(now, now - self.idle_secs, limit),
+        )
+        .await?;
         self.cache.retain(|s| !self.expired(now, s));
         Ok(removed
             .into_iter()

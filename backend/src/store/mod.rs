@@ -40,6 +40,19 @@ pub use self::users::{UserBackend, UserRecords};
 use crate::clock::Clock;
 use crate::config::Settings;
 
+/// `operation` as a debug-level span named `store` (an OpenTelemetry child span of the
+/// request when traces are exported; nothing at all otherwise, the default level being
+/// info). Only the operation's name is recorded: never a key, a person or a value.
+pub fn traced<F: std::future::Future>(
+    operation: &'static str,
+    future: F,
+) -> tracing::instrument::Instrumented<F> {
+    tracing::Instrument::instrument(
+        future,
+        tracing::debug_span!("store", operation, otel.kind = "client"),
+    )
+}
+
 /// A store could not do what was asked. The web edge answers 503 `unavailable` for it:
 /// the request may well succeed once the store is back.
 #[derive(thiserror::Error, Debug)]

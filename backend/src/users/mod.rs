@@ -26,7 +26,7 @@ impl Users {
         let web = |link: Option<String>| link.filter(|l| is_followable(l));
         profile.0.avatar_url = web(profile.0.avatar_url.take());
         profile.0.profile_url = web(profile.0.profile_url.take());
-        let id = self.store.upsert(&profile, now).await?;
+        let id = crate::store::traced("users.upsert", self.store.upsert(&profile, now)).await?;
         Ok(profile.with_id(id))
     }
 
@@ -36,7 +36,7 @@ impl Users {
         provider: &str,
         provider_user_id: &str,
     ) -> Result<Option<i64>, StoreError> {
-        self.store.find_id(provider, provider_user_id).await
+        crate::store::traced("users.find", self.store.find_id(provider, provider_user_id)).await
     }
 
     /// Ties `login` (an allow-list entry, lower case) at `provider` to the account

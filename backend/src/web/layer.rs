@@ -16,6 +16,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage as _};
+use tracing::field::Empty;
 use tracing::Instrument;
 
 use super::headers;
@@ -43,10 +44,22 @@ pub async fn layer(
     // at the default level (creating and formatting it on every read was the largest cost
     // of `GET /api/me` there: BENCHMARKS.md), and the layer's own lines name the id.
     let span = if matches!(*req.method(), Method::GET | Method::HEAD) {
-        tracing::debug_span!("request", id = %id)
+        tracing::debug_span!("request", id = %id, http.route = Empty, http.response.status_code = Empty)
     } else {
-        tracing::info_span!("request", id = %id)
+        tracing::info_span!("request", id = %id, http.route = Empty, http.response.status_code = Empty)
     };
+    let traced = crate::telemetry::traces::on();
+    if traced {
+        // A trace context is believed from a proxy we trust, never from a browser.
+        let trusted = state.is_some_and(|s| {
+            req.peer_addr()
+                .is_some_and(|peer| s.trusted_proxies.contains(&peer.ip()))
+        });
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        if let (true, Some(parent)) = (trusted, header("traceparent")) {
+            crate::telemetry::traces::continue_trace(&span, parent, header("tracestate"));
+        }
+    }
     let started = Instant::now();
     let result = next
         .call(req)
@@ -75,6 +88,18 @@ pub async fn layer(
         tracing::debug!(%method, path, status = status.as_u16(), ms, "request finished");
     } else {
         tracing::info!(request = %id, %method, path, status = status.as_u16(), ms, "request finished");
+    }
+    if traced {
+        span.record("http.response.status_code", status.as_u16());
+        let request = response.request();
+        if let Some(route) = request.match_pattern() {
+            span.record("http.route", route.as_str());
+        } else if let Some(prefix) = request.app_data::<web::Data<AppState>>().and_then(|s| {
+            super::upstream::prefix_of(&s.upstream_paths, request.path()).map(str::to_owned)
+        }) {
+            // An upstream API's scope has no pattern of its own: name it by its prefix.
+            span.record("http.route", format!("{prefix}/*").as_str());
+        }
     }
     if crate::metrics::enabled() {
         let route = response

@@ -32,6 +32,7 @@ mod sqlite_files;
 mod store_contract;
 mod test_issuer;
 mod tokens;
+mod traces;
 mod upstream_apis;
 mod webhooks;
 mod websockets;

@@ -266,10 +266,19 @@ fn check_explains_every_setting_where_it_came_from_and_hides_secrets() {
             ("GITHUB_CLIENT_SECRET", "a-very-secret-value"),
             ("GITHUB_ALLOWED_USERS", "octocat,id:583231"),
             ("DATABASE_URL", "sqlite:///tmp/bff-check.sqlite3"),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "https://otel:hunter2@collector.example.com:4318",
+            ),
         ],
     );
     assert_eq!(status, Some(0), "{text}");
     assert!(!text.contains("a-very-secret-value"), "{text}");
+    assert!(
+        text.contains("Traces: OTLP/HTTP to https://otel@collector.example.com:4318/v1/traces as service repo-desk-bff"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
     assert_eq!(
         setting(&text, "GITHUB_CLIENT_SECRET")[1..],
         ["variable", "[set]"]

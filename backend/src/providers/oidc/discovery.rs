@@ -2,6 +2,7 @@
 //! checked (the `issuer` must be the configured one, byte for byte, or everything signed
 //! later could come from someone else).
 
+use crate::providers::http::SendTraced as _;
 use anyhow::{bail, Context};
 use reqwest::Client;
 use serde::Deserialize;
@@ -50,7 +51,7 @@ pub async fn fetch(http: &Client, issuer: &IssuerUrl, source: &str) -> anyhow::R
     let url = format!("{issuer}/.well-known/openid-configuration");
     let response = http
         .get(&url)
-        .send()
+        .send_traced("discovery")
         .await
         .map_err(|e| anyhow::anyhow!(e.without_url()))
         .with_context(|| format!("{source}: the issuer {issuer} is unreachable"))?;

@@ -2,6 +2,7 @@
 //! not have triggers one refetch, at most once per [`REFETCH_EVERY_SECS`], so a flood of
 //! tokens with made-up key ids cannot make us hammer the provider.
 
+use crate::providers::http::SendTraced as _;
 use std::sync::Mutex;
 
 use jsonwebtoken::jwk::Jwk;
@@ -96,10 +97,11 @@ impl Jwks {
         let response = crate::metrics::provider_call(
             "jwks",
             async {
-                let response =
-                    http.get(self.uri.clone()).send().await.map_err(|e| {
-                        crate::providers::http::transport(e, "fetch the signing keys")
-                    })?;
+                let response = http
+                    .get(self.uri.clone())
+                    .send_traced("jwks")
+                    .await
+                    .map_err(|e| crate::providers::http::transport(e, "fetch the signing keys"))?;
                 read_json::<RawSet>(response, "the signing keys").await
             },
             ProviderError::outcome_of,

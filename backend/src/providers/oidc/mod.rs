@@ -19,6 +19,7 @@ pub mod discovery;
 mod id_token;
 mod jwks;
 
+use crate::providers::http::SendTraced as _;
 use std::time::Duration;
 
 use anyhow::anyhow;
@@ -124,7 +125,7 @@ impl OidcProvider {
                 .get(endpoint)
                 .bearer_auth(access.secret())
                 .header(header::ACCEPT, "application/json")
-                .send()
+                .send_traced("userinfo")
                 .await
                 .map_err(|e| transport(e, "fetch the userinfo"))?;
             if response.status() == reqwest::StatusCode::UNAUTHORIZED {
@@ -242,7 +243,7 @@ impl OidcProvider {
         }
         let response = request
             .form(&form)
-            .send()
+            .send_traced("revoke")
             .await
             .map_err(|e| transport(e, "revoke a token"))?;
         match response.status() {

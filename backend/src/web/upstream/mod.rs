@@ -71,10 +71,18 @@ impl UpstreamApi {
 
 /// True when `path` lies under one of `paths` (`/api/{prefix}` of each upstream API).
 pub fn is_forwarded(paths: &[String], path: &str) -> bool {
-    paths.iter().any(|prefix| {
-        path.strip_prefix(prefix.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    prefix_of(paths, path).is_some()
+}
+
+/// The upstream API prefix (`/api/notes`) `path` falls under, if any.
+pub fn prefix_of<'a>(paths: &'a [String], path: &str) -> Option<&'a str> {
+    paths
+        .iter()
+        .find(|prefix| {
+            path.strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .map(String::as_str)
 }
 
 /// Registers every upstream API as a scope of its own, ahead of the built-in routes

@@ -1,32 +1,80 @@
-//! Logging: the subscriber for `main`, and request ids.
+//! Logging and traces: the subscriber for `main` (log lines, and OpenTelemetry spans
+//! when configured: `traces.rs`), and request ids.
+
+pub mod traces;
 
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
+
+/// What must live until exit: the log writer (dropping it flushes what is left) and the
+/// trace exporter (dropping it exports what is left).
+pub struct Telemetry {
+    _log: tracing_appender::non_blocking::WorkerGuard,
+    traces: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(provider) = self.traces.take() {
+            let _ = provider.shutdown();
+        }
+    }
+}
 
 /// Installs a global subscriber reading `RUST_LOG` (default `info`). Lines are written to
 /// stdout by a background thread, so a request never waits on the terminal or the log
 /// collector; the writer blocks rather than drops lines when it falls behind. Keep the
-/// returned guard alive until exit: dropping it flushes what is left.
+/// returned value alive until exit.
 /// With `json`, each line is one JSON object (`LOG_FORMAT=json`, for log shippers):
 /// timestamp, level, target (`audit` for audit events), fields and the request span.
-pub fn init(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
+/// With an OTLP endpoint configured, spans are exported too (`traces.rs`); without one
+/// the subscriber is exactly the log one, so traces cost nothing.
+pub fn init(json: bool) -> Telemetry {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .finish(std::io::stdout());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
-    if json {
-        builder.json().with_current_span(true).init();
-    } else {
-        builder.with_ansi(std::io::stdout().is_terminal()).init();
+    let traces = traces::provider();
+    match &traces {
+        None => {
+            let builder = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(writer);
+            if json {
+                builder.json().with_current_span(true).init();
+            } else {
+                builder.with_ansi(std::io::stdout().is_terminal()).init();
+            }
+        }
+        Some(provider) => {
+            let lines = if json {
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_writer(writer)
+                    .boxed()
+            } else {
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::stdout().is_terminal())
+                    .with_writer(writer)
+                    .boxed()
+            };
+            tracing_subscriber::registry()
+                .with(lines.with_filter(filter))
+                .with(traces::layer(provider))
+                .init();
+        }
     }
-    guard
+    Telemetry {
+        _log: guard,
+        traces,
+    }
 }
 
 /// A process-unique request id: a random per-process prefix and a counter (no system call
@@ -61,10 +109,15 @@ impl RequestId {
 }
 
 /// A W3C Trace Context `traceparent` (version 00, sampled) for a request the BFF makes
-/// on the browser's behalf: a fresh trace id and parent id, so the upstream's traces of
-/// one request hang together (a browser's own `traceparent` is never passed on: it
-/// would let a page choose ids in the upstream's traces).
+/// on the browser's behalf. With traces exported it names the current span, so the
+/// upstream's spans join the BFF's trace; without, a fresh trace id and parent id, so
+/// the upstream's traces of one request still hang together. A browser's own
+/// `traceparent` is never passed on: it would let a page choose ids in the upstream's
+/// traces.
 pub fn traceparent() -> String {
+    if let Some(current) = traces::current_traceparent() {
+        return current;
+    }
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).expect("the OS random number generator failed");
     let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
