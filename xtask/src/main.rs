@@ -1,4 +1,4 @@
-//! `cargo xtask run | test | bench | checks | openapi`: the README's commands.
+//! `cargo xtask run | test | bench | checks | openapi | image`: the README's commands.
 //!
 //! Everything a fresh machine lacks is installed from a package registry at a pinned
 //! version (never a prebuilt download): the wasm target with rustup, Trunk and
@@ -10,6 +10,7 @@ mod citations;
 mod example;
 mod floor_plan;
 mod frontend;
+mod image;
 mod steps;
 mod tools;
 
@@ -25,8 +26,9 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(),
         Some("checks") => check_floor_plan().and_then(|()| check_citations()),
         Some("openapi") => write_openapi(),
+        Some("image") => image::image(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench|checks|openapi>\n");
+            eprintln!("usage: cargo xtask <run|test|bench|checks|openapi|image>\n");
             eprintln!(
                 "  run    build the SPA and serve the app on http://localhost:$PORT (default 3000)"
             );
@@ -39,6 +41,9 @@ fn main() -> ExitCode {
             );
             eprintln!(
                 "  openapi writes docs/openapi.json from the code (a test fails while it is stale)"
+            );
+            eprintln!(
+                "  image  a static build in an OCI image FROM scratch (podman); --profile <p> to build faster"
             );
             return ExitCode::from(2);
         }
@@ -106,10 +111,10 @@ fn dev_mode() -> bool {
 /// Installs what the tests need, then: fmt check, the SPA build, clippy (host and
 /// wasm32), and every test with nextest (its summary ends the output).
 fn test() -> Result<(), String> {
-    let mut steps = Steps::new(9);
+    let mut steps = Steps::new(10);
     steps.start(
         "tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, Firefox ESR, geckodriver, \
-         Redis, PostgreSQL, PyJWT, oidc-provider, nextest)",
+         Redis, PostgreSQL, PyJWT, oidc-provider, nextest, musl target, musl-tools, podman)",
     );
     tools::ensure_frontend_tools()?;
     tools::ensure_browser()?;
@@ -118,6 +123,7 @@ fn test() -> Result<(), String> {
     tools::ensure_python_jwt()?;
     tools::ensure_oidc_provider()?;
     tools::ensure_nextest()?;
+    tools::ensure_image_tools()?;
     steps.start("cargo fmt --check");
     steps::cargo(&["fmt", "--all", "--", "--check"])?;
     steps.start("the backend's floor plan (which room may import which), SECURITY.md's citations");
@@ -154,6 +160,10 @@ fn test() -> Result<(), String> {
     // nextest does not run documentation examples: they must compile (the builder's and
     // the local API's examples are how a team adds its own handlers).
     steps::cargo(&["test", "--doc", "-p", "backend"])?;
+    // The image test reads what this writes (its binary compiled without optimisation:
+    // the release image's contents in a fraction of the time).
+    steps.start("the container image (cargo xtask image --profile image-check)");
+    image::image(&["--profile".to_owned(), "image-check".to_owned()])?;
     steps.start("tests (unit, API, browser; stores: SQLite, and Redis + PostgreSQL where named)");
     let everything = steps::cargo_hermetic(&["nextest", "run", "--no-fail-fast"], &[]);
     steps.start("the HTTP suite again, on Redis (sessions) + PostgreSQL (users)");
@@ -242,7 +252,7 @@ fn check_citations() -> Result<(), String> {
 /// What the Redis + PostgreSQL run of the HTTP suite leaves out: tests of SQLite files,
 /// and tests that start their own Redis and PostgreSQL whatever the setting.
 const STORE_MATRIX_FILTER: &str =
-    "not (test(/^sqlite_files::/) | test(/^several_instances::/) | test(/^store_contract::/))";
+    "not (test(/^sqlite_files::/) | test(/^several_instances::/) | test(/^store_contract::/) | test(/^image::/) | test(/^traces::/) | test(/^deploy::/))";
 
 /// Test servers stop when their test ends; a test killed by a timeout cannot stop its
 /// own, so anything still running from a test directory is stopped here.

@@ -31,13 +31,34 @@ pub fn ensure_frontend_tools() -> Result<(), String> {
 }
 
 fn ensure_wasm_target() -> Result<(), String> {
+    ensure_target(WASM_TARGET)
+}
+
+fn ensure_target(target: &str) -> Result<(), String> {
     let installed = steps::output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
-        println!("    ok: rust target {WASM_TARGET}");
+    if installed.lines().any(|l| l.trim() == target) {
+        println!("    ok: rust target {target}");
         return Ok(());
     }
-    println!("    installing the {WASM_TARGET} target with rustup");
-    steps::run("rustup", &["target", "add", WASM_TARGET])
+    println!("    installing the {target} target with rustup");
+    steps::run("rustup", &["target", "add", target])
+}
+
+/// What `cargo xtask image` needs besides the SPA's tools: the musl target (a static
+/// binary), Debian's `musl-tools` (its C compiler, for SQLite and ring), `podman` and
+/// the CA roots.
+pub fn ensure_image_tools() -> Result<(), String> {
+    ensure_target(crate::image::MUSL)?;
+    let present = [
+        "/usr/bin/musl-gcc",
+        "/usr/bin/podman",
+        "/etc/ssl/certs/ca-certificates.crt",
+    ];
+    if present.iter().all(|p| Path::new(p).exists()) {
+        println!("    ok: musl-tools, podman, ca-certificates");
+        return Ok(());
+    }
+    apt_install(&["musl-tools", "podman", "ca-certificates"])
 }
 
 /// `cargo install` of `krate` at `version` unless `bin --version` already reports it.

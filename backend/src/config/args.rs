@@ -3,7 +3,6 @@
 //! Every flag's value name equals its environment variable, so clap's one-line error
 //! ("invalid value 'x' for '--port <PORT>'") names the variable to fix.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -200,14 +199,14 @@ pub struct Args {
     /// Such requests one session may have in flight at once (per instance).
     #[arg(long, env = "API_WRITES_PER_SESSION_AT_ONCE", value_name = "API_WRITES_PER_SESSION_AT_ONCE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     pub api_writes_per_session_at_once: u32,
-    /// Proxies whose X-Forwarded-For is believed, comma separated. Empty: the socket address is the client.
+    /// Proxies whose X-Forwarded-For is believed: addresses or networks (10.0.0.0/8), comma separated. Empty: the socket address is the client.
     #[arg(
         long,
         env = "TRUSTED_PROXIES",
         value_name = "TRUSTED_PROXIES",
         value_delimiter = ','
     )]
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<super::ProxyNet>,
     /// Sign out after this many seconds without a request.
     #[arg(long, env = "SESSION_IDLE_SECS", value_name = "SESSION_IDLE_SECS", default_value_t = 8 * 3600, value_parser = clap::value_parser!(u64).range(60..))]
     pub session_idle_secs: u64,
@@ -440,7 +439,7 @@ impl Args {
                 auth_per_min: self.auth_rate_limit_per_min,
                 preauth_sessions_per_client: self.preauth_sessions_per_client,
                 preauth_sessions_total: self.preauth_sessions_total,
-                trusted_proxies: self.trusted_proxies,
+                trusted_proxies: super::TrustedProxies::new(self.trusted_proxies),
                 github_calls_per_session_per_min: self.github_calls_per_session_per_min,
                 github_calls_per_session_at_once: self.github_calls_per_session_at_once,
                 api_writes_per_session_per_min: self.api_writes_per_session_per_min,

@@ -6,8 +6,10 @@ pub mod apis;
 pub mod args;
 pub mod file;
 pub mod providers;
+pub mod proxies;
 
 pub use apis::{ApiSettings, Identity};
+pub use proxies::{ProxyNet, TrustedProxies};
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -307,7 +309,7 @@ pub struct LimitSettings {
     /// Pre-auth sessions all clients together may hold at once.
     pub preauth_sessions_total: u32,
     /// Proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: TrustedProxies,
     /// Calls a session may make to GitHub through the BFF (`/api/me/repos`, the proxy)
     /// per minute, and at once.
     pub github_calls_per_session_per_min: u32,
@@ -359,7 +361,7 @@ impl Default for Settings {
                 auth_per_min: 300,
                 preauth_sessions_per_client: 600,
                 preauth_sessions_total: 20_000,
-                trusted_proxies: Vec::new(),
+                trusted_proxies: TrustedProxies::default(),
                 github_calls_per_session_per_min: 120,
                 github_calls_per_session_at_once: 8,
                 api_writes_per_session_per_min: 120,

@@ -5,7 +5,9 @@ use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 
-pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+use crate::config::TrustedProxies;
+
+pub fn client_ip(req: &HttpRequest, trusted_proxies: &TrustedProxies) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
     if !trusted_proxies.contains(&peer) {
         return Some(peer);
@@ -60,20 +62,44 @@ mod tests {
         r.to_http_request()
     }
 
+    fn trusting(list: &[&str]) -> TrustedProxies {
+        TrustedProxies::new(list.iter().map(|s| s.parse().unwrap()).collect())
+    }
+
     #[test]
     fn forwarded_for_is_ignored_from_untrusted_peers() {
-        let ip = client_ip(&req("10.0.0.9", Some("1.2.3.4")), &[]).unwrap();
+        let ip = client_ip(&req("10.0.0.9", Some("1.2.3.4")), &trusting(&[])).unwrap();
         assert_eq!(ip.to_string(), "10.0.0.9");
     }
 
     #[test]
     fn a_trusted_proxy_names_the_nearest_untrusted_hop() {
-        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
-        let ip = client_ip(&req("10.0.0.1", Some("6.6.6.6, 1.2.3.4")), &[proxy]).unwrap();
+        let ip = client_ip(
+            &req("10.0.0.1", Some("6.6.6.6, 1.2.3.4")),
+            &trusting(&["10.0.0.1"]),
+        )
+        .unwrap();
         assert_eq!(
             ip.to_string(),
             "1.2.3.4",
             "spoofed left-most value must not win"
+        );
+    }
+
+    #[test]
+    fn a_trusted_network_names_the_nearest_hop_outside_it() {
+        let pods = trusting(&["10.244.0.0/16"]);
+        let ip = client_ip(
+            &req("10.244.3.7", Some("6.6.6.6, 1.2.3.4, 10.244.9.1")),
+            &pods,
+        )
+        .unwrap();
+        assert_eq!(ip.to_string(), "1.2.3.4");
+        let ip = client_ip(&req("10.245.0.1", Some("1.2.3.4")), &pods).unwrap();
+        assert_eq!(
+            ip.to_string(),
+            "10.245.0.1",
+            "outside the network: not a proxy"
         );
     }
 
@@ -86,11 +112,11 @@ mod tests {
             "1.2.3.4, ",
             "1.2.3.4,[::1]",
         ] {
-            let ip = client_ip(&req("10.0.0.1", Some(xff)), &[proxy]).unwrap();
+            let ip = client_ip(&req("10.0.0.1", Some(xff)), &trusting(&["10.0.0.1"])).unwrap();
             assert_eq!(ip, proxy, "{xff}: the hop after 1.2.3.4 is not an address");
         }
         // Only our own proxies in the list: the peer again.
-        let ip = client_ip(&req("10.0.0.1", Some("10.0.0.1")), &[proxy]).unwrap();
+        let ip = client_ip(&req("10.0.0.1", Some("10.0.0.1")), &trusting(&["10.0.0.1"])).unwrap();
         assert_eq!(ip, proxy);
     }
 

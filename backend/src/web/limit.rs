@@ -5,8 +5,8 @@
 //! store's ([`RateCounter`]: in process, or shared by every instance in Redis); the cap
 //! on calls in flight is per instance.
 
+use crate::config::TrustedProxies;
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,7 +47,7 @@ async fn count(counter: &dyn RateCounter, key: &str) -> Result<(), LimitError> {
 /// Who a request counts against.
 enum Key {
     /// Its client address (through these trusted proxies).
-    Client(Vec<IpAddr>),
+    Client(TrustedProxies),
     /// One budget for every client.
     Everyone,
 }
@@ -59,7 +59,7 @@ pub struct IpRateLimiter {
 
 impl IpRateLimiter {
     /// Counts per client address.
-    pub fn new(counter: Arc<dyn RateCounter>, trusted_proxies: Vec<IpAddr>) -> Self {
+    pub fn new(counter: Arc<dyn RateCounter>, trusted_proxies: TrustedProxies) -> Self {
         Self {
             counter,
             key: Key::Client(trusted_proxies),

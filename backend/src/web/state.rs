@@ -1,8 +1,6 @@
 //! `AppState`: what handlers share, built once by the app room. Plain data: behaviour
 //! lives in the auth services and in the web helpers that take what they need.
 
-use std::net::IpAddr;
-
 use secrecy::SecretString;
 
 use super::limit::{IpRateLimiter, SessionLimiter};
@@ -22,7 +20,7 @@ pub struct AppState {
     /// `GITHUB_PROXY_ALLOW`.
     pub proxy_allow: Vec<String>,
     /// `TRUSTED_PROXIES`, for the client address.
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: crate::config::TrustedProxies,
     /// Prefixes under `/api/` of the upstream and local APIs, for `GET /api/auth/providers`.
     pub api_prefixes: Vec<String>,
     /// `/api/{prefix}` of each upstream API: the requests that carry their request id to

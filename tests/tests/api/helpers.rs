@@ -245,7 +245,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         settings.limits.github_calls_per_session_at_once = n;
     }
     if options.behind_a_proxy {
-        settings.limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        settings.limits.trusted_proxies =
+            backend::config::TrustedProxies::new(vec!["127.0.0.1".parse().unwrap()]);
     }
     settings.apis = options.apis;
     if let Some(n) = options.api_writes_per_min {
