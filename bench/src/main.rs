@@ -106,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(bodies.join("signed-out.json"), &signed_out)?;
     std::fs::write(bodies.join("index.html"), &index)?;
     std::fs::write(bodies.join("page.html"), pageload::STATIC_PAGE)?;
+    std::fs::write(bodies.join("page-sized.html"), pageload::STATIC_PAGE_SIZED)?;
     std::fs::write(
         bodies.join("app.wasm.gz"),
         gzip(&std::fs::read(dist.join(&wasm))?)?,
@@ -137,6 +138,19 @@ async fn main() -> anyhow::Result<()> {
         ..env.clone()
     };
     let (metrics_proc, metrics_base, metrics_cookie) = signed_in_instance(&metrics_env).await?;
+    // The product on SQLite with the session cache off: every read from the database,
+    // as a deployment that turns the cache off for strict cross-instance sign-out pays.
+    let sqlite_uncached_env = BackendEnv {
+        data_dir: work.join("data-uncached"),
+        log: work.join("backend-uncached.log"),
+        extra: vec![
+            public_url.clone(),
+            ("SESSION_CACHE_ENTRIES".into(), "0".into()),
+        ],
+        ..env.clone()
+    };
+    let (sqlite_uncached_proc, sqlite_uncached_base, sqlite_uncached_cookie) =
+        signed_in_instance(&sqlite_uncached_env).await?;
 
     // Several-instance stores: sessions in Redis, users in PostgreSQL (throw-away
     // servers of our own), with the session cache following Redis invalidations, and
@@ -168,7 +182,8 @@ async fn main() -> anyhow::Result<()> {
     let cookie_header = format!("Cookie: {cookie}");
     let metrics_cookie = format!("Cookie: {metrics_cookie}");
     let redis_cookie = format!("Cookie: {redis_cookie}");
-    let scenarios: [(&str, &str, String, String, Vec<&str>); 8] = [
+    let sqlite_uncached_cookie = format!("Cookie: {sqlite_uncached_cookie}");
+    let scenarios: [(&str, &str, String, String, Vec<&str>); 9] = [
         (
             "me",
             "Session read: GET /api/me, signed in",
@@ -189,6 +204,13 @@ async fn main() -> anyhow::Result<()> {
             format!("{metrics_base}/api/me"),
             format!("{bare}/api/me"),
             vec![metrics_cookie.as_str()],
+        ),
+        (
+            "me_uncached",
+            "Session read on SQLite, no session cache (SESSION_CACHE_ENTRIES=0): GET /api/me",
+            format!("{sqlite_uncached_base}/api/me"),
+            format!("{bare}/api/me"),
+            vec![sqlite_uncached_cookie.as_str()],
         ),
         (
             "me_redis",
@@ -241,6 +263,7 @@ async fn main() -> anyhow::Result<()> {
     }
     drop(quiet);
     drop(metrics_proc);
+    drop(sqlite_uncached_proc);
     drop(uncached_proc);
 
     // The Node peer: the Express BFF a team would write instead, in memory and on Redis.
@@ -370,6 +393,7 @@ async fn main() -> anyhow::Result<()> {
         let loads = pageload::run(
             &format!("http://localhost:{port}"),
             &format!("http://localhost:{baseline_port}/page"),
+            &format!("http://localhost:{baseline_port}/page-sized"),
         )
         .await?;
         report.page_load(&loads);

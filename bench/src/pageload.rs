@@ -25,6 +25,19 @@ pub const STATIC_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta char
 place.</p><button>Sign in with GitHub</button></section></main>\
 <script>performance.mark('app:sign-in-ready')</script></body></html>";
 
+/// The baseline of the same size: the same static page, which also downloads the app's
+/// `.wasm` (gzip, as the product serves it) before it marks. What separates the product
+/// from it is the SPA's own work: compiling and starting the module, the providers
+/// round trip, rendering.
+pub const STATIC_PAGE_SIZED: &str =
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Repo Desk</title><link rel=\"preload\" href=\"/app.wasm\" as=\"fetch\" crossorigin>\
+</head><body><header><a href=\"/\">Repo Desk</a></header><main>\
+<section><h1>Sign in</h1><p>See your profile, your repositories and your sessions in one \
+place.</p><button>Sign in with GitHub</button></section></main>\
+<script>fetch('/app.wasm').then(r => r.arrayBuffer())\
+.then(() => performance.mark('app:sign-in-ready'))</script></body></html>";
+
 /// Waits for the mark, then reads the timeline: the mark's time, first contentful paint,
 /// and bytes over the network (0 for what came from the cache).
 const READ: &str = r#"
@@ -59,6 +72,8 @@ pub struct PageLoads {
     pub dashboard: Vec<Load>,
     pub baseline_cold: Vec<Load>,
     pub baseline_warm: Vec<Load>,
+    /// Cold loads of [`STATIC_PAGE_SIZED`].
+    pub sized_cold: Vec<Load>,
 }
 
 /// A browser with a profile of its own (an empty cache) on `driver`.
@@ -131,9 +146,10 @@ async fn sign_in(client: &Client, base: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Measures the product at `base` (its public origin, `http://localhost:PORT`) and the
-/// static page at `baseline_page`, alternating.
-pub async fn run(base: &str, baseline_page: &str) -> anyhow::Result<PageLoads> {
+/// Measures the product at `base` (its public origin, `http://localhost:PORT`), the
+/// static page at `baseline_page` and the one of the same size at `sized_page`,
+/// alternating.
+pub async fn run(base: &str, baseline_page: &str, sized_page: &str) -> anyhow::Result<PageLoads> {
     let driver = ChromeDriver::start().await?;
     let home = format!("{base}/");
     let mut loads = PageLoads {
@@ -142,6 +158,7 @@ pub async fn run(base: &str, baseline_page: &str) -> anyhow::Result<PageLoads> {
         dashboard: Vec::new(),
         baseline_cold: Vec::new(),
         baseline_warm: Vec::new(),
+        sized_cold: Vec::new(),
     };
     for _ in 0..LOADS {
         loads
@@ -150,6 +167,9 @@ pub async fn run(base: &str, baseline_page: &str) -> anyhow::Result<PageLoads> {
         loads
             .baseline_cold
             .push(cold_load(&driver, baseline_page, SIGN_IN_READY).await?);
+        loads
+            .sized_cold
+            .push(cold_load(&driver, sized_page, SIGN_IN_READY).await?);
     }
 
     let (ours, theirs) = (tempfile::tempdir()?, tempfile::tempdir()?);

@@ -57,6 +57,36 @@ pub struct SessionData {
     /// When an allow-list membership was last confirmed (Unix seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub membership_checked_at: Option<i64>,
+    /// `user` as the JSON `GET /api/me` answers, made on first use and then shared by
+    /// every request served from the read cache (never stored).
+    #[serde(skip)]
+    pub user_json: UserJson,
+}
+
+/// The serialised person of a session. A copy of the data starts empty (a copy is made
+/// to be changed, and the person may change with it), so a stale answer cannot outlive
+/// the data it was made from.
+#[derive(Default)]
+pub struct UserJson(std::sync::OnceLock<bytes::Bytes>);
+
+impl Clone for UserJson {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl SessionData {
+    /// The person as JSON bytes (`null` for a pre-auth session), serialised once.
+    pub fn user_json(&self) -> bytes::Bytes {
+        self.user_json
+            .0
+            .get_or_init(|| {
+                serde_json::to_vec(&self.user)
+                    .map(bytes::Bytes::from)
+                    .unwrap_or_else(|_| bytes::Bytes::from_static(b"null"))
+            })
+            .clone()
+    }
 }
 
 impl std::fmt::Debug for SessionData {

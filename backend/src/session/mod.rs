@@ -414,6 +414,7 @@ impl Sessions {
             device,
             provider_sid,
             membership_checked_at: Some(now),
+            ..SessionData::default()
         })
         .await
     }

@@ -3,7 +3,7 @@
 //!
 //! Usage: `baseline <dir> <port> <workers>`; `<dir>` holds `me.json`, `signed-out.json`,
 //! `index.html` and `app.wasm.gz`, captured from the product by the bench, and
-//! `page.html`, the static page of the page-load baseline.
+//! `page.html` and `page-sized.html`, the static pages of the page-load baselines.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -18,6 +18,7 @@ struct Bodies {
     index: web::Bytes,
     wasm_gz: web::Bytes,
     page: web::Bytes,
+    page_sized: web::Bytes,
 }
 
 fn answer(status: StatusCode, content_type: &'static str, body: &web::Bytes) -> HttpResponse {
@@ -40,12 +41,13 @@ async fn main() -> anyhow::Result<()> {
         index: read("index.html")?,
         wasm_gz: read("app.wasm.gz")?,
         page: read("page.html")?,
+        page_sized: read("page-sized.html")?,
     };
     let listener = TcpListener::bind(("127.0.0.1", port))?;
     println!("baseline listening on {}", listener.local_addr()?);
     HttpServer::new(move || {
         let b = bodies.clone();
-        let (b1, b2, b3, b4) = (b.clone(), b.clone(), b.clone(), b.clone());
+        let (b1, b2, b3, b4, b5) = (b.clone(), b.clone(), b.clone(), b.clone(), b.clone());
         App::new()
             .route(
                 "/healthz",
@@ -76,6 +78,13 @@ async fn main() -> anyhow::Result<()> {
                 "/page",
                 web::get().to(move || {
                     let body = b4.page.clone();
+                    async move { answer(StatusCode::OK, "text/html; charset=utf-8", &body) }
+                }),
+            )
+            .route(
+                "/page-sized",
+                web::get().to(move || {
+                    let body = b5.page_sized.clone();
                     async move { answer(StatusCode::OK, "text/html; charset=utf-8", &body) }
                 }),
             )

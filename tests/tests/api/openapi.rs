@@ -14,9 +14,9 @@ fn workspace() -> PathBuf {
 }
 
 /// (method, path) of every route `backend/src/web/mod.rs` registers, read from its text:
-/// `web::resource("/full/path")` with its `.route(web::post()...)`, and `.route("/x",
+/// `web::resource("/full/path")` with its `.route(web::post()...)`, `.route("/x",
 /// web::get()...)` inside the `/api` scope (the health routes and `/.well-known` sit at
-/// the root).
+/// the root), and `.route("/x", ...)` inside another `web::scope("/prefix")`.
 fn route_table() -> BTreeSet<(String, String)> {
     let text = std::fs::read_to_string(workspace().join("backend/src/web/mod.rs")).unwrap();
     let quoted = |line: &str| line.split('"').nth(1).map(str::to_owned);
@@ -29,8 +29,11 @@ fn route_table() -> BTreeSet<(String, String)> {
     let spelled = |path: String| path.replace("{path:.*}", "{path}");
     let mut routes = BTreeSet::new();
     let mut resource: Option<String> = None;
+    let mut scope: Option<String> = None;
     for line in text.lines().map(str::trim) {
-        if line.starts_with("web::resource(") {
+        if line.starts_with("web::scope(") {
+            scope = quoted(line).filter(|p| !p.is_empty() && p != "/api");
+        } else if line.starts_with("web::resource(") {
             resource = quoted(line);
         } else if line.starts_with(".route(web::") {
             if let (Some(path), Some(method)) = (&resource, method(line)) {
@@ -43,7 +46,11 @@ fn route_table() -> BTreeSet<(String, String)> {
             let root = path.starts_with("/healthz")
                 || path.starts_with("/readyz")
                 || path.starts_with("/.well-known");
-            let full = if root { path } else { format!("/api{path}") };
+            let full = match &scope {
+                Some(prefix) => format!("{prefix}{path}"),
+                None if root => path,
+                None => format!("/api{path}"),
+            };
             routes.insert((method, spelled(full)));
         }
     }

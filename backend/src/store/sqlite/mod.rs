@@ -2,6 +2,9 @@
 //! (`users.rs`) and audit events (`audit.rs`) in one file, with one writer connection
 //! and a pool of readers.
 //!
+//! A session is read on the request's own thread (`Readers`): a point read by primary
+//! key takes microseconds, less than handing it to another thread and back.
+//!
 //! SQLite runs one write transaction at a time. With writes spread over a pool, the
 //! losers of each collision sleep in SQLite's busy handler (millisecond back-off), which
 //! under concurrent sign-ins cost more than the writes themselves; one writer connection
@@ -12,10 +15,10 @@ mod sessions;
 mod users;
 
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -32,8 +35,64 @@ pub use self::users::SqliteUsers;
 pub struct Db {
     /// For `SELECT`s (sqlx, async).
     pub read: SqlitePool,
+    /// For the hottest `SELECT`, a session by its key, on the calling thread.
+    pub inline: Readers,
     /// The only connection that writes.
     pub write: Writer,
+}
+
+/// Read-only connections used on the calling thread, without leaving it: for point reads
+/// by primary key, which take a few microseconds in SQLite. Through sqlx each read went to
+/// the connection's own thread and back (two wake-ups, two hand-offs), which cost about
+/// ten times the read itself and made a deployment without the session cache
+/// (`SESSION_CACHE_ENTRIES=0`) serve a tenth of the requests (BENCHMARKS.md). In WAL mode
+/// a reader never waits for the writer, so the calling thread does not block on it.
+#[derive(Clone)]
+pub struct Readers {
+    path: Arc<PathBuf>,
+    idle: Arc<Mutex<Vec<rusqlite::Connection>>>,
+}
+
+/// Idle connections kept for reuse (one per worker thread is enough; more are closed).
+const MAX_IDLE_READERS: usize = 16;
+
+impl Readers {
+    fn new(path: &Path) -> Self {
+        Self {
+            path: Arc::new(path.to_owned()),
+            idle: Arc::default(),
+        }
+    }
+
+    /// Runs `read` on an idle connection (opening one when none is idle).
+    pub fn read<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self.open()?,
+        };
+        let answer = read(&connection);
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(connection);
+        }
+        answer
+    }
+
+    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
+        use rusqlite::OpenFlags;
+        let connection = rusqlite::Connection::open_with_flags(
+            &*self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // Only a WAL recovery after a crash makes a reader wait; never for long.
+        connection.busy_timeout(Duration::from_secs(1))?;
+        connection.set_prepared_statement_cache_capacity(8);
+        Ok(connection)
+    }
 }
 
 /// Work for the writer: runs on its connection and sends its own answer.
@@ -180,6 +239,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .context("Failed to apply database migrations")?;
     setup.close().await.context("Failed to open the database")?;
     let write = Writer::open(options.get_filename()).context("Failed to open the database")?;
+    let inline = Readers::new(options.get_filename());
     // No ping before each use: the connections are in-process and cannot go away, and a
     // ping is one more round trip to the connection's thread per query (which doubled
     // the cost of a session read).
@@ -189,7 +249,11 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .connect_with(options.read_only(true))
         .await
         .context("Failed to open the database for reading")?;
-    Ok(Db { read, write })
+    Ok(Db {
+        read,
+        inline,
+        write,
+    })
 }
 
 /// Creates the database file readable by its owner only, before SQLite opens it. SQLite

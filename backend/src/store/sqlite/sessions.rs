@@ -2,9 +2,7 @@
 //! signed in. Leases are two columns of the same row; seen ids a table of their own.
 
 use async_trait::async_trait;
-use rusqlite::params;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row as _;
+use rusqlite::{params, OptionalExtension as _};
 
 use super::Db;
 use crate::store::{
@@ -58,21 +56,7 @@ impl SqliteSessions {
     }
 }
 
-/// A row read by a reader (sqlx).
-fn record(row: &SqliteRow) -> Result<Record, sqlx::Error> {
-    Ok(Record {
-        public_id: row.try_get("public_id")?,
-        person: row.try_get("person")?,
-        provider_sid: row.try_get("provider_sid")?,
-        data: row.try_get("data")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        last_seen: row.try_get("last_seen")?,
-        expires_at: row.try_get("expires_at")?,
-    })
-}
-
-/// A row of [`columns!`] read by the writer (rusqlite).
+/// A row of [`columns!`] (rusqlite).
 fn keyed(row: &rusqlite::Row<'_>) -> rusqlite::Result<(SessionKey, Record)> {
     let key: Vec<u8> = row.get(0)?;
     let key = key.try_into().map_err(|_| {
@@ -126,19 +110,20 @@ fn insert_row(db: &rusqlite::Connection, key: &SessionKey, r: &Record) -> rusqli
 #[async_trait]
 impl SessionRecords for SqliteSessions {
     async fn load(&self, key: &SessionKey) -> Result<Option<Record>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM sessions WHERE key = ?1"
-        ))
-        .bind(&key.0[..])
-        .fetch_optional(&self.db.read)
-        .await
-        .store("Failed to load a session")?;
-        row.as_ref()
-            .map(record)
-            .transpose()
-            .store("Failed to read a session row")
+        // On this thread: see `Readers`.
+        self.db
+            .inline
+            .read(|db| {
+                db.prepare_cached(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM sessions WHERE key = ?1"
+                ))?
+                .query_row(params![&key.0[..]], keyed)
+                .optional()
+            })
+            .map(|found| found.map(|(_, record)| record))
+            .store("Failed to load a session")
     }
 
     async fn insert(&self, key: &SessionKey, r: &Record) -> Result<(), StoreError> {
