@@ -3,7 +3,7 @@
 //! upload takes on its way through, and what relaying a WebSocket adds to a round trip.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -21,7 +21,7 @@ pub const ROUND_TRIPS: usize = 2000;
 
 /// One of the bench's own helper programs (`upstream`, `bare_proxy`).
 pub fn spawn(bin: &Path, name: &str, args: &[&str]) -> anyhow::Result<Proc> {
-    let child = Command::new(bin.join(name))
+    let child = crate::cores::command(crate::cores::Who::Server, bin.join(name))
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -7,6 +7,7 @@
 //! touching BENCHMARKS.md.
 
 mod apis;
+mod cores;
 mod pageload;
 mod peer;
 mod procs;

@@ -2,7 +2,7 @@
 //! team would write instead, with its packages from `target/tools/node-peer`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::Context;
 
@@ -24,7 +24,7 @@ pub fn spawn(
     // The script runs from the installed packages' folder, where Node resolves imports.
     let script = modules.join("server.mjs");
     std::fs::write(&script, SOURCE)?;
-    let mut command = Command::new("node");
+    let mut command = crate::cores::command(crate::cores::Who::Server, "node");
     command
         .arg(&script)
         .arg(port.to_string())

@@ -79,7 +79,7 @@ pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
         .create(true)
         .append(true)
         .open(&env.log)?;
-    let mut command = Command::new(env.bin.join("backend"));
+    let mut command = crate::cores::command(crate::cores::Who::Server, env.bin.join("backend"));
     command.env_clear();
     if let Some(filter) = &env.rust_log {
         command.env("RUST_LOG", filter);
@@ -109,7 +109,7 @@ pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
 }
 
 pub fn spawn_baseline(bin: &Path, dir: &Path, port: u16) -> anyhow::Result<Proc> {
-    let child = Command::new(bin.join("baseline"))
+    let child = crate::cores::command(crate::cores::Who::Server, bin.join("baseline"))
         .arg(dir)
         .arg(port.to_string())
         .arg("2")

@@ -80,12 +80,13 @@ impl Report {
             .unwrap_or_default();
         let _ = writeln!(
             r.body,
-            "Measured {date} on {cores} cores ({cpu}), {:.1} GiB memory. The load generator (wrk, \
-             {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s per run) shares those cores with the \
-             server, so compare ratios, not absolutes. Every scenario ran against the product and the \
-             baseline alternately, {} rounds; tables show medians.\n\nReproduce: `cargo xtask test` once \
+            "Measured {date} on {cores} cores ({cpu}), {:.1} GiB memory. The load generator: wrk, \
+             {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s per run. {}. Every scenario ran \
+             against the product and the baseline alternately, {} rounds; tables show medians, with each \
+             ratio's spread over the rounds.\n\nReproduce: `cargo xtask test` once \
              (installs tools), then `cargo xtask bench`.\n",
             mem_kib as f64 / 1024.0 / 1024.0,
+            crate::cores::describe(),
             super::ROUNDS
         );
         r

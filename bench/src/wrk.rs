@@ -1,7 +1,5 @@
 //! Runs wrk (Debian's package) and reads its requests/s and latency percentiles.
 
-use std::process::Command;
-
 use anyhow::{bail, Context};
 
 /// Load settings shared by every HTTP scenario: the generator shares the 2 cores with the
@@ -19,7 +17,7 @@ pub struct Load {
 }
 
 pub fn run(url: &str, headers: &[&str]) -> anyhow::Result<Load> {
-    let mut command = Command::new("wrk");
+    let mut command = crate::cores::command(crate::cores::Who::LoadGenerator, "wrk");
     command.args([
         format!("-t{THREADS}"),
         format!("-c{CONNECTIONS}"),
