@@ -144,16 +144,28 @@ pub fn ensure_node_peer() -> Result<(), String> {
         println!("    ok: the Node peer's packages (npm)");
         return Ok(());
     }
-    println!("    installing express@5.3 express-session@1.19 connect-redis@10 redis@6 from npm");
-    for package in [
-        "express@5.3",
-        "express-session@1.19",
-        "connect-redis@10",
-        "redis@6",
-    ] {
-        npm_install(&folder, package)?;
+    println!(
+        "    installing bench/node-peer/package.json's packages (express, express-session, \
+         connect-redis, redis) from npm"
+    );
+    // All at once, from the package file: npm removes what its package file does not
+    // name, so installing them one by one would leave only the last.
+    std::fs::create_dir_all(&folder).map_err(|e| e.to_string())?;
+    std::fs::copy(
+        root().join("bench/node-peer/package.json"),
+        folder.join("package.json"),
+    )
+    .map_err(|e| format!("copying the Node peer's package.json: {e}"))?;
+    if steps::output("node", &["--version"]).is_none() {
+        apt_install(&["nodejs", "npm"])?;
     }
-    Ok(())
+    let prefix = folder.display().to_string();
+    let mut command = steps::command(
+        "npm",
+        &["install", "--no-audit", "--no-fund", "--prefix", &prefix],
+    );
+    command.current_dir(&folder);
+    steps::check(command)
 }
 
 /// `npm install package` into `folder/node_modules`.
