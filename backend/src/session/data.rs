@@ -97,3 +97,37 @@ impl std::fmt::Debug for SessionData {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(login: &str) -> User {
+        User {
+            id: 7,
+            provider: "github".into(),
+            provider_user_id: "583231".into(),
+            login: login.into(),
+            name: None,
+            email: None,
+            avatar_url: None,
+            profile_url: None,
+        }
+    }
+
+    #[test]
+    fn the_json_is_made_once_and_a_changed_copy_never_answers_the_old_person() {
+        let data = SessionData {
+            user: Some(person("octocat")),
+            ..SessionData::default()
+        };
+        let first = data.user_json();
+        assert_eq!(first, serde_json::to_vec(&data.user).unwrap());
+        assert_eq!(first.as_ptr(), data.user_json().as_ptr(), "made once");
+        let mut changed = data.clone();
+        changed.user = Some(person("monalisa"));
+        let json: serde_json::Value = serde_json::from_slice(&changed.user_json()).unwrap();
+        assert_eq!(json["login"], "monalisa");
+        assert_eq!(&SessionData::default().user_json()[..], b"null");
+    }
+}
