@@ -59,7 +59,7 @@ struct ApiLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ApiErrorLabels {
+struct UpstreamFailureLabels {
     api: String,
     kind: &'static str,
 }
@@ -92,7 +92,7 @@ pub struct Metrics {
     writes_dropped: Family<KindLabels, Counter>,
     api_requests: Family<ApiLabels, Counter>,
     api_seconds: Family<ApiLabels, Histogram, fn() -> Histogram>,
-    api_errors: Family<ApiErrorLabels, Counter>,
+    api_errors: Family<UpstreamFailureLabels, Counter>,
     api_sockets: Family<ApiNameLabels, Gauge>,
 }
 
@@ -131,7 +131,7 @@ impl Metrics {
         let api_seconds = Family::<ApiLabels, Histogram, fn() -> Histogram>::new_with_constructor(
             latency_buckets,
         );
-        let api_errors = Family::<ApiErrorLabels, Counter>::default();
+        let api_errors = Family::<UpstreamFailureLabels, Counter>::default();
         let api_sockets = Family::<ApiNameLabels, Gauge>::default();
         registry.register(
             "http_requests",
@@ -355,7 +355,7 @@ pub fn api_request(api: &str, status: u16, elapsed: Duration) {
 pub fn api_upstream_error(api: &str, kind: &'static str) {
     if let Some(m) = get() {
         m.api_errors
-            .get_or_create(&ApiErrorLabels {
+            .get_or_create(&UpstreamFailureLabels {
                 api: api.to_owned(),
                 kind,
             })

@@ -362,11 +362,13 @@ impl Application {
 /// use actix_web::{web, HttpResponse};
 /// use backend::app::Application;
 /// use backend::config::Settings;
-/// use backend::web::{extract::SignedIn, ApiError, LocalApi};
+/// use backend::web::{extract::SignedIn, LocalApi};
 ///
-/// async fn notes(signed_in: SignedIn) -> Result<HttpResponse, ApiError> {
+/// // `SignedIn` answers 401 for anyone signed out; handlers that can fail return the web
+/// // room's error type (see `LocalApi`).
+/// async fn notes(signed_in: SignedIn) -> HttpResponse {
 ///     let person = signed_in.user();
-///     Ok(HttpResponse::Ok().json(serde_json::json!({ "owner": person.login, "notes": [] })))
+///     HttpResponse::Ok().json(serde_json::json!({ "owner": person.login, "notes": [] }))
 /// }
 ///
 /// # async fn start() -> anyhow::Result<()> {
