@@ -2,13 +2,11 @@
 //! the browser tests and the page-load benchmark.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use anyhow::{bail, Context};
 use serde_json::{json, Map, Value};
 
-use crate::process::{free_port, ChildGuard};
+use crate::process::{free_port, start_webdriver, ChildGuard};
 
 /// ChromeDriver on a free loopback port, stopped on drop.
 pub struct ChromeDriver {
@@ -22,28 +20,14 @@ impl ChromeDriver {
         let binary =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = free_port();
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| {
-                format!("start {binary} (`cargo xtask test` installs chromium-driver)")
-            })?;
-        let driver = Self {
-            _child: ChildGuard::new(child),
+            .arg("--allowed-ips=127.0.0.1");
+        Ok(Self {
+            _child: start_webdriver(command, port, "chromium-driver").await?,
             port,
-        };
-        let status = format!("http://127.0.0.1:{port}/status");
-        let started = Instant::now();
-        while reqwest::get(&status).await.is_err() {
-            if started.elapsed() > Duration::from_secs(15) {
-                bail!("chromedriver did not start");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(driver)
+        })
     }
 
     /// The WebDriver URL to connect a client to.

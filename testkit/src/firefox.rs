@@ -2,13 +2,11 @@
 //! tests that must pass in a second engine: one set of options, like `chromium.rs`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use anyhow::{bail, Context};
 use serde_json::{json, Map, Value};
 
-use crate::process::{free_port, ChildGuard};
+use crate::process::{free_port, start_webdriver, ChildGuard};
 
 /// geckodriver on a free loopback port, stopped on drop.
 pub struct GeckoDriver {
@@ -22,27 +20,15 @@ impl GeckoDriver {
     pub async fn start() -> anyhow::Result<Self> {
         let binary = std::env::var("GECKODRIVER").unwrap_or_else(|_| "geckodriver".into());
         let port = free_port();
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .args(["--host", "127.0.0.1", "--port"])
             .arg(port.to_string())
-            .args(["--log", "fatal"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("start {binary} (`cargo xtask test` installs geckodriver)"))?;
-        let driver = Self {
-            _child: ChildGuard::new(child),
+            .args(["--log", "fatal"]);
+        Ok(Self {
+            _child: start_webdriver(command, port, "geckodriver").await?,
             port,
-        };
-        let status = format!("http://127.0.0.1:{port}/status");
-        let started = Instant::now();
-        while reqwest::get(&status).await.is_err() {
-            if started.elapsed() > Duration::from_secs(15) {
-                bail!("geckodriver did not start");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(driver)
+        })
     }
 
     /// The WebDriver URL to connect a client to.

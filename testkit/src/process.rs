@@ -24,6 +24,33 @@ pub fn wait_for_port(port: u16, what: &str) {
     }
 }
 
+/// Starts `command`, a WebDriver server told to listen on `port` (ChromeDriver,
+/// geckodriver), and waits (at most 15 s) until its `/status` answers. `installed_by`
+/// names the package or crate that provides it, for the error message.
+pub async fn start_webdriver(
+    mut command: std::process::Command,
+    port: u16,
+    installed_by: &str,
+) -> anyhow::Result<ChildGuard> {
+    use anyhow::Context as _;
+    let program = command.get_program().to_string_lossy().into_owned();
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("start {program} (`cargo xtask test` installs {installed_by})"))?;
+    let child = ChildGuard::new(child);
+    let status = format!("http://127.0.0.1:{port}/status");
+    let started = Instant::now();
+    while reqwest::get(&status).await.is_err() {
+        if started.elapsed() > Duration::from_secs(15) {
+            anyhow::bail!("{program} did not start");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(child)
+}
+
 /// A child process, killed (and reaped) when dropped, so a failed test or benchmark
 /// leaves nothing running.
 pub struct ChildGuard(Option<Child>);

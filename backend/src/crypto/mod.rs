@@ -53,6 +53,28 @@ struct Key {
     cipher: Aes256Gcm,
 }
 
+/// The entries of a comma-separated list of base64 keys (standard or URL-safe, padding
+/// optional; empty entries skipped), as `TOKEN_KEYS` and `IDENTITY_KEYS` are written:
+/// each entry's number (from 1, for error messages) and its bytes, or `Err` when it is
+/// not base64. The decoded bytes are wiped when dropped.
+pub(crate) fn base64_keys(
+    value: &str,
+) -> impl Iterator<Item = (usize, Result<Zeroizing<Vec<u8>>, ()>)> + '_ {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .enumerate()
+        .map(|(i, part)| {
+            let bytes = STANDARD
+                .decode(part)
+                .or_else(|_| URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')))
+                .map(Zeroizing::new)
+                .map_err(|_| ());
+            (i + 1, bytes)
+        })
+}
+
 /// The AEAD keys. `Debug` shows only key ids.
 pub struct KeyRing {
     keys: Vec<Key>,
@@ -70,19 +92,9 @@ impl KeyRing {
     /// Parses `TOKEN_KEYS`: comma-separated base64 (standard or URL-safe) 32-byte keys.
     pub fn parse(value: &str) -> Result<Self, KeyError> {
         let mut keys = Vec::new();
-        for (i, part) in value
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .enumerate()
-        {
-            let bytes = Zeroizing::new(
-                STANDARD
-                    .decode(part)
-                    .or_else(|_| URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')))
-                    .map_err(|_| KeyError::NotBase64(i + 1))?,
-            );
-            keys.push(Self::key(&bytes).ok_or(KeyError::WrongLength(i + 1))?);
+        for (n, bytes) in base64_keys(value) {
+            let bytes = bytes.map_err(|()| KeyError::NotBase64(n))?;
+            keys.push(Self::key(&bytes).ok_or(KeyError::WrongLength(n))?);
         }
         if keys.is_empty() {
             return Err(KeyError::Empty);

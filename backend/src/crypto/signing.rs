@@ -14,7 +14,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SigningKeyError {
@@ -53,20 +52,10 @@ impl SigningKeys {
     /// (`openssl genpkey -algorithm ed25519 -outform DER | base64 -w0`).
     pub fn parse(value: &str) -> Result<Self, SigningKeyError> {
         let mut keys = Vec::new();
-        for (i, part) in value
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .enumerate()
-        {
-            let der = Zeroizing::new(
-                STANDARD
-                    .decode(part)
-                    .or_else(|_| URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')))
-                    .map_err(|_| SigningKeyError::NotBase64(i + 1))?,
-            );
+        for (n, der) in super::base64_keys(value) {
+            let der = der.map_err(|()| SigningKeyError::NotBase64(n))?;
             let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
-                .map_err(|_| SigningKeyError::NotEd25519(i + 1))?;
+                .map_err(|_| SigningKeyError::NotEd25519(n))?;
             let x = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
             keys.push(SigningKey {
                 kid: thumbprint(&x),

@@ -35,14 +35,23 @@ pub fn on() -> bool {
     ON.load(Ordering::Relaxed)
 }
 
+/// A variable's value, unless it is unset or empty.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Where spans go, as the exporter reads the variables (the traces endpoint, else the
+/// general one with `/v1/traces`); `None` keeps traces off.
+fn endpoint() -> Option<String> {
+    var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").or_else(|| {
+        var("OTEL_EXPORTER_OTLP_ENDPOINT").map(|e| format!("{}/v1/traces", e.trim_end_matches('/')))
+    })
+}
+
 /// One line for `backend check`: where traces go, or that they are off.
 pub fn describe() -> String {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let endpoint = var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").or_else(|| {
-        var("OTEL_EXPORTER_OTLP_ENDPOINT").map(|e| format!("{}/v1/traces", e.trim_end_matches('/')))
-    });
     // A password in the URL stays out of the output (headers are not shown at all).
-    let endpoint = endpoint.map(|e| match url::Url::parse(&e) {
+    let endpoint = endpoint().map(|e| match url::Url::parse(&e) {
         Ok(mut url) => {
             let _ = url.set_password(None);
             url.to_string()
@@ -63,10 +72,7 @@ pub fn describe() -> String {
 /// exporter that cannot be built is reported on stderr and traces stay off: telemetry
 /// never stops the BFF.
 pub fn provider() -> Option<SdkTracerProvider> {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    if !set("OTEL_EXPORTER_OTLP_ENDPOINT") && !set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
-        return None;
-    }
+    endpoint()?;
     let exporter = match opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .build()
@@ -78,7 +84,7 @@ pub fn provider() -> Option<SdkTracerProvider> {
         }
     };
     let mut resource = Resource::builder();
-    if !set("OTEL_SERVICE_NAME") {
+    if var("OTEL_SERVICE_NAME").is_none() {
         resource = resource.with_service_name(SERVICE);
     }
     let provider = SdkTracerProvider::builder()

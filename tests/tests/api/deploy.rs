@@ -5,18 +5,12 @@
 //! names that refer to each other (services, secrets, ports, labels) resolve.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use backend::config::ProxyNet;
 use serde_yaml::Value;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+use crate::common::workspace;
 
 fn version() -> String {
     let manifest = std::fs::read_to_string(workspace().join("backend/Cargo.toml")).unwrap();

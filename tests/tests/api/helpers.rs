@@ -588,6 +588,32 @@ impl TestApp {
     }
 }
 
+/// The variables that point a BFF process at `emulator` as its GitHub.
+pub fn github_env(emulator: &Emulator) -> [(&'static str, String); 4] {
+    let app = emulator.control().app();
+    [
+        ("GITHUB_CLIENT_ID", app.client_id.clone()),
+        ("GITHUB_CLIENT_SECRET", app.client_secret.clone()),
+        ("GITHUB_OAUTH_URL", emulator.base_url().to_owned()),
+        ("GITHUB_API_URL", emulator.api_url()),
+    ]
+}
+
+/// Waits (at most 20 s) until the BFF process at `base` answers `path` with 200; `what`
+/// names it in the failure.
+pub async fn wait_until_answers(base: &str, path: &str, what: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(answer) = reqwest::get(format!("{base}{path}")).await {
+            if answer.status() == StatusCode::OK {
+                return;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A fresh PKCE pair, as the SPA makes it.
 pub fn pkce_pair() -> (String, String) {
     let verifier = CodeVerifier::generate().unwrap();

@@ -8,22 +8,15 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use backend::crypto::KeyRing;
 use serde_json::Value;
 use testkit::process::{free_port, ChildGuard as Process};
 
-use crate::helpers::{Browser, PUBLIC_URL};
+use crate::common::workspace;
+use crate::helpers::{github_env, wait_until_answers, Browser, PUBLIC_URL};
 
 const USER: &str = "10001";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
 
 /// The saved image, built first if it is not there.
 fn oci_layout() -> PathBuf {
@@ -251,30 +244,12 @@ async fn the_image_is_a_static_binary_the_spa_and_ca_roots_run_as_a_user_and_it_
         )
         .env("RUST_LOG", "warn")
         .env("TOKEN_KEYS", KeyRing::generate_key())
-        .env("GITHUB_CLIENT_ID", &emulator.control().app().client_id)
-        .env(
-            "GITHUB_CLIENT_SECRET",
-            &emulator.control().app().client_secret,
-        )
-        .env("GITHUB_OAUTH_URL", emulator.base_url())
-        .env("GITHUB_API_URL", emulator.api_url())
+        .envs(github_env(&emulator))
         .spawn()
         .unwrap();
     let _process = Process::new(child);
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    loop {
-        if let Ok(ready) = reqwest::get(format!("{base}/readyz")).await {
-            if ready.status() == 200 {
-                break;
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the image's binary never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_answers(&base, "/readyz", "the image's binary never became ready").await;
     let page = reqwest::get(format!("{base}/")).await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains(".wasm"));

@@ -3,15 +3,11 @@
 //! committed `docs/openapi.json` is the generated one.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::common::workspace;
 use crate::helpers::spawn_app;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// (method, path) of every route `backend/src/web/mod.rs` registers, read from its text:
 /// `web::resource("/full/path")` with its `.route(web::post()...)`, `.route("/x",

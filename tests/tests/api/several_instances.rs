@@ -12,7 +12,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use testkit::process::{free_port, ChildGuard as Process};
 
-use crate::helpers::{assert_error, Browser, PostgresServer, RedisServer, PUBLIC_URL};
+use crate::helpers::{
+    assert_error, wait_until_answers, Browser, PostgresServer, RedisServer, PUBLIC_URL,
+};
 
 const CLIENT_ID: &str = "several-instances-client";
 const CLIENT_SECRET: &str = "several-instances-secret";
@@ -87,16 +89,10 @@ impl Shared {
             .env("WORKERS", "1")
             .spawn()
             .unwrap();
+        let process = Process::new(child);
         let base = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while reqwest::get(format!("{base}/healthz")).await.is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "the BFF did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        (Process::new(child), base)
+        wait_until_answers(&base, "/healthz", "the BFF did not start").await;
+        (process, base)
     }
 }
 

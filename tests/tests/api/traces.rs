@@ -18,7 +18,7 @@ use prost::Message as _;
 use serde_json::json;
 use testkit::process::{free_port, ChildGuard as Process};
 
-use crate::helpers::{pkce_pair, Browser, PUBLIC_URL};
+use crate::helpers::{github_env, pkce_pair, wait_until_answers, Browser, PUBLIC_URL};
 use crate::recording_upstream::Recorder;
 
 /// One exported span, flattened.
@@ -162,13 +162,7 @@ async fn bff(
         .env("PUBLIC_URL", PUBLIC_URL)
         .env("DATA_DIR", &data)
         .env("CONFIG_FILE", &file)
-        .env("GITHUB_CLIENT_ID", &emulator.control().app().client_id)
-        .env(
-            "GITHUB_CLIENT_SECRET",
-            &emulator.control().app().client_secret,
-        )
-        .env("GITHUB_OAUTH_URL", emulator.base_url())
-        .env("GITHUB_API_URL", emulator.api_url())
+        .envs(github_env(emulator))
         .env("TOKEN_KEYS", KeyRing::generate_key())
         .env("TRUSTED_PROXIES", trusted)
         .env("WORKERS", "1")
@@ -177,16 +171,10 @@ async fn bff(
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .spawn()
         .unwrap();
+    let process = Process::new(child);
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/healthz")).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the BFF did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (Process::new(child), base)
+    wait_until_answers(&base, "/healthz", "the BFF did not start").await;
+    (process, base)
 }
 
 fn start_emulator() -> emulator::Emulator {

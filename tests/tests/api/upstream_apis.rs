@@ -574,8 +574,7 @@ async fn a_python_upstream_verifies_the_identity_token_with_pyjwt() {
         .unwrap()
         .to_owned();
     let token = authorization.strip_prefix("Bearer ").unwrap().to_owned();
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/python/identity.py");
+    let script = crate::common::workspace().join("examples/python/identity.py");
     let verify = |audience: String| {
         let (script, address, token) = (script.clone(), app.address.clone(), token.clone());
         tokio::task::spawn_blocking(move || {

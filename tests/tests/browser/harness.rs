@@ -15,22 +15,15 @@ use testkit::chromium::{self, ChromeDriver};
 use testkit::firefox::{self, GeckoDriver};
 
 use crate::common::oidc::OidcServer;
-use crate::common::{test_settings, use_emulator, use_oidc};
+use crate::common::{test_settings, use_emulator, use_oidc, workspace};
 
 const WAIT: Duration = Duration::from_secs(15);
-
-fn workspace_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// Trunk's output; `cargo xtask test` builds it before the tests run.
 fn dist_dir() -> PathBuf {
     let dir = std::env::var_os("STATIC_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_dir().join("dist"));
+        .unwrap_or_else(|| workspace().join("dist"));
     assert!(
         dir.join("index.html").exists(),
         "{} has no built SPA: run `cargo xtask test`, which builds it with Trunk first",
@@ -392,13 +385,13 @@ impl Session {
             .await
             .unwrap();
         let png = card.screenshot().await.unwrap();
-        let dir = workspace_dir().join("target/e2e-screenshots");
+        let dir = workspace().join("target/e2e-screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
     pub async fn screenshot(&self, name: &str) {
-        let dir = workspace_dir().join("target/e2e-screenshots");
+        let dir = workspace().join("target/e2e-screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();

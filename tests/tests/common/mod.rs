@@ -13,6 +13,14 @@ use backend::config::{ClientCredentials, IssuerUrl, OidcSettings, ProviderId, Se
 use backend::crypto::KeyRing;
 use emulator::Emulator;
 
+/// The workspace's root folder (where `Cargo.toml`, `docs/` and `deploy/` are).
+pub fn workspace() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate sits in the workspace")
+        .to_path_buf()
+}
+
 /// Settings for a BFF under test: loopback, a random port unless `port` is given, one
 /// worker, a fresh key, data in `data_dir`, and no provider (dev mode) until
 /// [`use_emulator`] points it at one.

@@ -7,16 +7,11 @@ use std::process::{Command, Stdio};
 
 use testkit::process::ChildGuard;
 
+use super::workspace;
+
 /// The client the provider knows the BFF as.
 pub const CLIENT_ID: &str = "bff-under-test";
 pub const CLIENT_SECRET: &str = "a-client-secret-for-tests";
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 pub struct OidcServer {
     _child: ChildGuard,

@@ -13,11 +13,10 @@ use std::time::Instant;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::Bytes;
-use actix_web::{web, HttpMessage as _, HttpRequest, HttpResponse, ResponseError as _};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError as _};
 use futures_util::StreamExt as _;
 
-use super::{caller, forwarding, headers, identity, path, socket, UpstreamApi};
-use crate::telemetry::{traceparent, RequestId};
+use super::{caller, headers, identity, path, socket, upstream_headers, UpstreamApi};
 use crate::web::error::ApiError;
 use crate::web::refuse::enter;
 use crate::web::state::AppState;
@@ -77,15 +76,7 @@ async fn answer(
     let has_body =
         declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
     let authorization = identity(state, api, caller.as_ref()).await?;
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.as_str().to_owned());
-    let trace = traceparent();
-    let headers = headers::request_headers(
-        req.headers(),
-        &forwarding(req, state, &trace, authorization, request_id.as_deref()),
-    );
+    let headers = upstream_headers(req, state, authorization);
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ApiError::MethodNotAllowed)?;
     let target = path::target(&api.settings.upstream, rest, req.uri().query());

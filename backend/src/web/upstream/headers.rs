@@ -13,12 +13,8 @@ use std::net::IpAddr;
 use actix_web::http::header::HeaderMap as ActixHeaders;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-/// Never forwarded up, whatever the request says.
-const DROPPED_UP: &[&str] = &[
-    "cookie",
-    "authorization",
-    "proxy-authorization",
-    "x-csrf",
+/// Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, never the next.
+const HOP_BY_HOP: &[&str] = &[
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -26,6 +22,14 @@ const DROPPED_UP: &[&str] = &[
     "trailer",
     "transfer-encoding",
     "upgrade",
+];
+
+/// Never forwarded up, whatever the request says (besides [`HOP_BY_HOP`]).
+const DROPPED_UP: &[&str] = &[
+    "cookie",
+    "authorization",
+    "proxy-authorization",
+    "x-csrf",
     "expect",
     "host",
     "forwarded",
@@ -45,17 +49,10 @@ const DROPPED_UP: &[&str] = &[
     "sec-websocket-accept",
 ];
 
-/// Never passed down to the browser.
+/// Never passed down to the browser (besides [`HOP_BY_HOP`]).
 const DROPPED_DOWN: &[&str] = &[
     "set-cookie",
     "set-cookie2",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
     // Set from the upstream's value by the caller (the body streams).
     "content-length",
     // The BFF's own security headers replace the upstream's.
@@ -96,7 +93,10 @@ pub fn request_headers(incoming: &ActixHeaders, add: &Forwarding<'_>) -> HeaderM
     let mut out = HeaderMap::with_capacity(incoming.len() + 8);
     for (name, value) in incoming {
         let lower = name.as_str();
-        if DROPPED_UP.contains(&lower) || named_by_connection.iter().any(|n| n == lower) {
+        if HOP_BY_HOP.contains(&lower)
+            || DROPPED_UP.contains(&lower)
+            || named_by_connection.iter().any(|n| n == lower)
+        {
             continue;
         }
         if let (Ok(name), Ok(value)) = (
@@ -150,7 +150,7 @@ pub fn request_headers(incoming: &ActixHeaders, add: &Forwarding<'_>) -> HeaderM
 
 /// True when an upstream response header may reach the browser.
 pub fn passes_down(name: &str) -> bool {
-    !DROPPED_DOWN.contains(&name)
+    !HOP_BY_HOP.contains(&name) && !DROPPED_DOWN.contains(&name)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
-use actix_web::{web, HttpRequest};
+use actix_web::{web, HttpMessage as _, HttpRequest};
 
 use super::cookie::session_key;
 use super::csrf;
@@ -26,6 +26,7 @@ use super::error::ApiError;
 use super::state::AppState;
 use crate::config::{ApiSettings, Identity};
 use crate::session::Session;
+use crate::telemetry::{traceparent, RequestId};
 
 /// The longest wait for an upstream's TCP (and TLS) connection, within the API's timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -142,27 +143,33 @@ async fn identity(
     }
 }
 
-/// What [`headers::request_headers`] adds for this request.
-fn forwarding<'a>(
-    req: &'a HttpRequest,
-    state: &'a AppState,
-    traceparent: &'a str,
+/// The headers that go up with this request: the browser's that may pass
+/// ([`headers::request_headers`]), and what the BFF adds: the forwarding headers, the
+/// request id, the trace context and `authorization` (the identity).
+fn upstream_headers(
+    req: &HttpRequest,
+    state: &AppState,
     authorization: Option<String>,
-    request_id: Option<&'a str>,
-) -> headers::Forwarding<'a> {
+) -> reqwest::header::HeaderMap {
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.as_str().to_owned());
+    let traceparent = traceparent();
     let peer = req.peer_addr().map(|a| a.ip());
     let (proto, host) = state
         .public_origin
         .split_once("://")
         .unwrap_or(("http", state.public_origin.as_str()));
-    headers::Forwarding {
+    let forwarding = headers::Forwarding {
         client: super::client_ip::client_ip(req, &state.trusted_proxies),
         peer,
         peer_trusted: peer.is_some_and(|p| state.trusted_proxies.contains(&p)),
         proto,
         host,
-        request_id,
-        traceparent,
+        request_id: request_id.as_deref(),
+        traceparent: &traceparent,
         authorization,
-    }
+    };
+    headers::request_headers(req.headers(), &forwarding)
 }

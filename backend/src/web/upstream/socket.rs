@@ -10,7 +10,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
 use futures_util::{SinkExt as _, StreamExt as _};
 use shared::api::AuditKind;
@@ -19,9 +19,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as UpCode
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message as Up};
 
-use super::{caller, forwarding, headers, identity, path, UpstreamApi};
+use super::{caller, identity, path, upstream_headers, UpstreamApi};
 use crate::session::Watch;
-use crate::telemetry::{traceparent, RequestId};
 use crate::web::error::ApiError;
 use crate::web::refuse;
 use crate::web::state::AppState;
@@ -62,11 +61,6 @@ pub async fn open(
     }
     let caller = caller(req, state, api).await?;
     let authorization = identity(state, api, caller.as_ref()).await?;
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.as_str().to_owned());
-    let trace = traceparent();
     let target = path::target(&api.settings.upstream, rest, req.uri().query());
     let target = match target.split_once("://") {
         Some(("https", rest)) => format!("wss://{rest}"),
@@ -76,10 +70,9 @@ pub async fn open(
     let mut request = target
         .into_client_request()
         .map_err(|e| ApiError::UpstreamUnavailable(e.into()))?;
-    request.headers_mut().extend(headers::request_headers(
-        req.headers(),
-        &forwarding(req, state, &trace, authorization, request_id.as_deref()),
-    ));
+    request
+        .headers_mut()
+        .extend(upstream_headers(req, state, authorization));
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
