@@ -476,7 +476,7 @@ impl Report {
         let (j, jgz) = sizes(&js)?;
         let _ = writeln!(
             self.body,
-            "### Bundle\n\nRelease build by Trunk (`wasm-release` profile: opt-level z, fat LTO, one codegen unit, \
+            "### Bundle\n\nRelease build by `cargo xtask spa` (`wasm-release` profile: opt-level z, fat LTO, one codegen unit, \
              panic=abort; wasm-opt -Oz from binaryen 132). Gzip level 9, as served.\n\n| file | raw | gzipped |\n|---|---:|---:|\n\
              | `.wasm` | {:.1} KB | **{:.1} KB** |\n| JS glue | {:.1} KB | {:.1} KB |\n",
             w as f64 / 1000.0,

@@ -3,17 +3,17 @@
 
 use std::process::Command;
 
+use crate::frontend;
 use crate::steps::{self, root, Steps};
-use crate::{frontend, tools};
+use crate::tools::{self, Debian};
 
 pub fn bench() -> Result<(), String> {
     let mut steps = Steps::new(5);
     steps.start("tools (SPA build tools, wrk, Chromium)");
+    tools::ensure_debian(&[Debian::Node, Debian::Wrk, Debian::Chromium])?;
     tools::ensure_frontend_tools()?;
-    tools::ensure_wrk()?;
-    tools::ensure_browser()?;
     tools::ensure_node_peer()?;
-    steps.start("SPA (Trunk, release)");
+    steps.start("SPA (wasm-release: cargo, wasm-bindgen, wasm-opt)");
     frontend::build()?;
     steps.start("release builds: backend, emulator, bench");
     steps::cargo(&[

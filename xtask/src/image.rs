@@ -16,8 +16,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::frontend;
 use crate::steps::{self, root, Steps};
-use crate::{frontend, tools};
+use crate::tools::{self, Debian};
 
 pub const NAME: &str = "repo-desk-bff";
 pub const MUSL: &str = "x86_64-unknown-linux-musl";
@@ -33,10 +34,13 @@ pub fn image(args: &[String]) -> Result<(), String> {
         _ => return Err("usage: cargo xtask image [--profile <cargo profile>]".into()),
     };
     let mut steps = Steps::new(5);
-    steps.start("tools (Trunk and wasm-bindgen for the SPA; the musl target, musl-tools, podman)");
+    steps.start(
+        "tools (wasm-bindgen and wasm-opt for the SPA; the musl target, musl-tools, podman)",
+    );
+    tools::ensure_debian(&[Debian::Node, Debian::ImageTools])?;
     tools::ensure_frontend_tools()?;
-    tools::ensure_image_tools()?;
-    steps.start("SPA (Trunk, release)");
+    tools::ensure_image_target()?;
+    steps.start("SPA (wasm-release: cargo, wasm-bindgen, wasm-opt)");
     frontend::build()?;
     steps.start(&format!(
         "static binary ({MUSL}, profile {profile}, without the development provider)"

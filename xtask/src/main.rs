@@ -1,9 +1,9 @@
 //! `cargo xtask run | test | bench | checks | openapi | image`: the README's commands.
 //!
 //! Everything a fresh machine lacks is installed from a package registry at a pinned
-//! version (never a prebuilt download): the wasm target with rustup, Trunk and
-//! wasm-bindgen-cli from crates.io, wasm-opt from npm's `binaryen`, Chromium and
-//! ChromeDriver from Debian.
+//! version (never a prebuilt download): the wasm target with rustup, wasm-bindgen-cli
+//! and cargo-nextest from crates.io, wasm-opt from npm's `binaryen`, Chromium and
+//! ChromeDriver from Debian. The SPA is built by this program (see `frontend`).
 
 mod bench;
 mod citations;
@@ -17,6 +17,7 @@ mod tools;
 use std::process::ExitCode;
 
 use steps::Steps;
+use tools::Debian;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,8 +28,9 @@ fn main() -> ExitCode {
         Some("checks") => check_floor_plan().and_then(|()| check_citations()),
         Some("openapi") => write_openapi(),
         Some("image") => image::image(&args[1..]),
+        Some("spa") => tools::ensure_frontend_tools().and_then(|()| frontend::build()),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|bench|checks|openapi|image>\n");
+            eprintln!("usage: cargo xtask <run|test|bench|checks|openapi|image|spa>\n");
             eprintln!(
                 "  run    build the SPA and serve the app on http://localhost:$PORT (default 3000)"
             );
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "  image  a static build in an OCI image FROM scratch (podman); --profile <p> to build faster"
             );
+            eprintln!("  spa    builds the SPA into dist/ (run, test, bench and image do it too)");
             return ExitCode::from(2);
         }
     };
@@ -65,7 +68,7 @@ fn run() -> Result<(), String> {
     let mut steps = Steps::new(4);
     steps.start("tools for the SPA build");
     tools::ensure_frontend_tools()?;
-    steps.start("SPA (Trunk, release)");
+    steps.start("SPA (wasm-release: cargo, wasm-bindgen, wasm-opt)");
     frontend::build()?;
     // The development profile: a person waiting to see the app needs it built soon, not
     // fast (the release profile's thin LTO and single codegen unit cost minutes on two
@@ -113,23 +116,32 @@ fn dev_mode() -> bool {
 fn test() -> Result<(), String> {
     let mut steps = Steps::new(10);
     steps.start(
-        "tools (wasm target, Trunk, wasm-bindgen, wasm-opt, Chromium, Firefox ESR, geckodriver, \
+        "tools (wasm target, wasm-bindgen, wasm-opt, Chromium, Firefox ESR, geckodriver, \
          Redis, PostgreSQL, PyJWT, oidc-provider, nextest, musl target, musl-tools, podman)",
     );
-    tools::ensure_frontend_tools()?;
-    tools::ensure_browser()?;
-    tools::ensure_firefox()?;
-    tools::ensure_stores()?;
-    tools::ensure_python_jwt()?;
+    // Debian's packages install on a thread of their own while cargo compiles the tools.
+    let apt = tools::AptInstall::start(&[
+        Debian::Node,
+        Debian::Chromium,
+        Debian::Firefox,
+        Debian::Stores,
+        Debian::PythonJwt,
+        Debian::ImageTools,
+    ]);
+    let compiled = tools::ensure_frontend_tools()
+        .and_then(|()| tools::ensure_geckodriver())
+        .and_then(|()| tools::ensure_nextest())
+        .and_then(|()| tools::ensure_image_target());
+    // Waited for even when a cargo tool failed: apt-get is not left half done.
+    apt.wait()?;
+    compiled?;
     tools::ensure_oidc_provider()?;
-    tools::ensure_nextest()?;
-    tools::ensure_image_tools()?;
     steps.start("cargo fmt --check");
     steps::cargo(&["fmt", "--all", "--", "--check"])?;
     steps.start("the backend's floor plan (which room may import which), SECURITY.md's citations");
     check_floor_plan()?;
     check_citations()?;
-    steps.start("SPA (Trunk, release)");
+    steps.start("SPA (wasm-release: cargo, wasm-bindgen, wasm-opt)");
     frontend::build()?;
     steps.start("clippy (native crates, and the backend without its development provider)");
     steps::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;

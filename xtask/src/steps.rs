@@ -99,12 +99,11 @@ pub fn cargo_install(args: &[&str]) -> Result<(), String> {
     check(command)
 }
 
-/// How the tools are compiled (Trunk, wasm-bindgen-cli, cargo-nextest): without
-/// optimisation. They do little work of their own at run time (Trunk starts cargo,
-/// wasm-bindgen and wasm-opt; wasm-bindgen rewrites one small module), so optimising them
-/// buys nothing while it costs most of a fresh machine's first run. Measured on this
-/// 2-core machine: Trunk 2.9 min and wasm-bindgen-cli 1.1 min (12.4 min together with
-/// their own release profiles); building the SPA took 29 s with either.
+/// How the tools are compiled (wasm-bindgen-cli, cargo-nextest, geckodriver): without
+/// optimisation. They do little work of their own at run time (wasm-bindgen rewrites one
+/// small module; nextest starts test binaries), so optimising them buys nothing while it
+/// costs most of a fresh machine's first run. Measured on this 2-core machine:
+/// wasm-bindgen-cli 1.1 min instead of several; the SPA build took as long with either.
 pub const TOOL_PROFILE: &[(&str, &str)] = &[
     ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0"),
     ("CARGO_PROFILE_RELEASE_LTO", "false"),

@@ -1,7 +1,6 @@
 //! Installs what is missing, at pinned versions, from package registries only.
 //!
 //! Pins and why (measured on the project's 2-core machine, rustc 1.95):
-//! - Trunk 0.21.14: 0.22 needs rustc 1.96; `--locked` works for this release.
 //! - wasm-bindgen-cli: exactly the `wasm-bindgen` in Cargo.lock; installed without
 //!   `--locked` because its own lockfile wants a crate release the registry lacks.
 //! - wasm-opt from npm `binaryen@132`: Debian's wasm-opt 108 emits modules Chromium
@@ -13,7 +12,6 @@ use std::path::Path;
 
 use crate::steps::{self, root};
 
-pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
 pub const OIDC_PROVIDER_VERSION: &str = "9.13.3";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -23,9 +21,7 @@ pub const GECKODRIVER_VERSION: &str = "0.37.1";
 /// Everything the SPA build needs.
 pub fn ensure_frontend_tools() -> Result<(), String> {
     ensure_wasm_target()?;
-    ensure_cargo_tool("trunk", "trunk", TRUNK_VERSION, true)?;
     let bindgen = wasm_bindgen_version()?;
-    check_trunk_toml(&bindgen)?;
     ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &bindgen, false)?;
     ensure_wasm_opt()
 }
@@ -44,21 +40,10 @@ fn ensure_target(target: &str) -> Result<(), String> {
     steps::run("rustup", &["target", "add", target])
 }
 
-/// What `cargo xtask image` needs besides the SPA's tools: the musl target (a static
-/// binary), Debian's `musl-tools` (its C compiler, for SQLite and ring), `podman` and
-/// the CA roots.
-pub fn ensure_image_tools() -> Result<(), String> {
-    ensure_target(crate::image::MUSL)?;
-    let present = [
-        "/usr/bin/musl-gcc",
-        "/usr/bin/podman",
-        "/etc/ssl/certs/ca-certificates.crt",
-    ];
-    if present.iter().all(|p| Path::new(p).exists()) {
-        println!("    ok: musl-tools, podman, ca-certificates");
-        return Ok(());
-    }
-    apt_install(&["musl-tools", "podman", "ca-certificates"])
+/// What `cargo xtask image` needs besides the SPA's tools and [`Debian::ImageTools`]:
+/// the musl target (a static binary).
+pub fn ensure_image_target() -> Result<(), String> {
+    ensure_target(crate::image::MUSL)
 }
 
 /// `cargo install` of `krate` at `version` unless `bin --version` already reports it.
@@ -90,19 +75,6 @@ pub fn wasm_bindgen_version() -> Result<String, String> {
         }
     }
     Err("Cargo.lock has no wasm-bindgen entry".into())
-}
-
-/// Trunk refuses a wasm-bindgen CLI of another version; say so before it does.
-fn check_trunk_toml(bindgen: &str) -> Result<(), String> {
-    let trunk = std::fs::read_to_string(root().join("Trunk.toml"))
-        .map_err(|e| format!("cannot read Trunk.toml: {e}"))?;
-    if trunk.contains(&format!("wasm_bindgen = \"{bindgen}\"")) {
-        Ok(())
-    } else {
-        Err(format!(
-            "Trunk.toml's [tools] wasm_bindgen must equal Cargo.lock's wasm-bindgen {bindgen}"
-        ))
-    }
 }
 
 fn ensure_wasm_opt() -> Result<(), String> {
@@ -156,9 +128,7 @@ pub fn ensure_node_peer() -> Result<(), String> {
         folder.join("package.json"),
     )
     .map_err(|e| format!("copying the Node peer's package.json: {e}"))?;
-    if steps::output("node", &["--version"]).is_none() {
-        apt_install(&["nodejs", "npm"])?;
-    }
+    ensure_debian(&[Debian::Node])?;
     let prefix = folder.display().to_string();
     let mut command = steps::command(
         "npm",
@@ -170,9 +140,7 @@ pub fn ensure_node_peer() -> Result<(), String> {
 
 /// `npm install package` into `folder/node_modules`.
 fn npm_install(folder: &Path, package: &str) -> Result<(), String> {
-    if steps::output("node", &["--version"]).is_none() {
-        apt_install(&["nodejs", "npm"])?;
-    }
+    ensure_debian(&[Debian::Node])?;
     std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
     // `--prefix`: npm would otherwise install into the nearest parent that has a
     // node_modules folder.
@@ -193,72 +161,159 @@ fn npm_install(folder: &Path, package: &str) -> Result<(), String> {
     steps::check(command)
 }
 
-/// Debian's Chromium and ChromeDriver, for the browser tests.
-pub fn ensure_browser() -> Result<(), String> {
-    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
-        println!("    ok: chromium and chromedriver");
-        return Ok(());
-    }
-    apt_install(&["chromium", "chromium-driver"])
-}
-
-/// Debian's Firefox ESR and geckodriver from crates.io (compiled like the other tools):
-/// the core browser journeys run in Firefox too.
-pub fn ensure_firefox() -> Result<(), String> {
-    if Path::new("/usr/bin/firefox-esr").exists() {
-        println!("    ok: firefox-esr");
-    } else {
-        apt_install(&["firefox-esr"])?;
-    }
+/// geckodriver from crates.io (compiled like the other tools), for Firefox ESR: the core
+/// browser journeys run in Firefox too.
+pub fn ensure_geckodriver() -> Result<(), String> {
     ensure_cargo_tool("geckodriver", "geckodriver", GECKODRIVER_VERSION, true)
 }
 
-/// Debian's Redis and PostgreSQL servers: the tests start throw-away instances of them.
-pub fn ensure_stores() -> Result<(), String> {
-    let postgres = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|mut versions| versions.any(|v| v.is_ok_and(|v| v.path().join("bin/initdb").exists())))
-        .unwrap_or(false);
-    if Path::new("/usr/bin/redis-server").exists() && postgres {
-        println!("    ok: redis-server and postgresql");
-        return Ok(());
-    }
-    apt_install(&["redis-server", "postgresql"])
+/// What Debian's packages provide, each with how to tell it is already there.
+#[derive(Clone, Copy, Debug)]
+pub enum Debian {
+    /// Chromium and ChromeDriver, for the browser tests and the page-load benchmark.
+    Chromium,
+    /// Firefox ESR, for the browser journeys run in Firefox.
+    Firefox,
+    /// Redis and PostgreSQL servers: the tests start throw-away instances of them.
+    Stores,
+    /// PyJWT and cryptography for the system Python: a test verifies the BFF's identity
+    /// tokens with the README's Python example (`examples/python/identity.py`).
+    PythonJwt,
+    /// musl-tools (its C compiler, for SQLite and ring), podman and the CA roots, for
+    /// `cargo xtask image`.
+    ImageTools,
+    /// wrk, the load generator of the benchmarks.
+    Wrk,
+    /// node and npm, for wasm-opt (npm's binaryen), the OpenID Provider of the tests and
+    /// the Node peer of the benchmarks.
+    Node,
 }
 
-/// Debian's PyJWT and cryptography for the system Python: a test verifies the BFF's
-/// identity tokens with the README's Python example (`examples/python/identity.py`).
-pub fn ensure_python_jwt() -> Result<(), String> {
-    let present = std::process::Command::new("/usr/bin/python3")
-        .args(["-c", "import jwt, cryptography"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if present {
-        println!("    ok: python3-jwt");
-        return Ok(());
+impl Debian {
+    fn packages(self) -> &'static [&'static str] {
+        match self {
+            Self::Chromium => &["chromium", "chromium-driver"],
+            Self::Firefox => &["firefox-esr"],
+            Self::Stores => &["redis-server", "postgresql"],
+            Self::PythonJwt => &["python3", "python3-jwt", "python3-cryptography"],
+            Self::ImageTools => &["musl-tools", "podman", "ca-certificates"],
+            Self::Wrk => &["wrk"],
+            Self::Node => &["nodejs", "npm"],
+        }
     }
-    apt_install(&["python3", "python3-jwt", "python3-cryptography"])
+
+    fn present(self) -> bool {
+        let files = |paths: &[&str]| paths.iter().all(|p| Path::new(p).exists());
+        match self {
+            Self::Chromium => files(&["/usr/bin/chromium", "/usr/bin/chromedriver"]),
+            Self::Firefox => files(&["/usr/bin/firefox-esr"]),
+            Self::Stores => {
+                let initdb = std::fs::read_dir("/usr/lib/postgresql")
+                    .map(|mut versions| {
+                        versions.any(|v| v.is_ok_and(|v| v.path().join("bin/initdb").exists()))
+                    })
+                    .unwrap_or(false);
+                initdb && files(&["/usr/bin/redis-server"])
+            }
+            Self::PythonJwt => std::process::Command::new("/usr/bin/python3")
+                .args(["-c", "import jwt, cryptography"])
+                .status()
+                .is_ok_and(|s| s.success()),
+            Self::ImageTools => files(&[
+                "/usr/bin/musl-gcc",
+                "/usr/bin/podman",
+                "/etc/ssl/certs/ca-certificates.crt",
+            ]),
+            Self::Wrk => files(&["/usr/bin/wrk"]),
+            Self::Node => steps::output("node", &["--version"]).is_some(),
+        }
+    }
 }
 
-/// Debian's wrk, the load generator of the benchmarks.
-pub fn ensure_wrk() -> Result<(), String> {
-    if Path::new("/usr/bin/wrk").exists() {
-        println!("    ok: wrk");
-        return Ok(());
+/// Debian packages being installed on a thread of their own: downloading and unpacking
+/// two browsers and two database servers takes minutes that compiling the cargo tools
+/// can use. One `apt-get update` and one `apt-get install` for everything missing.
+pub struct AptInstall(Option<std::thread::JoinHandle<Result<(), String>>>);
+
+impl AptInstall {
+    /// Starts installing what `needs` lack; says at once what is already there.
+    pub fn start(needs: &[Debian]) -> Self {
+        let mut packages = Vec::new();
+        for need in needs {
+            if need.present() {
+                println!("    ok: {}", need.packages().join(", "));
+            } else {
+                packages.extend_from_slice(need.packages());
+            }
+        }
+        if packages.is_empty() {
+            return Self(None);
+        }
+        let log = root().join("target/tools/apt.log");
+        println!(
+            "    installing {} with apt-get, meanwhile (output in {})",
+            packages.join(" "),
+            log.display()
+        );
+        Self(Some(std::thread::spawn(move || {
+            apt_install_logged(&packages, &log)
+        })))
     }
-    apt_install(&["wrk"])
+
+    /// Waits for the installation to end.
+    pub fn wait(self) -> Result<(), String> {
+        match self.0 {
+            None => Ok(()),
+            Some(thread) => {
+                let result = thread.join().map_err(|_| "the apt-get thread panicked")?;
+                if result.is_ok() {
+                    println!("    ok: the apt-get packages are installed");
+                }
+                result
+            }
+        }
+    }
 }
 
-fn apt_install(packages: &[&str]) -> Result<(), String> {
-    println!("    installing {} with apt-get", packages.join(" "));
+/// Installs what `needs` lack, now.
+pub fn ensure_debian(needs: &[Debian]) -> Result<(), String> {
+    AptInstall::start(needs).wait()
+}
+
+/// `apt-get install` with its output in `log`; on failure the error carries the log's
+/// end.
+fn apt_install_logged(packages: &[&str], log: &Path) -> Result<(), String> {
+    let _ = std::fs::create_dir_all(log.parent().expect("the log is in a folder"));
+    let file =
+        std::fs::File::create(log).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    let result = apt_install_to(packages, Some(&file));
+    result.map_err(|e| {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        format!("{e}\n{}", tail.join("\n"))
+    })
+}
+
+/// `apt-get update`, then `apt-get install` of `packages`; output to `log` when given.
+/// Another apt-get holding the lock (the background one) is waited for, not an error.
+fn apt_install_to(packages: &[&str], log: Option<&std::fs::File>) -> Result<(), String> {
     let sudo = !is_root() && steps::output("sudo", &["-n", "true"]).is_some();
     let apt = |args: &[&str]| {
+        let wait_for_lock = ["-o", "DPkg::Lock::Timeout=900"];
+        let args = [&wait_for_lock[..], args].concat();
         let (program, rest): (&str, Vec<&str>) = if sudo {
-            ("sudo", [&["apt-get"][..], args].concat())
+            ("sudo", [&["apt-get"][..], &args].concat())
         } else {
-            ("apt-get", args.to_vec())
+            ("apt-get", args)
         };
         let mut command = steps::command(program, &rest);
         command.env("DEBIAN_FRONTEND", "noninteractive");
+        if let Some(log) = log {
+            let out = log.try_clone().map_err(|e| e.to_string())?;
+            let err = log.try_clone().map_err(|e| e.to_string())?;
+            command.stdout(out).stderr(err);
+        }
         steps::check(command)
     };
     apt(&["update", "-q"])?;

@@ -44,7 +44,7 @@ pub struct Args {
         default_value = "./data"
     )]
     pub data_dir: PathBuf,
-    /// Directory with the built SPA (Trunk's `dist/`); unset means API only.
+    /// Directory with the built SPA (`dist/`, from `cargo xtask spa`); unset means API only.
     #[arg(long, env = "STATIC_DIR", value_name = "STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
     /// GitHub OAuth app client id. Unset means dev mode (embedded emulator).

@@ -49,7 +49,7 @@ pub struct ServerSettings {
     pub public_url: Option<Url>,
     /// HTTP worker threads; `None` is one per core.
     pub workers: Option<u16>,
-    /// Trunk's `dist/`; `None` serves the API only.
+    /// The built SPA (`dist/`); `None` serves the API only.
     pub static_dir: Option<PathBuf>,
     /// The SQLite database and the dev-mode key file.
     pub data_dir: PathBuf,

@@ -1,7 +1,7 @@
-//! The SPA built by Trunk, held in memory: gzip made once at start-up, long caching for
+//! The built SPA (`cargo xtask spa`), held in memory: gzip made once at start-up, long caching for
 //! hashed assets, `no-cache` for `index.html`, and the CSP that goes with it.
 //!
-//! Trunk starts the app with an inline `<script type="module">`; the CSP allows exactly
+//! The page starts the app with an inline `<script type="module">`; the CSP allows exactly
 //! that script by its SHA-256 hash, computed here from the built file, never
 //! `'unsafe-inline'`.
 
@@ -36,14 +36,14 @@ pub struct StaticAssets {
 }
 
 impl StaticAssets {
-    /// Loads every file of `dir` (Trunk's `dist/`). `extra_img_src` lists origins avatars
+    /// Loads every file of `dir` (`dist/`). `extra_img_src` lists origins avatars
     /// may come from.
     pub fn load(dir: &Path, extra_img_src: &[String]) -> anyhow::Result<Self> {
         let mut files = HashMap::new();
         load_dir(dir, "", &mut files)?;
         let index = files.get(INDEX).with_context(|| {
             format!(
-                "STATIC_DIR {} has no index.html (build the frontend with Trunk first)",
+                "STATIC_DIR {} has no index.html (build the SPA first: cargo xtask spa)",
                 dir.display()
             )
         })?;
@@ -109,7 +109,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Trunk names built files `name-<hash>.ext`; those never change, so cache them forever.
+/// The build names files `name-<hash>.ext`; those never change, so cache them forever.
 fn is_hashed(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
@@ -132,7 +132,7 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-/// The SPA's CSP: scripts only from us plus the exact inline loader(s) Trunk wrote.
+/// The SPA's CSP: scripts only from us plus the exact inline loader(s) the page has.
 pub fn spa_csp(index_html: &str, extra_img_src: &[String]) -> String {
     let hashes: String = inline_scripts(index_html)
         .map(|script| {
@@ -177,10 +177,11 @@ mod tests {
     }
 
     #[test]
-    fn trunk_hashed_names_are_recognised() {
+    fn hashed_names_are_recognised() {
         assert!(is_hashed("frontend-5f90bd49c8d6787_bg.wasm"));
         assert!(is_hashed("frontend-5f90bd49c8d6787.js"));
         assert!(is_hashed("style-cf1a268286f9cfc.css"));
+        assert!(is_hashed("frontend-735f94e21bf54bd4_bg.wasm"));
         assert!(!is_hashed("index.html"));
         assert!(!is_hashed("robots.txt"));
         assert!(!is_hashed("my-app.js"));
