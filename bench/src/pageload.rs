@@ -53,7 +53,11 @@ const started = performance.now();
   const paint = performance.getEntriesByName('first-contentful-paint')[0];
   const bytes = performance.getEntriesByType('resource')
     .reduce((sum, r) => sum + r.transferSize, nav ? nav.transferSize : 0);
-  done({ ready: mark.startTime, fcp: paint ? paint.startTime : mark.startTime, bytes });
+  const timeline = performance.getEntriesByType('resource')
+    .map(r => `${r.name.replace(location.origin, '')} ${r.startTime.toFixed(1)}-${r.responseEnd.toFixed(1)}`)
+    .concat(nav ? [`document ${nav.responseEnd.toFixed(1)} interactive ${nav.domInteractive.toFixed(1)}`] : [])
+    .join('; ');
+  done({ ready: mark.startTime, fcp: paint ? paint.startTime : mark.startTime, bytes, timeline });
 })();
 "#;
 
@@ -91,6 +95,14 @@ async fn load(client: &Client, url: &str, mark: &str) -> anyhow::Result<Load> {
     client.goto(url).await?;
     let value = client.execute_async(READ, vec![json!(mark)]).await?;
     let number = |key: &str| value.get(key).and_then(Value::as_f64);
+    // `BENCH_TIMELINE=1`: when each file arrived, for finding where a load's time goes.
+    if std::env::var_os("BENCH_TIMELINE").is_some() {
+        eprintln!(
+            "{url}: ready {:?} ms; {}",
+            number("ready"),
+            value.get("timeline").and_then(Value::as_str).unwrap_or("")
+        );
+    }
     match (number("ready"), number("fcp"), number("bytes")) {
         (Some(ready_ms), Some(fcp_ms), Some(bytes)) => Ok(Load {
             ready_ms,

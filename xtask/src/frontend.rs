@@ -44,24 +44,58 @@ const WASM_OPT_FLAGS: &[&str] = &[
     "--enable-mutable-globals",
 ];
 
+/// Builds `dist/` now.
 pub fn build() -> Result<(), String> {
-    let dist = root().join("dist");
-    if up_to_date(&dist) {
+    start()?.finish()
+}
+
+/// The SPA's cargo build, started in the background (`None` when `dist/` is up to date).
+/// It has a target folder of its own (`target/spa`), so it runs beside builds of the
+/// backend instead of waiting for their lock; it shares nothing with them anyway (another
+/// target and profile). Needs only the wasm target, not wasm-bindgen: [`Build::finish`]
+/// does, once the caller has installed it.
+pub struct Build(Option<steps::Background>);
+
+pub fn start() -> Result<Build, String> {
+    if up_to_date(&root().join("dist")) {
         println!("    ok: dist/ is up to date");
-        return Ok(());
+        return Ok(Build(None));
     }
-    steps::cargo(&[
-        "build",
-        "-p",
-        "frontend",
-        "--bin",
-        "frontend",
-        "--target",
-        WASM_TARGET,
-        "--profile",
-        PROFILE,
-    ])?;
-    let compiled = target_dir()
+    let target = spa_target_dir().display().to_string();
+    let cargo = steps::Background::cargo(
+        "the SPA's cargo build (wasm-release)",
+        &[
+            "build",
+            "-p",
+            "frontend",
+            "--bin",
+            "frontend",
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            PROFILE,
+            "--target-dir",
+            &target,
+        ],
+        "spa",
+    )?;
+    Ok(Build(Some(cargo)))
+}
+
+impl Build {
+    /// Waits for cargo, then wasm-bindgen, wasm-opt and `dist/`.
+    pub fn finish(self) -> Result<(), String> {
+        let Some(cargo) = self.0 else {
+            return Ok(());
+        };
+        cargo.wait()?;
+        write_dist()
+    }
+}
+
+fn write_dist() -> Result<(), String> {
+    let dist = root().join("dist");
+    let compiled = spa_target_dir()
         .join(WASM_TARGET)
         .join(PROFILE)
         .join("frontend.wasm");
@@ -69,7 +103,7 @@ pub fn build() -> Result<(), String> {
 
     // wasm-bindgen writes `frontend.js` and `frontend_bg.wasm`; they are renamed below.
     // (Given the hashed name, the same module came out 2 KB larger after wasm-opt.)
-    let stage = target_dir().join("spa-stage");
+    let stage = spa_target_dir().join("stage");
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage)
         .map_err(|e| format!("cannot create {}: {e}", stage.display()))?;
@@ -188,6 +222,10 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"))
+}
+
+fn spa_target_dir() -> PathBuf {
+    target_dir().join("spa")
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

@@ -33,32 +33,66 @@ pub fn image(args: &[String]) -> Result<(), String> {
         [flag, profile] if flag == "--profile" => profile.clone(),
         _ => return Err("usage: cargo xtask image [--profile <cargo profile>]".into()),
     };
-    let mut steps = Steps::new(5);
+    let mut steps = Steps::new(4);
     steps.start(
         "tools (wasm-bindgen and wasm-opt for the SPA; the musl target, musl-tools, podman)",
     );
     tools::ensure_debian(&[Debian::Node, Debian::ImageTools])?;
     tools::ensure_frontend_tools()?;
     tools::ensure_image_target()?;
-    steps.start("SPA (wasm-release: cargo, wasm-bindgen, wasm-opt)");
-    frontend::build()?;
     steps.start(&format!(
-        "static binary ({MUSL}, profile {profile}, without the development provider)"
+        "SPA (wasm-release) and, meanwhile, the static binary ({MUSL}, profile {profile}, \
+         without the development provider)"
     ));
-    steps::cargo(&[
-        "build",
-        "-p",
-        "backend",
-        "--bin",
-        "backend",
-        "--no-default-features",
-        "--target",
-        MUSL,
-        "--profile",
-        &profile,
-    ])?;
-    let dir = if profile == "dev" { "debug" } else { &profile };
-    let binary = root().join("target").join(MUSL).join(dir).join("backend");
+    let binary = Binary::start(&profile)?;
+    frontend::build()?;
+    package(binary)
+}
+
+/// The static binary's build, in the background, in a target folder of its own
+/// (`target/image/build`: another target and profile, so it shares nothing with the
+/// other builds, and it need not wait for their lock). Needs the musl target and
+/// `musl-gcc` ([`tools::ensure_image_target`], [`Debian::ImageTools`]).
+pub struct Binary {
+    cargo: steps::Background,
+    path: PathBuf,
+}
+
+impl Binary {
+    pub fn start(profile: &str) -> Result<Self, String> {
+        let target = root().join("target/image/build");
+        let cargo = steps::Background::cargo(
+            &format!("the image's static binary ({MUSL}, profile {profile})"),
+            &[
+                "build",
+                "-p",
+                "backend",
+                "--bin",
+                "backend",
+                "--no-default-features",
+                "--target",
+                MUSL,
+                "--profile",
+                profile,
+                "--target-dir",
+                &target.display().to_string(),
+            ],
+            "image-binary",
+        )?;
+        let dir = if profile == "dev" { "debug" } else { profile };
+        Ok(Self {
+            cargo,
+            path: target.join(MUSL).join(dir).join("backend"),
+        })
+    }
+}
+
+/// Waits for the binary, then lays out the image with the built SPA (`dist/`) and builds
+/// it with podman. The SPA must be built already.
+pub fn package(binary: Binary) -> Result<(), String> {
+    binary.cargo.wait()?;
+    let binary = binary.path;
+    let mut steps = Steps::new(2);
     steps.start("the image's contents (target/image/context)");
     let context = assemble(&binary)?;
     steps.start("podman build, podman save (target/image/oci)");

@@ -65,17 +65,25 @@ fn main() -> ExitCode {
 /// beside it at `/api/example`, so the dashboard's "Your API" panel works out of the box;
 /// the BFF is the example's build of it, with the local API `/api/greetings` mounted.
 fn run() -> Result<(), String> {
-    let mut steps = Steps::new(4);
-    steps.start("tools for the SPA build");
-    tools::ensure_frontend_tools()?;
-    steps.start("SPA (wasm-release: cargo, wasm-bindgen, wasm-opt)");
-    frontend::build()?;
+    let mut steps = Steps::new(3);
+    // Three builds at once on a fresh machine (each leaves a core idle for long stretches
+    // on its own): the SPA's cargo build, the backend's, and the SPA's tools.
+    steps.start("the SPA and the backend build meanwhile; tools for the SPA");
+    tools::ensure_wasm_target()?;
+    let spa = frontend::start()?;
     // The development profile: a person waiting to see the app needs it built soon, not
     // fast (the release profile's thin LTO and single codegen unit cost minutes on two
     // cores); it also shares its compiled dependencies with `cargo xtask test`. The
     // release profile stays for `bench`, images and production builds.
-    steps.start("backend and the example API (development profile)");
-    steps::cargo(&["build", "-p", "team-api"])?;
+    let backend = steps::Background::cargo(
+        "the backend and the example API (development profile)",
+        &["build", "-p", "team-api"],
+        "backend",
+    )?;
+    tools::ensure_frontend_tools()?;
+    steps.start("SPA (wasm-release: cargo, wasm-bindgen, wasm-opt); the backend");
+    spa.finish()?;
+    backend.wait()?;
     steps.start("serving");
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
     let mut command = std::process::Command::new(steps::root().join("target/debug/repo-desk"));
@@ -114,7 +122,7 @@ fn dev_mode() -> bool {
 /// Installs what the tests need, then: fmt check, the SPA build, clippy (host and
 /// wasm32), and every test with nextest (its summary ends the output).
 fn test() -> Result<(), String> {
-    let mut steps = Steps::new(10);
+    let mut steps = Steps::new(9);
     steps.start(
         "tools (wasm target, wasm-bindgen, wasm-opt, Chromium, Firefox ESR, geckodriver, \
          Redis, PostgreSQL, PyJWT, oidc-provider, nextest, musl target, musl-tools, podman)",
@@ -128,6 +136,8 @@ fn test() -> Result<(), String> {
         Debian::PythonJwt,
         Debian::ImageTools,
     ]);
+    // The SPA's cargo build needs only the wasm target: it runs meanwhile too.
+    let spa = tools::ensure_wasm_target().and_then(|()| frontend::start());
     let compiled = tools::ensure_frontend_tools()
         .and_then(|()| tools::ensure_geckodriver())
         .and_then(|()| tools::ensure_nextest())
@@ -135,14 +145,17 @@ fn test() -> Result<(), String> {
     // Waited for even when a cargo tool failed: apt-get is not left half done.
     apt.wait()?;
     compiled?;
+    let spa = spa?;
     tools::ensure_oidc_provider()?;
+    // The image's binary (it needed musl-tools from apt) builds beside the rest from here.
+    // Its profile compiles without optimisation: the release image's contents in a
+    // fraction of the time; the image test reads what this makes.
+    let image = image::Binary::start("image-check")?;
     steps.start("cargo fmt --check");
     steps::cargo(&["fmt", "--all", "--", "--check"])?;
     steps.start("the backend's floor plan (which room may import which), SECURITY.md's citations");
     check_floor_plan()?;
     check_citations()?;
-    steps.start("SPA (wasm-release: cargo, wasm-bindgen, wasm-opt)");
-    frontend::build()?;
     steps.start("clippy (native crates, and the backend without its development provider)");
     steps::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;
     steps::cargo(&[
@@ -154,7 +167,10 @@ fn test() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
-    steps.start("clippy (SPA and shared, wasm32)");
+    steps.start(
+        "SPA (wasm-release: cargo, wasm-bindgen, wasm-opt); clippy (SPA and shared, wasm32)",
+    );
+    spa.finish()?;
     steps::cargo(&[
         "clippy",
         "-p",
@@ -172,10 +188,8 @@ fn test() -> Result<(), String> {
     // nextest does not run documentation examples: they must compile (the builder's and
     // the local API's examples are how a team adds its own handlers).
     steps::cargo(&["test", "--doc", "-p", "backend"])?;
-    // The image test reads what this writes (its binary compiled without optimisation:
-    // the release image's contents in a fraction of the time).
-    steps.start("the container image (cargo xtask image --profile image-check)");
-    image::image(&["--profile".to_owned(), "image-check".to_owned()])?;
+    steps.start("the container image (its binary built meanwhile, profile image-check)");
+    image::package(image)?;
     steps.start("tests (unit, API, browser; stores: SQLite, and Redis + PostgreSQL where named)");
     let everything = steps::cargo_hermetic(&["nextest", "run", "--no-fail-fast"], &[]);
     steps.start("the HTTP suite again, on Redis (sessions) + PostgreSQL (users)");

@@ -92,6 +92,71 @@ pub fn cargo(args: &[&str]) -> Result<(), String> {
     run(&cargo_program(), args)
 }
 
+/// A cargo command run in the background, its output in a log file: a build that needs
+/// no input from what the foreground is doing. On two cores one build alone leaves a core
+/// idle for long stretches (downloads, a link, the SPA's single-unit LTO); two at once
+/// fill them.
+pub struct Background {
+    what: String,
+    /// `None` once waited for.
+    child: Option<std::process::Child>,
+    log: PathBuf,
+}
+
+impl Background {
+    /// Starts `cargo args` with its output in `target/logs/<log>.log`.
+    pub fn cargo(what: &str, args: &[&str], log: &str) -> Result<Self, String> {
+        let log = root().join("target/logs").join(format!("{log}.log"));
+        std::fs::create_dir_all(log.parent().expect("a folder"))
+            .map_err(|e| format!("cannot create target/logs: {e}"))?;
+        let file = std::fs::File::create(&log)
+            .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+        let err = file.try_clone().map_err(|e| e.to_string())?;
+        let mut command = command(&cargo_program(), args);
+        command.stdout(file).stderr(err);
+        let child = command
+            .spawn()
+            .map_err(|e| format!("cannot start cargo: {e}"))?;
+        println!(
+            "    {what}: started meanwhile (output in {})",
+            log.display()
+        );
+        Ok(Self {
+            what: what.to_owned(),
+            child: Some(child),
+            log,
+        })
+    }
+
+    /// Waits for the command; a failure carries the end of its output.
+    pub fn wait(mut self) -> Result<(), String> {
+        let mut child = self.child.take().expect("waited for once");
+        let status = child.wait().map_err(|e| format!("{}: {e}", self.what))?;
+        if status.success() {
+            println!("    ok: {}", self.what);
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        Err(format!(
+            "{} failed ({status}); the end of {}:\n{tail}",
+            self.what,
+            self.log.display()
+        ))
+    }
+}
+
+/// A foreground step that failed leaves nothing compiling behind it.
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// `cargo install` with the build profile of [`TOOL_PROFILE`].
 pub fn cargo_install(args: &[&str]) -> Result<(), String> {
     let mut command = command(&cargo_program(), args);

@@ -26,7 +26,7 @@ pub fn ensure_frontend_tools() -> Result<(), String> {
     ensure_wasm_opt()
 }
 
-fn ensure_wasm_target() -> Result<(), String> {
+pub fn ensure_wasm_target() -> Result<(), String> {
     ensure_target(WASM_TARGET)
 }
 

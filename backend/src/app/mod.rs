@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -291,7 +290,7 @@ impl Application {
             if let Some(assets) = &assets {
                 app = app.app_data(assets.clone());
             }
-            app.wrap(from_fn(crate::web::layer::layer))
+            app.wrap(crate::web::layer::Layer)
                 .configure(|cfg| crate::web::configure(cfg, &extensions))
         })
         .listen(listener)?;

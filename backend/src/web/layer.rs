@@ -8,16 +8,17 @@
 //! The access line records the path only, never the query string: the SPA's `/callback?code=…`
 //! page load passes through here and the code must not reach a log line.
 
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
-use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage as _};
 use tracing::field::Empty;
-use tracing::Instrument;
+use tracing::Span;
 
 use super::headers;
 use super::state::AppState;
@@ -25,48 +26,138 @@ use crate::telemetry::RequestId;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub async fn layer(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let id = RequestId::next();
-    let state = req.app_data::<web::Data<AppState>>();
-    let https = state.is_some_and(|s| s.public_origin.starts_with("https://"));
-    // A request forwarded to an upstream API passes the id on (`X-Request-Id`); only those
-    // carry it to the handler, as storing it costs an allocation on every other request.
-    if state.is_some_and(|s| super::upstream::is_forwarded(&s.upstream_paths, req.path())) {
-        req.extensions_mut().insert(id);
+/// The layer, as the app is wrapped in it: `App::new().wrap(Layer)`.
+///
+/// Written out as a `Transform` rather than with `from_fn`: that helper boxes two futures
+/// per request (its own and the inner service's), and this one adds no allocation; the
+/// response body passes through as it is, unboxed.
+pub struct Layer;
+
+impl<S, B> Transform<S, ServiceRequest> for Layer
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Transform = LayerService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(LayerService { service }))
     }
-    // Only the id in the span: formatting fields is the span's main cost, and the access
-    // line below carries the method and path. Writes (sign-in, sign-out, …) log their
-    // events at info, so their span is at info and every line carries the id. Reads log
-    // nothing at info unless something fails: their span is at debug, which costs nothing
-    // at the default level (creating and formatting it on every read was the largest cost
-    // of `GET /api/me` there: BENCHMARKS.md), and the layer's own lines name the id.
-    let span = if matches!(*req.method(), Method::GET | Method::HEAD) {
+}
+
+pub struct LayerService<S> {
+    service: S,
+}
+
+impl<S, B> Service<ServiceRequest> for LayerService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Future = LayerFuture<S::Future>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let id = RequestId::next();
+        let state = req.app_data::<web::Data<AppState>>();
+        let https = state.is_some_and(|s| s.public_origin.starts_with("https://"));
+        // A request forwarded to an upstream API passes the id on (`X-Request-Id`); only
+        // those carry it to the handler, as storing it costs an allocation on every other
+        // request.
+        if state.is_some_and(|s| super::upstream::is_forwarded(&s.upstream_paths, req.path())) {
+            req.extensions_mut().insert(id);
+        }
+        let span = request_span(&req, id);
+        let traced = crate::telemetry::traces::on();
+        if traced {
+            // A trace context is believed from a proxy we trust, never from a browser.
+            let trusted = state.is_some_and(|s| {
+                req.peer_addr()
+                    .is_some_and(|peer| s.trusted_proxies.contains(&peer.ip()))
+            });
+            let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+            if let (true, Some(parent)) = (trusted, header("traceparent")) {
+                crate::telemetry::traces::continue_trace(&span, parent, header("tracestate"));
+            }
+        }
+        let started = Instant::now();
+        let inner = {
+            let _enter = span.enter();
+            self.service.call(req)
+        };
+        LayerFuture {
+            inner,
+            span,
+            id,
+            https,
+            traced,
+            started,
+        }
+    }
+}
+
+/// Only the id in the span: formatting fields is the span's main cost, and the access
+/// line carries the method and path. Writes (sign-in, sign-out, …) log their events at
+/// info, so their span is at info and every line carries the id. Reads log nothing at
+/// info unless something fails: their span is at debug, which costs nothing at the
+/// default level (creating and formatting it on every read was the largest cost of
+/// `GET /api/me` there: BENCHMARKS.md), and the layer's own lines name the id.
+fn request_span(req: &ServiceRequest, id: RequestId) -> Span {
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
         tracing::debug_span!("request", id = %id, http.route = Empty, http.response.status_code = Empty)
     } else {
         tracing::info_span!("request", id = %id, http.route = Empty, http.response.status_code = Empty)
-    };
-    let traced = crate::telemetry::traces::on();
-    if traced {
-        // A trace context is believed from a proxy we trust, never from a browser.
-        let trusted = state.is_some_and(|s| {
-            req.peer_addr()
-                .is_some_and(|peer| s.trusted_proxies.contains(&peer.ip()))
-        });
-        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        if let (true, Some(parent)) = (trusted, header("traceparent")) {
-            crate::telemetry::traces::continue_trace(&span, parent, header("tracestate"));
-        }
     }
-    let started = Instant::now();
-    let result = next
-        .call(req)
-        .instrument(span.clone())
-        .await
-        .map(ServiceResponse::map_into_boxed_body);
-    let _enter = span.enter();
+}
+
+pin_project_lite::pin_project! {
+    /// The inner service's answer, run inside the request's span, then [`finish`]ed.
+    pub struct LayerFuture<F> {
+        #[pin]
+        inner: F,
+        span: Span,
+        id: RequestId,
+        https: bool,
+        traced: bool,
+        started: Instant,
+    }
+}
+
+impl<F, B> Future for LayerFuture<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _enter = this.span.enter();
+        let result = std::task::ready!(this.inner.poll(cx));
+        Poll::Ready(finish(
+            result,
+            this.span,
+            *this.id,
+            *this.https,
+            *this.traced,
+            *this.started,
+        ))
+    }
+}
+
+/// The access line, the span's route and status, metrics, and the default headers.
+fn finish<B>(
+    result: Result<ServiceResponse<B>, Error>,
+    span: &Span,
+    id: RequestId,
+    https: bool,
+    traced: bool,
+    started: Instant,
+) -> Result<ServiceResponse<B>, Error> {
     let mut response = match result {
         Ok(response) => response,
         Err(e) => {

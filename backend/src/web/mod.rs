@@ -20,7 +20,6 @@ pub mod state;
 pub mod static_assets;
 pub mod upstream;
 
-use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 
 pub use self::error::ApiError;
@@ -68,7 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extensions: &Extensions) {
     let locals = extensions.local.clone();
     cfg.service(
         web::scope("")
-            .wrap(from_fn(csrf::guard))
+            .wrap(csrf::Guard(csrf::Body::Json))
             .service(
                 web::scope("/api")
                     .route("/me", web::get().to(me::me))

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::Method;
-use actix_web::middleware::from_fn;
 use actix_web::{web, HttpMessage as _, HttpRequest};
 
 use super::cookie::session_key;
@@ -93,7 +92,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, apis: &[web::Data<UpstreamApi>]) 
         cfg.service(
             web::scope(&format!("/api/{}", api.settings.prefix))
                 .app_data(api.clone())
-                .wrap(from_fn(csrf::guard_any_body))
+                .wrap(csrf::Guard(csrf::Body::Any))
                 .default_service(web::to(forward::forward)),
         );
     }
