@@ -125,7 +125,12 @@ fn is_root() -> bool {
 /// A PostgreSQL binary, as the `postgres` user when we are root.
 fn pg_command(name: &str) -> Command {
     if is_root() {
-        let mut command = Command::new("runuser");
+        // By its full path: a root shell's PATH need not have the sbin folders.
+        let runuser = ["/usr/sbin/runuser", "/sbin/runuser"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap_or("runuser");
+        let mut command = Command::new(runuser);
         command.args(["-u", "postgres", "--"]).arg(pg_bin(name));
         command
     } else {

@@ -77,6 +77,7 @@ pub fn start() -> Result<Build, String> {
             "--target-dir",
             &target,
         ],
+        &[],
         "spa",
     )?;
     Ok(Build(Some(cargo)))

@@ -44,7 +44,7 @@ pub fn image(args: &[String]) -> Result<(), String> {
         "SPA (wasm-release) and, meanwhile, the static binary ({MUSL}, profile {profile}, \
          without the development provider)"
     ));
-    let binary = Binary::start(&profile)?;
+    let binary = Binary::start(&profile, false)?;
     frontend::build()?;
     package(binary)
 }
@@ -59,7 +59,9 @@ pub struct Binary {
 }
 
 impl Binary {
-    pub fn start(profile: &str) -> Result<Self, String> {
+    /// `deny_warnings`: a warning fails the build (`cargo xtask test`: this is the
+    /// build of the backend without its development provider that it checks).
+    pub fn start(profile: &str, deny_warnings: bool) -> Result<Self, String> {
         let target = root().join("target/image/build");
         let cargo = steps::Background::cargo(
             &format!("the image's static binary ({MUSL}, profile {profile})"),
@@ -77,6 +79,11 @@ impl Binary {
                 "--target-dir",
                 &target.display().to_string(),
             ],
+            if deny_warnings {
+                &[("RUSTFLAGS", "-D warnings")]
+            } else {
+                &[]
+            },
             "image-binary",
         )?;
         let dir = if profile == "dev" { "debug" } else { profile };

@@ -104,8 +104,14 @@ pub struct Background {
 }
 
 impl Background {
-    /// Starts `cargo args` with its output in `target/logs/<log>.log`.
-    pub fn cargo(what: &str, args: &[&str], log: &str) -> Result<Self, String> {
+    /// Starts `cargo args` (with the variables `env`) with its output in
+    /// `target/logs/<log>.log`.
+    pub fn cargo(
+        what: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        log: &str,
+    ) -> Result<Self, String> {
         let log = root().join("target/logs").join(format!("{log}.log"));
         std::fs::create_dir_all(log.parent().expect("a folder"))
             .map_err(|e| format!("cannot create target/logs: {e}"))?;
@@ -113,7 +119,7 @@ impl Background {
             .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
         let err = file.try_clone().map_err(|e| e.to_string())?;
         let mut command = command(&cargo_program(), args);
-        command.stdout(file).stderr(err);
+        command.stdout(file).stderr(err).envs(env.iter().copied());
         let child = command
             .spawn()
             .map_err(|e| format!("cannot start cargo: {e}"))?;
