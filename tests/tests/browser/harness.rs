@@ -19,14 +19,14 @@ use crate::common::{test_settings, use_emulator, use_oidc, workspace};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-/// Trunk's output; `cargo xtask test` builds it before the tests run.
+/// The built SPA; `cargo xtask test` builds it before the tests run.
 fn dist_dir() -> PathBuf {
     let dir = std::env::var_os("STATIC_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("dist"));
     assert!(
         dir.join("index.html").exists(),
-        "{} has no built SPA: run `cargo xtask test`, which builds it with Trunk first",
+        "{} has no built SPA: run `cargo xtask test`, which builds it first",
         dir.display()
     );
     dir
