@@ -219,14 +219,10 @@ fn short_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-}
-
+/// Passed to cargo as `--target-dir`, like the image's build folder: where the build
+/// lands does not depend on `CARGO_TARGET_DIR`.
 fn spa_target_dir() -> PathBuf {
-    target_dir().join("spa")
+    root().join("target/spa")
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

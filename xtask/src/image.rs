@@ -25,6 +25,8 @@ pub const MUSL: &str = "x86_64-unknown-linux-musl";
 /// The user and group the image runs as: not root, and not a number a host account is
 /// likely to have.
 const USER: u32 = 10001;
+/// The profile `cargo xtask test` builds the image with (Cargo.toml).
+pub const CHECK_PROFILE: &str = "image-check";
 const CA_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 pub fn image(args: &[String]) -> Result<(), String> {
@@ -44,7 +46,7 @@ pub fn image(args: &[String]) -> Result<(), String> {
         "SPA (wasm-release) and, meanwhile, the static binary ({MUSL}, profile {profile}, \
          without the development provider)"
     ));
-    let binary = Binary::start(&profile, false)?;
+    let binary = Binary::start(&profile)?;
     frontend::build()?;
     package(binary)
 }
@@ -59,9 +61,12 @@ pub struct Binary {
 }
 
 impl Binary {
-    /// `deny_warnings`: a warning fails the build (`cargo xtask test`: this is the
-    /// build of the backend without its development provider that it checks).
-    pub fn start(profile: &str, deny_warnings: bool) -> Result<Self, String> {
+    /// With the test suite's profile `image-check`, a warning fails the build: it is how
+    /// `cargo xtask test` checks the backend without its development provider. Whoever
+    /// builds that profile (the test suite, or the image test when the image is missing)
+    /// builds it with the same flags, so neither rebuilds the other's dependencies.
+    pub fn start(profile: &str) -> Result<Self, String> {
+        let deny_warnings = profile == CHECK_PROFILE;
         let target = root().join("target/image/build");
         let cargo = steps::Background::cargo(
             &format!("the image's static binary ({MUSL}, profile {profile})"),

@@ -151,7 +151,7 @@ fn test() -> Result<(), String> {
     // The image's binary (it needed musl-tools from apt) builds beside the rest from here.
     // Its profile compiles without optimisation: the release image's contents in a
     // fraction of the time; the image test reads what this makes.
-    let image = image::Binary::start("image-check", true)?;
+    let image = image::Binary::start(image::CHECK_PROFILE)?;
     steps.start("cargo fmt --check");
     steps::cargo(&["fmt", "--all", "--", "--check"])?;
     steps.start("the backend's floor plan (which room may import which), SECURITY.md's citations");

@@ -1,6 +1,6 @@
 //! Running commands with visible progress.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -113,13 +113,9 @@ impl Background {
         log: &str,
     ) -> Result<Self, String> {
         let log = root().join("target/logs").join(format!("{log}.log"));
-        std::fs::create_dir_all(log.parent().expect("a folder"))
-            .map_err(|e| format!("cannot create target/logs: {e}"))?;
-        let file = std::fs::File::create(&log)
-            .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
-        let err = file.try_clone().map_err(|e| e.to_string())?;
         let mut command = command(&cargo_program(), args);
-        command.stdout(file).stderr(err).envs(env.iter().copied());
+        command.envs(env.iter().copied());
+        output_to(&mut command, &log_file(&log)?)?;
         let child = command
             .spawn()
             .map_err(|e| format!("cannot start cargo: {e}"))?;
@@ -142,15 +138,36 @@ impl Background {
             println!("    ok: {}", self.what);
             return Ok(());
         }
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
         Err(format!(
-            "{} failed ({status}); the end of {}:\n{tail}",
+            "{} failed ({status}); the end of {}:\n{}",
             self.what,
-            self.log.display()
+            self.log.display(),
+            log_tail(&self.log, 40)
         ))
     }
+}
+
+/// The file `log`, made anew (its folder too), for commands' output.
+pub fn log_file(log: &Path) -> Result<std::fs::File, String> {
+    let folder = log.parent().expect("a log is in a folder");
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    std::fs::File::create(log).map_err(|e| format!("cannot write {}: {e}", log.display()))
+}
+
+/// Sends `command`'s standard output and error to `log`.
+pub fn output_to(command: &mut Command, log: &std::fs::File) -> Result<(), String> {
+    let out = log.try_clone().map_err(|e| e.to_string())?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    command.stdout(out).stderr(err);
+    Ok(())
+}
+
+/// The last `lines` lines of the file `log`, for an error message.
+pub fn log_tail(log: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// A foreground step that failed leaves nothing compiling behind it.

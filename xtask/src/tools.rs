@@ -280,24 +280,11 @@ pub fn ensure_debian(needs: &[Debian]) -> Result<(), String> {
     AptInstall::start(needs).wait()
 }
 
-/// `apt-get install` with its output in `log`; on failure the error carries the log's
-/// end.
+/// `apt-get update`, then `apt-get install` of `packages`, with their output in `log`;
+/// on failure the error carries the log's end. Another apt-get holding the lock (the
+/// background one) is waited for, not an error.
 fn apt_install_logged(packages: &[&str], log: &Path) -> Result<(), String> {
-    let _ = std::fs::create_dir_all(log.parent().expect("the log is in a folder"));
-    let file =
-        std::fs::File::create(log).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
-    let result = apt_install_to(packages, Some(&file));
-    result.map_err(|e| {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        let tail: Vec<&str> = text.lines().rev().take(20).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        format!("{e}\n{}", tail.join("\n"))
-    })
-}
-
-/// `apt-get update`, then `apt-get install` of `packages`; output to `log` when given.
-/// Another apt-get holding the lock (the background one) is waited for, not an error.
-fn apt_install_to(packages: &[&str], log: Option<&std::fs::File>) -> Result<(), String> {
+    let file = steps::log_file(log)?;
     let sudo = !is_root() && steps::output("sudo", &["-n", "true"]).is_some();
     let apt = |args: &[&str]| {
         let wait_for_lock = ["-o", "DPkg::Lock::Timeout=900"];
@@ -309,20 +296,17 @@ fn apt_install_to(packages: &[&str], log: Option<&std::fs::File>) -> Result<(), 
         };
         let mut command = steps::command(program, &rest);
         command.env("DEBIAN_FRONTEND", "noninteractive");
-        if let Some(log) = log {
-            let out = log.try_clone().map_err(|e| e.to_string())?;
-            let err = log.try_clone().map_err(|e| e.to_string())?;
-            command.stdout(out).stderr(err);
-        }
+        steps::output_to(&mut command, &file)?;
         steps::check(command)
     };
-    apt(&["update", "-q"])?;
     let install = [
         &["install", "-y", "-q", "--no-install-recommends"][..],
         packages,
     ]
     .concat();
-    apt(&install)
+    apt(&["update", "-q"])
+        .and_then(|()| apt(&install))
+        .map_err(|e| format!("{e}\n{}", steps::log_tail(log, 20)))
 }
 
 fn is_root() -> bool {
