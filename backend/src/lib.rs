@@ -10,7 +10,7 @@
 //! | `session`, `providers` | the session model; GitHub and OpenID Connect |
 //! | `users`, `audit` | people and their security events |
 //! | `store` | the only room that imports a database driver: small traits, one contract suite each |
-//! | `crypto`, `clock`, `config`, `metrics`, `telemetry`, `device` | the ground floor |
+//! | `crypto`, `clock`, `config`, `metrics`, `telemetry`, `device`, `per_thread` | the ground floor |
 
 pub mod app;
 pub mod audit;
@@ -20,6 +20,7 @@ pub mod config;
 pub mod crypto;
 pub mod device;
 pub mod metrics;
+pub mod per_thread;
 pub mod providers;
 pub mod session;
 pub mod store;

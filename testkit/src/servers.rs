@@ -218,6 +218,20 @@ impl PostgresServer {
         Self { dir, port }
     }
 
+    /// Stops the server and starts it again with its data and options, as an operator's
+    /// restart does: every open connection is closed by the server.
+    pub fn restart(&self) {
+        let mut restart = pg_command("pg_ctl");
+        restart
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "fast", "-w", "-l"])
+            .arg(self.dir.path().join("log"))
+            .arg("restart");
+        run(restart, "pg_ctl restart");
+        wait_for_port(self.port, "postgres");
+    }
+
     /// The URL of the `postgres` database (for creating others).
     pub fn admin_url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)

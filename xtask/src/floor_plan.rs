@@ -20,6 +20,7 @@ pub const FLOORS: &[&[&str]] = &[
         "crypto",
         "device",
         "metrics",
+        "per_thread",
         "telemetry",
     ],
     &["store"],

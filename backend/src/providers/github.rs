@@ -44,7 +44,7 @@ pub struct GitHubConfig {
 }
 
 pub struct GitHub {
-    http: Client,
+    http: http::Clients,
     config: GitHubConfig,
     clock: Clock,
 }
@@ -128,12 +128,17 @@ impl GitHub {
             "x-github-api-version",
             header::HeaderValue::from_static(API_VERSION),
         );
-        let http = http::client(config.timeout, headers)?;
+        let http = http::Clients::new(config.timeout, headers)?;
         Ok(Self {
             http,
             config,
             clock,
         })
+    }
+
+    /// The client for a request made here (the worker's own copy).
+    fn http(&self) -> Client {
+        self.http.get()
     }
 
     pub fn client_id(&self) -> &str {
@@ -300,7 +305,7 @@ impl GitHub {
             &format!("applications/{}/{what}", self.config.client_id),
         );
         let response = self
-            .http
+            .http()
             .delete(url)
             .basic_auth(
                 &self.config.client_id,
@@ -342,7 +347,7 @@ impl GitHub {
                 &format!("applications/{}/token", self.config.client_id),
             );
             let response = self
-                .http
+                .http()
                 .post(url)
                 .basic_auth(
                     &self.config.client_id,
@@ -388,7 +393,7 @@ impl GitHub {
             self.config.api_url.as_str().trim_end_matches('/')
         );
         let mut request = self
-            .http
+            .http()
             .get(url)
             .bearer_auth(token.secret())
             .header(header::ACCEPT, "application/vnd.github+json");
@@ -449,7 +454,7 @@ impl GitHub {
             self.config.api_url.as_str().trim_end_matches('/')
         );
         let response = self
-            .http
+            .http()
             .get(url)
             .bearer_auth(token.secret())
             .header(header::ACCEPT, "application/vnd.github+json")
@@ -496,7 +501,7 @@ impl Provider for GitHub {
         let tokens = metrics::provider_call(
             "token",
             token_endpoint::request(
-                &self.http,
+                &self.http(),
                 self.token_url(),
                 self.client_auth(),
                 &[
@@ -534,7 +539,7 @@ impl Provider for GitHub {
         metrics::provider_call(
             "refresh",
             token_endpoint::request(
-                &self.http,
+                &self.http(),
                 self.token_url(),
                 self.client_auth(),
                 &[

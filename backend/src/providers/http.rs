@@ -1,5 +1,6 @@
 //! The one outbound HTTP client and the careful reading of what providers answer.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
@@ -7,23 +8,45 @@ use reqwest::{header, Client, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::ProviderError;
+use crate::per_thread::PerThread;
 
 /// Largest provider answer read; reading stops at this size and the answer counts as
 /// garbage, so a hostile or broken provider cannot make us buffer without end.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// One client for the process: timeouts on connect and on the whole request, and no
-/// redirects (following a provider's redirect is a server-side request forgery door).
-pub fn client(timeout: Duration, default_headers: header::HeaderMap) -> anyhow::Result<Client> {
+/// A provider's client: timeouts on connect and on the whole request, and no redirects
+/// (following a provider's redirect is a server-side request forgery door).
+fn client(timeout: Duration, default_headers: &header::HeaderMap) -> reqwest::Result<Client> {
     Client::builder()
         .user_agent(concat!("github-bff/", env!("CARGO_PKG_VERSION")))
-        .default_headers(default_headers)
+        .default_headers(default_headers.clone())
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(Duration::from_secs(60))
         .build()
-        .context("Failed to build the HTTP client")
+}
+
+/// A provider's client, one copy per HTTP worker (`per_thread`): its connections stay
+/// on the worker that uses them.
+#[derive(Clone)]
+pub struct Clients(Arc<PerThread<Client>>);
+
+impl Clients {
+    pub fn new(timeout: Duration, default_headers: header::HeaderMap) -> anyhow::Result<Self> {
+        let shared =
+            client(timeout, &default_headers).context("Failed to build the HTTP client")?;
+        let fallback = shared.clone();
+        Ok(Self(Arc::new(PerThread::new(shared, move || {
+            // The same settings built the shared copy; should a copy fail, it serves.
+            client(timeout, &default_headers).unwrap_or_else(|_| fallback.clone())
+        }))))
+    }
+
+    /// The client for a request made here.
+    pub fn get(&self) -> Client {
+        self.0.get()
+    }
 }
 
 /// Sending a request to a provider inside a span of its own (`provider`, with the

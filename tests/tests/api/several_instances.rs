@@ -42,7 +42,7 @@ fn start_emulator() -> (Process, String) {
 /// Everything both instances share.
 struct Shared {
     redis: RedisServer,
-    _postgres: PostgresServer,
+    postgres: PostgresServer,
     database_url: String,
     emulator_url: String,
     token_keys: String,
@@ -56,7 +56,7 @@ impl Shared {
         let (emulator, emulator_url) = start_emulator();
         Self {
             redis: RedisServer::start_persistent(),
-            _postgres: postgres,
+            postgres,
             database_url,
             emulator_url,
             token_keys: KeyRing::generate_key(),
@@ -183,6 +183,33 @@ async fn two_instances_behind_one_origin_behave_as_one() {
     assert_eq!(settled_status(&halfway_b, "/api/me").await, 200);
     let again: Value = halfway_b.get("/api/me").await.json().await.unwrap();
     assert_eq!(again["login"], "hubot");
+}
+
+#[tokio::test]
+async fn after_a_postgresql_restart_the_first_requests_succeed() {
+    crate::helpers::logs();
+    let shared = Shared::start().await;
+    let (_a_process, a) = shared.instance().await;
+    let first = Browser::new(&a).seen_from("198.51.100.4");
+    let second = Browser::new(&a).seen_from("198.51.100.5");
+    // Both hold connections in the worker's pool: a user upsert and an audit event each.
+    first.sign_in_as("octocat").await;
+    second.sign_in_as("hubot").await;
+
+    // Every connection the instance holds is closed by the server. The first requests
+    // after it must not be the ones that find out: no 500, no 503.
+    shared.postgres.restart();
+    let activity = first.get("/api/me/activity").await;
+    assert_eq!(activity.status(), 200);
+    let events: Vec<Value> = activity.json().await.unwrap();
+    assert_eq!(events[0]["kind"], "sign_in_succeeded", "{events:?}");
+    second.sign_in_as("hubot").await;
+    let events: Vec<Value> = second.get("/api/me/activity").await.json().await.unwrap();
+    let sign_ins = events
+        .iter()
+        .filter(|e| e["kind"] == "sign_in_succeeded")
+        .count();
+    assert_eq!(sign_ins, 2, "{events:?}");
 }
 
 #[tokio::test]

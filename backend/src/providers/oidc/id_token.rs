@@ -104,7 +104,7 @@ pub struct Expected<'a> {
     /// refused: a token meant for several parties is not a token meant for us alone.
     pub extra_audiences: &'a [String],
     pub jwks: &'a Jwks,
-    pub http: &'a Client,
+    pub http: Client,
 }
 
 fn refused(why: &'static str) -> ProviderError {
@@ -126,7 +126,7 @@ pub async fn verify(
     }
     let jwk = expected
         .jwks
-        .key(expected.http, header.kid.as_deref())
+        .key(&expected.http, header.kid.as_deref())
         .await?
         .ok_or_else(|| refused("signed by an unknown key"))?;
     if matches!(

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use async_trait::async_trait;
-use reqwest::{header, Client};
+use reqwest::header;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use shared::pkce::CodeVerifier;
@@ -61,7 +61,7 @@ pub struct OidcProvider {
     settings: OidcSettings,
     metadata: Metadata,
     jwks: Jwks,
-    http: Client,
+    http: http::Clients,
     clock: Clock,
     redirect_uri: String,
 }
@@ -75,11 +75,11 @@ impl OidcProvider {
         timeout: Duration,
         clock: Clock,
     ) -> anyhow::Result<Self> {
-        let http = http::client(timeout, header::HeaderMap::new())?;
+        let http = http::Clients::new(timeout, header::HeaderMap::new())?;
         let source = format!("OpenID Connect provider {:?}", settings.id);
-        let metadata = discovery::fetch(&http, &settings.issuer, &source).await?;
+        let metadata = discovery::fetch(&http.get(), &settings.issuer, &source).await?;
         let jwks = Jwks::new(metadata.jwks_uri.clone(), clock.clone());
-        jwks.fetch(&http)
+        jwks.fetch(&http.get())
             .await
             .map_err(|e| anyhow!("{source}: its signing keys could not be fetched: {e}"))?;
         tracing::info!(provider = %settings.id, issuer = %settings.issuer, "OpenID Connect provider ready");
@@ -99,7 +99,7 @@ impl OidcProvider {
             client_id: &self.settings.client_id,
             extra_audiences: &self.settings.extra_audiences,
             jwks: &self.jwks,
-            http: &self.http,
+            http: self.http.get(),
         }
     }
 
@@ -122,6 +122,7 @@ impl OidcProvider {
         let call = async {
             let response = self
                 .http
+                .get()
                 .get(endpoint)
                 .bearer_auth(access.secret())
                 .header(header::ACCEPT, "application/json")
@@ -215,7 +216,7 @@ impl OidcProvider {
         metrics::provider_call(
             endpoint,
             token_endpoint::request(
-                &self.http,
+                &self.http.get(),
                 self.metadata.token_endpoint.clone(),
                 self.client_auth(),
                 params,
@@ -232,7 +233,7 @@ impl OidcProvider {
         let Some(endpoint) = self.metadata.revocation_endpoint.clone() else {
             return Ok(());
         };
-        let mut request = self.http.post(endpoint);
+        let mut request = self.http.get().post(endpoint);
         let mut form = vec![("token", token), ("token_type_hint", hint)];
         match self.client_auth() {
             ClientAuth::Basic { id, secret } => request = request.basic_auth(id, Some(secret)),

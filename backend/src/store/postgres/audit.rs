@@ -1,18 +1,17 @@
 //! Audit events in PostgreSQL.
 
 use async_trait::async_trait;
-use sqlx::PgPool;
 
 use crate::store::audit::sql;
 use crate::store::{AuditLog, AuditRow, StoreError, StoreResultExt as _};
 
 pub struct PgAudit {
-    pool: PgPool,
+    pools: super::Pools,
 }
 
 impl PgAudit {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pools: super::Pools) -> Self {
+        Self { pools }
     }
 }
 
@@ -31,18 +30,22 @@ type Row = (
 #[async_trait]
 impl AuditLog for PgAudit {
     async fn insert(&self, e: AuditRow) -> Result<(), StoreError> {
-        sqlx::query(sql::INSERT)
-            .bind(e.at)
-            .bind(e.user_id)
-            .bind(&e.session_id)
-            .bind(&e.kind)
-            .bind(&e.reason)
-            .bind(&e.client_ip)
-            .bind(&e.device)
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .store("Failed to write an audit event")
+        let e = &e;
+        super::retried(&self.pools, |pool| async move {
+            sqlx::query(sql::INSERT)
+                .bind(e.at)
+                .bind(e.user_id)
+                .bind(&e.session_id)
+                .bind(&e.kind)
+                .bind(&e.reason)
+                .bind(&e.client_ip)
+                .bind(&e.device)
+                .execute(&pool)
+                .await
+        })
+        .await
+        .map(|_| ())
+        .store("Failed to write an audit event")
     }
 
     async fn recent(
@@ -51,13 +54,16 @@ impl AuditLog for PgAudit {
         limit: i64,
         refusals: bool,
     ) -> Result<Vec<AuditRow>, StoreError> {
-        let rows: Vec<Row> = sqlx::query_as(sql::RECENT)
-            .bind(user_id)
-            .bind(refusals)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .store("Failed to read audit events")?;
+        let rows: Vec<Row> = super::retried(&self.pools, |pool| async move {
+            sqlx::query_as(sql::RECENT)
+                .bind(user_id)
+                .bind(refusals)
+                .bind(limit)
+                .fetch_all(&pool)
+                .await
+        })
+        .await
+        .store("Failed to read audit events")?;
         Ok(rows
             .into_iter()
             .map(
@@ -76,11 +82,11 @@ impl AuditLog for PgAudit {
     }
 
     async fn forget_before(&self, cutoff: i64) -> Result<u64, StoreError> {
-        sqlx::query(sql::FORGET)
-            .bind(cutoff)
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected())
-            .store("Failed to delete old audit events")
+        super::retried(&self.pools, |pool| async move {
+            sqlx::query(sql::FORGET).bind(cutoff).execute(&pool).await
+        })
+        .await
+        .map(|done| done.rows_affected())
+        .store("Failed to delete old audit events")
     }
 }

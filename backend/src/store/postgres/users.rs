@@ -2,36 +2,38 @@
 
 use async_trait::async_trait;
 use shared::api::Profile;
-use sqlx::PgPool;
 
 use crate::store::users::sql;
 use crate::store::{Ping, StoreError, StoreResultExt as _, UserRecords};
 
 pub struct PgUsers {
-    pool: PgPool,
+    pools: super::Pools,
 }
 
 impl PgUsers {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pools: super::Pools) -> Self {
+        Self { pools }
     }
 }
 
 #[async_trait]
 impl UserRecords for PgUsers {
     async fn upsert(&self, p: &Profile, now: i64) -> Result<i64, StoreError> {
-        sqlx::query_scalar(sql::UPSERT)
-            .bind(&p.provider)
-            .bind(&p.provider_user_id)
-            .bind(&p.login)
-            .bind(&p.name)
-            .bind(&p.email)
-            .bind(&p.avatar_url)
-            .bind(&p.profile_url)
-            .bind(now)
-            .fetch_one(&self.pool)
-            .await
-            .store("Failed to upsert the user")
+        super::retried(&self.pools, |pool| async move {
+            sqlx::query_scalar(sql::UPSERT)
+                .bind(&p.provider)
+                .bind(&p.provider_user_id)
+                .bind(&p.login)
+                .bind(&p.name)
+                .bind(&p.email)
+                .bind(&p.avatar_url)
+                .bind(&p.profile_url)
+                .bind(now)
+                .fetch_one(&pool)
+                .await
+        })
+        .await
+        .store("Failed to upsert the user")
     }
 
     async fn find_id(
@@ -39,12 +41,15 @@ impl UserRecords for PgUsers {
         provider: &str,
         provider_user_id: &str,
     ) -> Result<Option<i64>, StoreError> {
-        sqlx::query_scalar(sql::FIND_ID)
-            .bind(provider)
-            .bind(provider_user_id)
-            .fetch_optional(&self.pool)
-            .await
-            .store("Failed to look a user up")
+        super::retried(&self.pools, |pool| async move {
+            sqlx::query_scalar(sql::FIND_ID)
+                .bind(provider)
+                .bind(provider_user_id)
+                .fetch_optional(&pool)
+                .await
+        })
+        .await
+        .store("Failed to look a user up")
     }
 
     async fn tie_login(
@@ -53,29 +58,36 @@ impl UserRecords for PgUsers {
         login: &str,
         provider_user_id: &str,
     ) -> Result<String, StoreError> {
-        sqlx::query(sql::TIE_LOGIN)
-            .bind(provider)
-            .bind(login)
-            .bind(provider_user_id)
-            .execute(&self.pool)
-            .await
-            .store("Failed to tie an allowed login")?;
-        sqlx::query_scalar(sql::TIED_TO)
-            .bind(provider)
-            .bind(login)
-            .fetch_one(&self.pool)
-            .await
-            .store("Failed to read an allowed login")
+        super::retried(&self.pools, |pool| async move {
+            sqlx::query(sql::TIE_LOGIN)
+                .bind(provider)
+                .bind(login)
+                .bind(provider_user_id)
+                .execute(&pool)
+                .await
+        })
+        .await
+        .store("Failed to tie an allowed login")?;
+        super::retried(&self.pools, |pool| async move {
+            sqlx::query_scalar(sql::TIED_TO)
+                .bind(provider)
+                .bind(login)
+                .fetch_one(&pool)
+                .await
+        })
+        .await
+        .store("Failed to read an allowed login")
     }
 }
 
 #[async_trait]
 impl Ping for PgUsers {
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query(sql::PING)
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .store("The user table is not reachable")
+        super::retried(&self.pools, |pool| async move {
+            sqlx::query(sql::PING).execute(&pool).await
+        })
+        .await
+        .map(|_| ())
+        .store("The user table is not reachable")
     }
 }

@@ -7,11 +7,14 @@ pub mod invalidation;
 mod rate;
 mod sessions;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Client;
+
+use crate::per_thread::PerThreadConnection;
 
 pub use self::invalidation::Invalidation;
 pub use self::rate::RedisRateCounter;
@@ -21,9 +24,19 @@ pub use self::sessions::RedisSessions;
 #[derive(Clone)]
 pub struct Redis {
     pub client: Client,
-    pub conn: ConnectionManager,
+    /// The connection made at start-up, and one per HTTP worker (`per_thread`).
+    conns: Arc<PerThreadConnection<ConnectionManager>>,
     /// Put before every key and channel name (`bff:` by default).
     pub prefix: String,
+}
+
+/// How a connection manager connects and reconnects.
+fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_millis(500))
 }
 
 impl Redis {
@@ -32,14 +45,9 @@ impl Redis {
     pub async fn connect(url: &str, prefix: &str, variable: &str) -> anyhow::Result<Self> {
         let client =
             Client::open(url).with_context(|| format!("{variable} is not a valid redis:// URL"))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
         let conn = tokio::time::timeout(
             Duration::from_secs(5),
-            client.get_connection_manager_with_config(config),
+            client.get_connection_manager_with_config(manager_config()),
         )
         .await
         .map_err(|_| anyhow::anyhow!("timed out"))
@@ -62,8 +70,29 @@ impl Redis {
             })?;
         Ok(Self {
             client,
-            conn,
+            conns: Arc::new(PerThreadConnection::new(conn)),
             prefix: prefix.to_owned(),
+        })
+    }
+
+    /// A connection for one command or script: this HTTP worker's own once it has
+    /// connected (in the background, at its first command), otherwise the shared one.
+    pub fn conn(&self) -> ConnectionManager {
+        self.conns.get(|| {
+            let client = self.client.clone();
+            async move {
+                match client
+                    .get_connection_manager_with_config(manager_config())
+                    .await
+                {
+                    Ok(conn) => Some(conn),
+                    Err(e) => {
+                        // The shared connection reports an outage; this would repeat it.
+                        tracing::debug!(error = %e, "a worker's Redis connection failed; the shared one serves it");
+                        None
+                    }
+                }
+            }
         })
     }
 

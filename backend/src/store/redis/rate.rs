@@ -55,7 +55,7 @@ impl RateCounter for RedisRateCounter {
             .arg(self.clock.now_ms())
             .arg(self.rate.every.as_millis().max(1) as u64)
             .arg(self.rate.burst.max(1))
-            .invoke_async(&mut self.redis.conn.clone())
+            .invoke_async(&mut self.redis.conn())
             .await
             .store("Failed to count a request in Redis")?;
         Ok((wait_ms > 0).then(|| Duration::from_millis(wait_ms)))

@@ -280,7 +280,7 @@ impl RedisSessions {
     }
 
     fn conn(&self) -> redis::aio::ConnectionManager {
-        self.redis.conn.clone()
+        self.redis.conn()
     }
 
     /// The sessions whose keys the set at `set` holds; members whose session is gone (or

@@ -80,7 +80,7 @@ async fn answer(
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ApiError::MethodNotAllowed)?;
     let target = path::target(&api.settings.upstream, rest, req.uri().query());
-    let mut request = api.client.request(method, target).headers(headers);
+    let mut request = api.client.get().request(method, target).headers(headers);
     let too_large = Arc::new(AtomicBool::new(false));
     if has_body {
         request = request.body(streamed(

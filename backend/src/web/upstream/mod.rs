@@ -24,6 +24,7 @@ use super::csrf;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::config::{ApiSettings, Identity};
+use crate::per_thread::PerThread;
 use crate::session::Session;
 use crate::telemetry::{traceparent, RequestId};
 
@@ -36,7 +37,9 @@ pub struct UpstreamApi {
     /// The identity token's `aud`.
     pub audience: Arc<str>,
     methods: Vec<Method>,
-    client: reqwest::Client,
+    /// A copy per HTTP worker (`per_thread`): each worker keeps its own connections to
+    /// the upstream.
+    client: PerThread<reqwest::Client>,
 }
 
 impl UpstreamApi {
@@ -51,16 +54,22 @@ impl UpstreamApi {
             .iter()
             .filter_map(|m| Method::from_bytes(m.as_bytes()).ok())
             .collect();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()?;
+        let connect_timeout = CONNECT_TIMEOUT.min(settings.timeout);
+        let build = move || {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(connect_timeout)
+                .pool_idle_timeout(Duration::from_secs(60))
+                .build()
+        };
+        let shared = build()?;
+        let fallback = shared.clone();
         Ok(Self {
             audience: Arc::from(audience),
             settings,
             methods,
-            client,
+            // The same settings built the shared copy; should a copy fail, it serves.
+            client: PerThread::new(shared, move || build().unwrap_or_else(|_| fallback.clone())),
         })
     }
 
