@@ -494,6 +494,15 @@ impl Sessions {
             .await
     }
 
+    /// How many sessions `user` has, or more (see [`crate::store::SessionIndex::count_for_person`]).
+    pub async fn count_for(&self, user: &User) -> Result<usize, StoreError> {
+        crate::store::traced(
+            "session.count_for_person",
+            self.store.count_for_person(&person_of(user)),
+        )
+        .await
+    }
+
     /// Every live session of the person `provider` knows as `subject`, newest first.
     pub async fn list_for_person(
         &self,

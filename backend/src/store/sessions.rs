@@ -84,6 +84,12 @@ pub trait SessionRecords: Send + Sync {
 pub trait SessionIndex: Send + Sync {
     /// Every live session of a person (by [`Record::person`]), any order.
     async fn list_for_person(&self, person: &str) -> Result<Vec<(SessionKey, Record)>, StoreError>;
+    /// How many sessions a person has, or more (entries a store has not tidied yet may
+    /// count), never fewer: a caller that only needs to know the count is small skips
+    /// reading them. Listing them is the default.
+    async fn count_for_person(&self, person: &str) -> Result<usize, StoreError> {
+        Ok(self.list_for_person(person).await?.len())
+    }
     /// Every session made in one provider session (by [`Record::provider_sid`]).
     async fn with_provider_sid(
         &self,

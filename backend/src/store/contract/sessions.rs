@@ -193,8 +193,11 @@ async fn sessions_are_listed_per_person(store: &(impl SessionRecords + SessionIn
         .await
         .unwrap());
     assert_eq!(store.list_for_person("github:42").await.unwrap().len(), 3);
+    assert_eq!(store.count_for_person("github:42").await.unwrap(), 3);
     store.delete(&key(6)).await.unwrap();
     assert_eq!(store.list_for_person("github:42").await.unwrap().len(), 2);
+    assert_eq!(store.count_for_person("github:42").await.unwrap(), 2);
+    assert_eq!(store.count_for_person("github:404").await.unwrap(), 0);
     for n in [7, 8, 9] {
         store.delete(&key(n)).await.unwrap();
     }

@@ -451,6 +451,15 @@ impl SessionIndex for RedisSessions {
         .await
     }
 
+    /// The person's set: members whose session Redis has expired count until a listing
+    /// tidies them, which is what the contract allows.
+    async fn count_for_person(&self, person: &str) -> Result<usize, StoreError> {
+        self.conn()
+            .scard(self.person_key(Some(person)))
+            .await
+            .store("Failed to count sessions in Redis")
+    }
+
     async fn with_provider_sid(
         &self,
         provider_sid: &str,
