@@ -73,6 +73,20 @@ impl<T: Send + Clone> PerThread<T> {
         }
     }
 
+    /// Copies made by `build`: the shared one at once (its error is returned), each
+    /// worker's at its first use. The same settings built the shared copy, so should a
+    /// worker's fail anyway, the shared one serves that worker.
+    pub fn build<E>(build: impl Fn() -> Result<T, E> + Send + Sync + 'static) -> Result<Self, E>
+    where
+        T: Sync + 'static,
+    {
+        let shared = build()?;
+        let fallback = shared.clone();
+        Ok(Self::new(shared, move || {
+            build().unwrap_or_else(|_| fallback.clone())
+        }))
+    }
+
     /// This worker's copy, or the shared one off the workers.
     pub fn get(&self) -> T {
         if on_worker() {

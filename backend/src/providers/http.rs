@@ -34,13 +34,9 @@ pub struct Clients(Arc<PerThread<Client>>);
 
 impl Clients {
     pub fn new(timeout: Duration, default_headers: header::HeaderMap) -> anyhow::Result<Self> {
-        let shared =
-            client(timeout, &default_headers).context("Failed to build the HTTP client")?;
-        let fallback = shared.clone();
-        Ok(Self(Arc::new(PerThread::new(shared, move || {
-            // The same settings built the shared copy; should a copy fail, it serves.
-            client(timeout, &default_headers).unwrap_or_else(|_| fallback.clone())
-        }))))
+        let clients = PerThread::build(move || client(timeout, &default_headers))
+            .context("Failed to build the HTTP client")?;
+        Ok(Self(Arc::new(clients)))
     }
 
     /// The client for a request made here.

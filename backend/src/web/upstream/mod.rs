@@ -55,21 +55,18 @@ impl UpstreamApi {
             .filter_map(|m| Method::from_bytes(m.as_bytes()).ok())
             .collect();
         let connect_timeout = CONNECT_TIMEOUT.min(settings.timeout);
-        let build = move || {
+        let client = PerThread::build(move || {
             reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(connect_timeout)
                 .pool_idle_timeout(Duration::from_secs(60))
                 .build()
-        };
-        let shared = build()?;
-        let fallback = shared.clone();
+        })?;
         Ok(Self {
             audience: Arc::from(audience),
             settings,
             methods,
-            // The same settings built the shared copy; should a copy fail, it serves.
-            client: PerThread::new(shared, move || build().unwrap_or_else(|_| fallback.clone())),
+            client,
         })
     }
 
