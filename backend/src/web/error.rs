@@ -5,9 +5,11 @@
 //! The response body carries a fixed sentence per code (plus a precise validation message
 //! for `invalid_request`), never the text of an internal cause: causes go to the log.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
+use actix_web::http::header::HeaderValue;
 use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, ResponseError};
 use shared::api::ErrorBody;
 use shared::ErrorCode;
@@ -199,6 +201,15 @@ impl ApiError {
         }
     }
 
+    /// The JSON body: the code and its sentence.
+    fn body(&self) -> Vec<u8> {
+        serde_json::to_vec(&ErrorBody {
+            error: self.code(),
+            message: self.message(),
+        })
+        .expect("an error body always serialises")
+    }
+
     fn message(&self) -> String {
         match self {
             Self::InvalidRequest(detail) => detail.clone(),
@@ -291,13 +302,23 @@ impl ResponseError for ApiError {
             _ => tracing::info!(error = %self, code = self.code().as_str(), "request refused"),
         }
         let mut response = HttpResponse::build(status);
-        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if let Self::RateLimited { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
-        response.json(ErrorBody {
-            error: self.code(),
-            message: self.message(),
-        })
+        // A signed-out page load's 401 is the commonest refusal by far: its body never
+        // changes, so it is serialised once.
+        static UNAUTHENTICATED: LazyLock<Bytes> =
+            LazyLock::new(|| ApiError::Unauthenticated.body().into());
+        let body = match self {
+            Self::Unauthenticated => UNAUTHENTICATED.clone(),
+            _ => self.body().into(),
+        };
+        response
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ))
+            .body(body)
     }
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::Path;
 
+use actix_web::http::header::HeaderValue;
 use actix_web::web;
 use anyhow::Context;
 use base64::engine::general_purpose::STANDARD;
@@ -25,14 +26,15 @@ pub struct Asset {
     pub gzip: Option<web::Bytes>,
     pub content_type: &'static str,
     pub cache_control: &'static str,
-    pub etag: String,
+    /// Made once: a header value built from text is copied and checked on every use.
+    pub etag: HeaderValue,
 }
 
 /// The built SPA, in memory.
 pub struct StaticAssets {
     files: HashMap<String, Asset>,
-    /// The CSP sent with `index.html`.
-    pub csp: String,
+    /// The CSP sent with `index.html` (made once, as [`Asset::etag`]).
+    pub csp: HeaderValue,
 }
 
 impl StaticAssets {
@@ -48,7 +50,8 @@ impl StaticAssets {
             )
         })?;
         let html = std::str::from_utf8(&index.body).context("index.html is not UTF-8")?;
-        let csp = spa_csp(html, extra_img_src);
+        let csp = HeaderValue::from_str(&spa_csp(html, extra_img_src))
+            .context("the CSP is not a valid header value")?;
         Ok(Self { files, csp })
     }
 
@@ -84,7 +87,8 @@ fn load_dir(dir: &Path, prefix: &str, files: &mut HashMap<String, Asset>) -> any
         } else {
             "no-cache"
         };
-        let etag = format!("\"{}\"", &hex(&Sha256::digest(&body))[..16]);
+        let etag = HeaderValue::from_str(&format!("\"{}\"", &hex(&Sha256::digest(&body))[..16]))
+            .context("an ETag is not a valid header value")?;
         files.insert(
             key,
             Asset {

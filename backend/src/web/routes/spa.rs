@@ -35,11 +35,17 @@ pub async fn serve(req: HttpRequest, assets: Option<web::Data<StaticAssets>>) ->
     };
     let mut response = HttpResponse::Ok();
     response
-        .insert_header((header::CONTENT_TYPE, asset.content_type))
-        .insert_header((header::CACHE_CONTROL, asset.cache_control))
-        .insert_header((header::ETAG, asset.etag.as_str()));
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(asset.content_type),
+        ))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(asset.cache_control),
+        ))
+        .insert_header((header::ETAG, asset.etag.clone()));
     if is_index {
-        response.insert_header((header::CONTENT_SECURITY_POLICY, assets.csp.as_str()));
+        response.insert_header((header::CONTENT_SECURITY_POLICY, assets.csp.clone()));
     }
     let matches_etag = req
         .headers()
@@ -57,7 +63,8 @@ pub async fn serve(req: HttpRequest, assets: Option<web::Data<StaticAssets>>) ->
         Some(gz) => {
             response.insert_header((header::VARY, HeaderValue::from_static("accept-encoding")));
             if accepts_gzip {
-                response.insert_header((header::CONTENT_ENCODING, "gzip"));
+                response
+                    .insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
                 gz.clone()
             } else {
                 asset.body.clone()
