@@ -24,16 +24,17 @@ const MIN_GZIP: usize = 1024;
 pub struct Asset {
     pub body: web::Bytes,
     pub gzip: Option<web::Bytes>,
-    pub content_type: &'static str,
-    pub cache_control: &'static str,
-    /// Made once: a header value built from text is copied and checked on every use.
+    /// The header values are made once, here: one built from text in the handler would be
+    /// checked (and, from a `&str`, copied) on every response.
+    pub content_type: HeaderValue,
+    pub cache_control: HeaderValue,
     pub etag: HeaderValue,
 }
 
 /// The built SPA, in memory.
 pub struct StaticAssets {
     files: HashMap<String, Asset>,
-    /// The CSP sent with `index.html` (made once, as [`Asset::etag`]).
+    /// The CSP sent with `index.html` (made once, as [`Asset`]'s header values).
     pub csp: HeaderValue,
 }
 
@@ -94,8 +95,8 @@ fn load_dir(dir: &Path, prefix: &str, files: &mut HashMap<String, Asset>) -> any
             Asset {
                 body: body.into(),
                 gzip: gzip.map(Into::into),
-                content_type,
-                cache_control,
+                content_type: HeaderValue::from_static(content_type),
+                cache_control: HeaderValue::from_static(cache_control),
                 etag,
             },
         );

@@ -35,14 +35,8 @@ pub async fn serve(req: HttpRequest, assets: Option<web::Data<StaticAssets>>) ->
     };
     let mut response = HttpResponse::Ok();
     response
-        .insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(asset.content_type),
-        ))
-        .insert_header((
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(asset.cache_control),
-        ))
+        .insert_header((header::CONTENT_TYPE, asset.content_type.clone()))
+        .insert_header((header::CACHE_CONTROL, asset.cache_control.clone()))
         .insert_header((header::ETAG, asset.etag.clone()));
     if is_index {
         response.insert_header((header::CONTENT_SECURITY_POLICY, assets.csp.clone()));
