@@ -206,6 +206,31 @@ async fn console_errors(s: &harness::Session) -> Vec<Value> {
 }
 
 #[tokio::test]
+async fn the_static_shell_shows_while_loading_and_the_app_replaces_it() {
+    let s = start("shell_replaced").await;
+    // What the browser can paint before the module has arrived.
+    let page = reqwest::get(format!("{}/dashboard", s.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"<div id="shell">"#), "{page}");
+    assert!(page.contains("Repo Desk</a></header>"), "{page}");
+    s.open("/").await;
+    s.wait_for_text("button", "Sign in with GitHub").await;
+    for (css, expected, what) in [
+        ("#shell", 0, "the shell is gone"),
+        ("header.topbar", 1, "one header, the app's"),
+        ("main", 1, "one main, the app's"),
+    ] {
+        let found = s.client.find_all(fantoccini::Locator::Css(css)).await;
+        assert_eq!(found.unwrap().len(), expected, "{what}");
+    }
+    s.finish().await;
+}
+
+#[tokio::test]
 async fn a_signed_out_visit_logs_nothing_at_all_in_the_console() {
     let s = start("signed_out_console").await;
     s.open("/").await;
