@@ -9,7 +9,7 @@ use serde::Serialize;
 use shared::api::{
     AuditEvent, CallbackRequest, CallbackResponse, DeviceSession, ErrorBody, LoginRequest,
     LoginResponse, LogoutRequest, LogoutResponse, ProvidersResponse, Repo, SessionStatus, User,
-    CSRF_HEADER,
+    CSRF_HEADER, PROVIDERS_ELEMENT_ID,
 };
 use shared::ErrorCode;
 
@@ -74,8 +74,21 @@ fn post(path: &str, body: &impl Serialize) -> Result<Request, ApiError> {
         .map_err(|_| ApiError::Unreadable { status: 0 })
 }
 
+/// The sign-in options: from the page itself when the BFF wrote them into `index.html`
+/// (it does whenever it serves the SPA), so the sign-in page shows its buttons without
+/// waiting for a request; otherwise from `GET /api/auth/providers`.
 pub async fn providers() -> Result<ProvidersResponse, ApiError> {
+    if let Some(inline) = inline_providers() {
+        return Ok(inline);
+    }
     get("/api/auth/providers").await
+}
+
+fn inline_providers() -> Option<ProvidersResponse> {
+    let text = leptos::prelude::document()
+        .get_element_by_id(PROVIDERS_ELEMENT_ID)?
+        .text_content()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// The signed-in user, or `None` when signed out. `/api/auth/session` answers 200

@@ -27,6 +27,10 @@ pub struct ProviderInfo {
     pub name: String,
 }
 
+/// The id of the JSON data block of `index.html` that carries `GET /api/auth/providers`'s
+/// answer, so the sign-in page needs no request before it shows its buttons.
+pub const PROVIDERS_ELEMENT_ID: &str = "providers";
+
 /// `GET /api/auth/providers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -15,6 +15,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use secrecy::ExposeSecret;
+use shared::api::{ProviderInfo, ProvidersResponse};
 use url::Url;
 
 use self::dev_provider::DevProvider;
@@ -138,11 +139,6 @@ impl Application {
             list.push(Arc::new(provider));
         }
         let providers = Providers::new(list);
-        let assets = match &settings.server.static_dir {
-            Some(dir) => Some(web::Data::new(StaticAssets::load(dir, &picture_origins)?)),
-            None => None,
-        };
-
         let audit = Audit::new(stores.audit.clone(), clock.clone());
         let sessions = Sessions::new(
             stores.sessions.clone(),
@@ -199,6 +195,33 @@ impl Application {
                 .collect::<anyhow::Result<_>>()?,
             local,
         };
+        // What the sign-in page shows is configuration: serialised once, answered by
+        // `GET /api/auth/providers` and written into `index.html`, so the page shows its
+        // buttons without waiting for a request.
+        let providers_answer = web::Bytes::from(serde_json::to_vec(&ProvidersResponse {
+            providers: providers
+                .iter()
+                .map(|p| ProviderInfo {
+                    id: p.id().to_owned(),
+                    name: p.name().to_owned(),
+                })
+                .collect(),
+            dev_mode,
+            apis: settings
+                .apis
+                .iter()
+                .map(|api| api.prefix.clone())
+                .chain(extensions.local.iter().map(|api| api.prefix().to_owned()))
+                .collect(),
+        })?);
+        let assets = match &settings.server.static_dir {
+            Some(dir) => Some(web::Data::new(StaticAssets::load(
+                dir,
+                &picture_origins,
+                &providers_answer,
+            )?)),
+            None => None,
+        };
         let trusted = settings.limits.trusted_proxies.clone();
         let counter = |name, rate| stores.rate_counter(name, rate, clock.clone());
         let limiter = |name, rate| IpRateLimiter::new(counter(name, rate), trusted.clone());
@@ -252,12 +275,7 @@ impl Application {
             webhook_secret: settings.github.webhook_secret.clone(),
             proxy_allow: settings.github.proxy_allow.clone(),
             trusted_proxies: settings.limits.trusted_proxies.clone(),
-            api_prefixes: settings
-                .apis
-                .iter()
-                .map(|api| api.prefix.clone())
-                .chain(extensions.local.iter().map(|api| api.prefix().to_owned()))
-                .collect(),
+            providers_answer,
             upstream_paths: settings
                 .apis
                 .iter()

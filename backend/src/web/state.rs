@@ -21,8 +21,9 @@ pub struct AppState {
     pub proxy_allow: Vec<String>,
     /// `TRUSTED_PROXIES`, for the client address.
     pub trusted_proxies: crate::config::TrustedProxies,
-    /// Prefixes under `/api/` of the upstream and local APIs, for `GET /api/auth/providers`.
-    pub api_prefixes: Vec<String>,
+    /// `GET /api/auth/providers`'s JSON (the providers, dev mode, the prefixes of the
+    /// upstream and local APIs), made once at start-up: `index.html` carries the same bytes.
+    pub providers_answer: actix_web::web::Bytes,
     /// `/api/{prefix}` of each upstream API: the requests that carry their request id to
     /// the handler (see `layer.rs`).
     pub upstream_paths: Vec<String>,

@@ -163,6 +163,8 @@ pub struct Options {
     /// The BFF's listener, bound by a test that had to know the port first (an upstream
     /// that fetches the BFF's keys).
     pub listener: Option<TcpListener>,
+    /// `STATIC_DIR`: a built SPA to serve.
+    pub static_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -190,6 +192,7 @@ impl Default for Options {
             api_writes_per_min: None,
             local_apis: Vec::new(),
             listener: None,
+            static_dir: None,
         }
     }
 }
@@ -249,6 +252,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             backend::config::TrustedProxies::new(vec!["127.0.0.1".parse().unwrap()]);
     }
     settings.apis = options.apis;
+    settings.server.static_dir = options.static_dir;
     if let Some(n) = options.api_writes_per_min {
         settings.limits.api_writes_per_session_per_min = n;
     }

@@ -120,3 +120,43 @@ async fn the_spa_learns_which_apis_this_deployment_has() {
         .unwrap();
     assert_eq!(providers["apis"], json!(["notes", "greetings"]));
 }
+
+#[tokio::test]
+async fn index_html_carries_the_sign_in_options_the_api_answers() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><html><head><title>t</title>\
+         <script type=\"module\">import init from '/app.js';</script></head><body></body></html>",
+    )
+    .unwrap();
+    let app = spawn_app_with(Options {
+        local_apis: vec![team_api::local::api()],
+        static_dir: Some(dist.path().to_owned()),
+        ..Options::default()
+    })
+    .await;
+    let answer = app.browser.get("/api/auth/providers").await;
+    assert_eq!(answer.headers()["content-type"], "application/json");
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["apis"], json!(["greetings"]));
+
+    let page = app.browser.get("/dashboard").await;
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let page = page.text().await.unwrap();
+    let block = page
+        .split_once(r#"<script type="application/json" id="providers">"#)
+        .expect("the page carries the sign-in options")
+        .1
+        .split_once("</script>")
+        .unwrap()
+        .0;
+    assert!(page.find(block) < page.find("</head>"));
+    let inline: Value = serde_json::from_str(block).unwrap();
+    assert_eq!(inline, answer, "the same answer as the API");
+    // The data block is not a script the policy needs to allow: only the loader is.
+    assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
+}

@@ -206,7 +206,7 @@ async fn console_errors(s: &harness::Session) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn the_static_shell_shows_while_loading_and_the_app_replaces_it() {
+async fn the_page_paints_a_shell_and_brings_the_sign_in_options_with_it() {
     let s = start("shell_replaced").await;
     // What the browser can paint before the module has arrived.
     let page = reqwest::get(format!("{}/dashboard", s.base))
@@ -227,6 +227,17 @@ async fn the_static_shell_shows_while_loading_and_the_app_replaces_it() {
         let found = s.client.find_all(fantoccini::Locator::Css(css)).await;
         assert_eq!(found.unwrap().len(), expected, "{what}");
     }
+    // The buttons came from the page itself, not from a request after the app started.
+    let asked = s
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource')
+                 .filter(r => r.name.includes('/api/auth/providers')).length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(asked, 0, "the sign-in options came with the page");
     s.finish().await;
 }
 

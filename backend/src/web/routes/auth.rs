@@ -5,7 +5,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use shared::api::{
     AuditKind, CallbackRequest, CallbackResponse, LoginRequest, LoginResponse, LogoutRequest,
-    LogoutResponse, ProviderInfo, ProvidersResponse, SessionStatus, SignOutReason,
+    LogoutResponse, SessionStatus, SignOutReason,
 };
 
 use crate::auth::{Caller, Ending, Revoke};
@@ -20,19 +20,9 @@ use crate::web::state::AppState;
 #[utoipa::path(get, path = "/api/auth/providers", tag = "sign-in",
     responses((status = 200, description = "The sign-in providers, whether this is dev mode, and the prefixes of the APIs behind the BFF", body = shared::api::ProvidersResponse)))]
 pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(ProvidersResponse {
-        providers: state
-            .auth
-            .providers
-            .iter()
-            .map(|p| ProviderInfo {
-                id: p.id().to_owned(),
-                name: p.name().to_owned(),
-            })
-            .collect(),
-        dev_mode: state.dev_mode,
-        apis: state.api_prefixes.clone(),
-    })
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.providers_answer.clone())
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "sign-in", request_body = shared::api::LoginRequest,
