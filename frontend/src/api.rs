@@ -84,7 +84,8 @@ pub async fn providers() -> Result<ProvidersResponse, ApiError> {
     get("/api/auth/providers").await
 }
 
-fn inline_providers() -> Option<ProvidersResponse> {
+/// The sign-in options `index.html` carries, if it does.
+pub fn inline_providers() -> Option<ProvidersResponse> {
     let text = leptos::prelude::document()
         .get_element_by_id(PROVIDERS_ELEMENT_ID)?
         .text_content()?;

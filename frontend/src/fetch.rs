@@ -34,13 +34,25 @@ impl<T: Clone + Send + Sync + 'static> Fetched<T> {
     where
         Fut: Future<Output = Result<T, ApiError>> + 'static,
     {
+        Self::known_or(None, load)
+    }
+
+    /// Starts with `known` when there is one (data the page came with: the first render
+    /// shows it, with no request and no loading state), otherwise as [`Fetched::new`].
+    pub fn known_or<Fut>(known: Option<T>, load: impl Fn() -> Fut + 'static) -> Self
+    where
+        Fut: Future<Output = Result<T, ApiError>> + 'static,
+    {
         let load: Load<T> = Box::new(move || Box::pin(load()));
+        let asked = known.is_none();
         let fetched = Self {
-            value: RwSignal::new(None),
+            value: RwSignal::new(known.map(Ok)),
             latest: StoredValue::new(0),
             load: StoredValue::new_local(load),
         };
-        fetched.refetch();
+        if asked {
+            fetched.refetch();
+        }
         fetched
     }
 

@@ -50,7 +50,8 @@ pub fn HomePage() -> impl IntoView {
         }
     });
 
-    let providers = Fetched::new(api::providers);
+    // The page came with them (see `api::providers`): the first render has the buttons.
+    let providers = Fetched::known_or(api::inline_providers(), api::providers);
     Effect::new(move |_| {
         if let Some(Ok(_)) = providers.get() {
             marks::mark(marks::SIGN_IN_READY);
