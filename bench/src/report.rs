@@ -213,7 +213,7 @@ impl Report {
             "### Page load in Chromium\n\nHeadless Chromium (Debian's, as in the browser tests), {} \
              loads each, alternating; medians. \"To the sign-in button\" is the SPA's \
              `app:sign-in-ready` performance mark (buttons on screen, after the wasm has loaded and \
-             `/api/auth/providers` answered), from navigation start. Baseline: a static page with \
+             started; the sign-in options come with `index.html`), from navigation start. Baseline: a static page with \
              the same visible text from the bare handler, marking the same moment inline; and one \
              of the same size, which downloads the app's `.wasm` (gzip) before it marks. Cold: a \
              fresh browser profile per load; warm: the same browser again.\n\n\
