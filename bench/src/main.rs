@@ -1,5 +1,5 @@
 //! The benchmark runner behind `cargo xtask bench`. Every scenario runs against the product
-//! and a baseline in the same run, alternating, three rounds, and reports medians.
+//! and a baseline in the same run, alternating, five rounds ([`ROUNDS`]), and reports medians.
 //!
 //! Usage: `bench <dist-dir> <BENCHMARKS.md> [criterion-output]`, after `cargo build --release`
 //! of backend, emulator and bench (xtask does that). `BENCH_ONLY=me,signin` runs only the
