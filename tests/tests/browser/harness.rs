@@ -244,13 +244,27 @@ impl Session {
         self.client.current_url().await.unwrap()
     }
 
+    /// Waits for an element `locator` finds. A search that a navigation interrupts
+    /// (ChromeDriver answers "aborted by navigation" while the page after a click is
+    /// still loading) is tried again, like one that found nothing yet.
+    pub async fn wait_for(
+        &self,
+        locator: Locator<'_>,
+    ) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+        let started = Instant::now();
+        loop {
+            match self.client.find(locator).await {
+                Ok(element) => return Ok(element),
+                Err(e) if started.elapsed() >= WAIT => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
     /// Waits for an element whose visible text is exactly `text` (whitespace-normalised).
     pub async fn wait_for_text(&self, tag: &str, text: &str) -> fantoccini::elements::Element {
         let xpath = format!("//{tag}[normalize-space()=\"{text}\"]");
-        self.client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::XPath(&xpath))
+        self.wait_for(Locator::XPath(&xpath))
             .await
             .unwrap_or_else(|e| panic!("no <{tag}> reading {text:?} ({e})"))
     }
@@ -258,10 +272,7 @@ impl Session {
     /// Waits for an element containing `text` anywhere in it.
     pub async fn wait_for_contains(&self, tag: &str, text: &str) -> fantoccini::elements::Element {
         let xpath = format!("//{tag}[contains(normalize-space(), \"{text}\")]");
-        self.client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::XPath(&xpath))
+        self.wait_for(Locator::XPath(&xpath))
             .await
             .unwrap_or_else(|e| panic!("no <{tag}> containing {text:?} ({e})"))
     }
@@ -305,10 +316,7 @@ impl Session {
 
     /// Types `text` into the field `css` finds.
     pub async fn fill(&self, css: &str, text: &str) {
-        self.client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
+        self.wait_for(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no {css} ({e})"))
             .send_keys(text)
@@ -319,12 +327,9 @@ impl Session {
     /// On the emulator's consent page: choose the user and press a button.
     pub async fn consent(&self, login: &str, button: &str) {
         let radio = self
-            .client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(&format!("input[name=login][value={login}]")))
+            .wait_for(Locator::Css(&format!("input[name=login][value={login}]")))
             .await
-            .expect("the emulator's consent page");
+            .unwrap_or_else(|e| panic!("the emulator's consent page ({e})"));
         radio.click().await.unwrap();
         self.click_button(button).await;
     }

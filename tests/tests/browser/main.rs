@@ -566,10 +566,7 @@ async fn the_dashboard_shows_what_your_api_verified_and_a_live_line_that_ends_wi
     phone.sign_in("octocat").await;
     phone.wait_for_text("span", "This device").await;
     let others = phone
-        .client
-        .wait()
-        .at_most(std::time::Duration::from_secs(15))
-        .for_element(fantoccini::Locator::Css(
+        .wait_for(fantoccini::Locator::Css(
             "li.row button[aria-label^='Sign out ']",
         ))
         .await
