@@ -18,9 +18,32 @@ use super::StoreError;
 use crate::clock::Clock;
 
 #[async_trait]
-pub trait RateCounter: Send + Sync {
+pub trait RateCounter: Send + Sync + 'static {
     /// Counts one request of `key`: `None` when allowed, otherwise how long to wait.
     async fn hit(&self, key: &str) -> Result<Option<Duration>, StoreError>;
+    /// Counts one request of `key` here and one of each `(counter, key)` in `also`:
+    /// `None` when every counter allows it, otherwise the longest wait. One store step
+    /// where the store can (Redis: one round trip, and nothing is counted unless all
+    /// allow it); otherwise one counter after the other, stopping at the first refusal.
+    async fn hit_with(
+        &self,
+        key: &str,
+        also: &[(&dyn RateCounter, &str)],
+    ) -> Result<Option<Duration>, StoreError> {
+        if let Some(wait) = self.hit(key).await? {
+            return Ok(Some(wait));
+        }
+        for (counter, key) in also {
+            if let Some(wait) = counter.hit(key).await? {
+                return Ok(Some(wait));
+            }
+        }
+        Ok(None)
+    }
+    /// The counter itself, so a store can recognise its own kind in [`hit_with`].
+    ///
+    /// [`hit_with`]: RateCounter::hit_with
+    fn as_any(&self) -> &dyn std::any::Any;
     /// Forgets keys whose allowance is full again, so memory does not grow forever
     /// (stores that expire keys by themselves do nothing).
     fn forget_idle_clients(&self) {}
@@ -85,6 +108,10 @@ impl RateCounter for LocalRateCounter {
         }
     }
 
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
     fn forget_idle_clients(&self) {
         let now = self.clock.now_ms();
         let mut tats = self.tats.lock().unwrap_or_else(|e| e.into_inner());
@@ -95,6 +122,8 @@ impl RateCounter for LocalRateCounter {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[tokio::test]
@@ -119,5 +148,13 @@ mod tests {
         clock.advance(Duration::from_secs(60));
         counter.forget_idle_clients();
         assert!(counter.tats.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn keeps_the_contract() {
+        let clock = Clock::default();
+        let make =
+            |_, rate| Arc::new(LocalRateCounter::new(rate, clock.clone())) as Arc<dyn RateCounter>;
+        crate::store::contract::rate::run(make, &clock, false).await;
     }
 }

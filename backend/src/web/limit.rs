@@ -76,12 +76,37 @@ impl IpRateLimiter {
 
     /// Counts the request; [`LimitError::Refused`] when over the limit.
     pub async fn check(&self, req: &HttpRequest) -> Result<(), LimitError> {
+        Self::check_all(req, &[self]).await
+    }
+
+    /// Counts the request against every limiter of `limiters` in one step of the store
+    /// (one Redis round trip; nothing counted there unless all allow it);
+    /// [`LimitError::Refused`] with the longest wait when one is over its limit.
+    pub async fn check_all(req: &HttpRequest, limiters: &[&Self]) -> Result<(), LimitError> {
+        let hits: Vec<(&dyn RateCounter, String)> = limiters
+            .iter()
+            .filter_map(|l| Some((&*l.counter, l.key_of(req)?)))
+            .collect();
+        let Some(((first, key), rest)) = hits.split_first() else {
+            return Ok(());
+        };
+        let also: Vec<(&dyn RateCounter, &str)> =
+            rest.iter().map(|(c, k)| (*c, k.as_str())).collect();
+        match first.hit_with(key, &also).await {
+            Ok(None) => Ok(()),
+            Ok(Some(wait)) => Err(LimitError::Refused(refused(wait))),
+            Err(e) => Err(LimitError::Store(e)),
+        }
+    }
+
+    /// The key the request counts under; `None` when its client address is unknown
+    /// (then it is not counted).
+    fn key_of(&self, req: &HttpRequest) -> Option<String> {
         match &self.key {
-            Key::Everyone => count(&*self.counter, "all").await,
-            Key::Client(trusted) => match client_ip(req, trusted) {
-                Some(ip) => count(&*self.counter, &rate_limit_key(ip).to_string()).await,
-                None => Ok(()),
-            },
+            Key::Everyone => Some("all".to_owned()),
+            Key::Client(trusted) => {
+                client_ip(req, trusted).map(|ip| rate_limit_key(ip).to_string())
+            }
         }
     }
 

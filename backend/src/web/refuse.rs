@@ -18,7 +18,18 @@ pub async fn enforce(
     state: &AppState,
     limiter: &IpRateLimiter,
 ) -> Result<(), ApiError> {
-    match limiter.check(req).await {
+    enforce_all(req, state, &[limiter]).await
+}
+
+/// Counts the request against every limiter of `limiters` at once (see
+/// [`IpRateLimiter::check_all`]); a refusal is recorded and answered 429 with
+/// `Retry-After`.
+pub async fn enforce_all(
+    req: &HttpRequest,
+    state: &AppState,
+    limiters: &[&IpRateLimiter],
+) -> Result<(), ApiError> {
+    match IpRateLimiter::check_all(req, limiters).await {
         Ok(()) => Ok(()),
         Err(LimitError::Store(e)) => Err(e.into()),
         Err(LimitError::Refused(refused)) => {

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
+use backend::clock::Clock;
 use backend::store::contract;
 use backend::store::postgres::{self, PgAudit, PgUsers};
-use backend::store::redis::{Redis, RedisSessions};
+use backend::store::redis::{Redis, RedisRateCounter, RedisSessions};
+use backend::store::RateCounter;
 
 use crate::helpers::{PostgresServer, RedisServer};
 
@@ -27,4 +29,22 @@ async fn the_postgres_user_and_audit_stores_keep_their_contracts() {
         .unwrap();
     contract::users::run(&PgUsers::new(pool.clone())).await;
     contract::audit::run(&PgAudit::new(pool)).await;
+}
+
+#[tokio::test]
+async fn redis_counts_requests_by_the_contract_and_several_counters_in_one_step() {
+    let server = RedisServer::start();
+    let redis = Redis::connect(&server.url(), "contract:", "REDIS_URL")
+        .await
+        .unwrap();
+    let clock = Clock::default();
+    let make = |name, rate| {
+        Arc::new(RedisRateCounter::new(
+            redis.clone(),
+            name,
+            rate,
+            clock.clone(),
+        )) as Arc<dyn RateCounter>
+    };
+    contract::rate::run(make, &clock, true).await;
 }

@@ -4,5 +4,6 @@
 //! for tests and with the `contract` feature only, never into a release build.
 
 pub mod audit;
+pub mod rate;
 pub mod sessions;
 pub mod users;

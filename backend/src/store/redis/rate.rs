@@ -12,18 +12,26 @@ use super::Redis;
 use crate::clock::Clock;
 use crate::store::{Rate, RateCounter, StoreError, StoreResultExt as _};
 
-/// GCRA. KEYS: the key's TAT. ARGV: now ms, emission interval ms, burst. Returns 0 when
-/// allowed, otherwise the milliseconds to wait.
+/// GCRA over one or more counters at once. KEYS: each counter's TAT. ARGV: now ms, then
+/// each counter's emission interval ms and burst. Returns 0 when every counter allows the
+/// request (each TAT then moves on), otherwise the longest wait in milliseconds (and
+/// nothing is counted).
 const GCRA: &str = r"
 local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-local wait = new_tat - now - burst * interval
+local next_tats = {}
+local wait = 0
+for i, key in ipairs(KEYS) do
+    local interval = tonumber(ARGV[2 * i])
+    local burst = tonumber(ARGV[2 * i + 1])
+    local tat = tonumber(redis.call('GET', key) or now)
+    if tat < now then tat = now end
+    next_tats[i] = tat + interval
+    wait = math.max(wait, next_tats[i] - now - burst * interval)
+end
 if wait > 0 then return wait end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, new_tat - now))
+for i, key in ipairs(KEYS) do
+    redis.call('SET', key, next_tats[i], 'PX', math.max(1, next_tats[i] - now))
+end
 return 0";
 
 pub struct RedisRateCounter {
@@ -44,20 +52,56 @@ impl RedisRateCounter {
             script: Script::new(GCRA),
         }
     }
+
+    /// Runs the script over `counters`, each with its key.
+    async fn count(
+        &self,
+        counters: &[(&RedisRateCounter, &str)],
+    ) -> Result<Option<Duration>, StoreError> {
+        let mut invocation = self.script.prepare_invoke();
+        invocation.arg(self.clock.now_ms());
+        for (counter, key) in counters {
+            invocation
+                .key(counter.redis.key(&format!("rl:{}:{key}", counter.name)))
+                .arg(counter.rate.every.as_millis().max(1) as u64)
+                .arg(counter.rate.burst.max(1));
+        }
+        let wait_ms: u64 = invocation
+            .invoke_async(&mut self.redis.conn())
+            .await
+            .store("Failed to count a request in Redis")?;
+        Ok((wait_ms > 0).then(|| Duration::from_millis(wait_ms)))
+    }
 }
 
 #[async_trait]
 impl RateCounter for RedisRateCounter {
     async fn hit(&self, key: &str) -> Result<Option<Duration>, StoreError> {
-        let wait_ms: u64 = self
-            .script
-            .key(self.redis.key(&format!("rl:{}:{key}", self.name)))
-            .arg(self.clock.now_ms())
-            .arg(self.rate.every.as_millis().max(1) as u64)
-            .arg(self.rate.burst.max(1))
-            .invoke_async(&mut self.redis.conn())
-            .await
-            .store("Failed to count a request in Redis")?;
-        Ok((wait_ms > 0).then(|| Duration::from_millis(wait_ms)))
+        self.count(&[(self, key)]).await
+    }
+
+    /// One round trip when every counter is in Redis (they all are, or none is: the
+    /// store decides for all of them).
+    async fn hit_with(
+        &self,
+        key: &str,
+        also: &[(&dyn RateCounter, &str)],
+    ) -> Result<Option<Duration>, StoreError> {
+        let mut counters = vec![(self, key)];
+        for (counter, key) in also {
+            match counter.as_any().downcast_ref::<RedisRateCounter>() {
+                Some(counter) => counters.push((counter, key)),
+                None => {
+                    return Err(StoreError::Unavailable(anyhow::anyhow!(
+                        "rate counters of different stores counted together"
+                    )))
+                }
+            }
+        }
+        self.count(&counters).await
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

@@ -14,7 +14,7 @@ use crate::web::body::{read_json, read_json_or_default};
 use crate::web::cookie::{removal_cookie, session_cookie_for, session_key};
 use crate::web::error::ApiError;
 use crate::web::extract::{ClientIp, CurrentSession};
-use crate::web::refuse::{self, enforce};
+use crate::web::refuse::{self, enforce, enforce_all};
 use crate::web::state::AppState;
 
 #[utoipa::path(get, path = "/api/auth/providers", tag = "sign-in",
@@ -37,15 +37,27 @@ pub async fn login(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    enforce(&req, &state, &state.limits.login).await?;
+    let limits = &state.limits;
+    // Each pre-auth session is a row someone else pays for: bound how many one client,
+    // and all clients together, can hold. Without a session cookie this request makes
+    // one for sure, so all three limits are counted at once (one store round trip).
+    let cookie = session_key(&req);
+    if cookie.is_none() {
+        enforce_all(
+            &req,
+            &state,
+            &[&limits.login, &limits.preauth, &limits.preauth_total],
+        )
+        .await?;
+    } else {
+        enforce(&req, &state, &limits.login).await?;
+    }
     let body: LoginRequest = read_json(&req, payload).await?;
     let plan = state.auth.plan_sign_in(body)?;
-    let existing = state.auth.current(session_key(&req)).await?;
-    if existing.is_none() {
-        // Each pre-auth session is a row someone else pays for: bound how many one
-        // client, and all clients together, can hold.
-        enforce(&req, &state, &state.limits.preauth).await?;
-        enforce(&req, &state, &state.limits.preauth_total).await?;
+    let existing = state.auth.current(cookie).await?;
+    if existing.is_none() && cookie.is_some() {
+        // The cookie named no live session: a new pre-auth one is made after all.
+        enforce_all(&req, &state, &[&limits.preauth, &limits.preauth_total]).await?;
     }
     let started = state.auth.start_sign_in(existing.as_ref(), plan).await?;
     let mut response = HttpResponse::Ok();
