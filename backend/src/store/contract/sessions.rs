@@ -123,8 +123,22 @@ async fn a_replaced_session_answers_only_to_its_new_key(
     let again = record("p23", Some(9), 1);
     store.replace(&key(22), &key(23), &again).await.unwrap();
     assert_eq!(store.load(&key(23)).await.unwrap(), Some(again));
+    // A signed-in session replaced (signing in again in the same browser) leaves the
+    // person's list with the new one only.
+    let newer = record("p24", Some(9), 1);
+    store.replace(&key(23), &key(24), &newer).await.unwrap();
+    let mut listed: Vec<_> = store
+        .list_for_person("github:9")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k.0)
+        .collect();
+    listed.sort();
+    assert_eq!(listed, vec![key(21).0, key(24).0]);
     assert!(store.delete(&key(21)).await.unwrap());
-    assert!(store.delete(&key(23)).await.unwrap());
+    assert!(!store.delete(&key(23)).await.unwrap());
+    assert!(store.delete(&key(24)).await.unwrap());
 }
 
 async fn updates_are_conditional_on_the_version(store: &impl SessionRecords) {

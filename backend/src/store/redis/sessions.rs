@@ -36,6 +36,26 @@ const GRACE_SECS: i64 = 24 * 3600;
 /// it by itself, and a flood of them must not linger for a day.
 const PRE_AUTH_GRACE_SECS: i64 = 300;
 
+/// Lua that removes one session and its index entries and tells the other instances;
+/// `existed` is 1 if it was there. Expects locals `old_hash`, `deadlines`, `old_lease`,
+/// `old_member` (its key in hex), `person_prefix`, `sid_prefix` and `chan`.
+macro_rules! remove_session {
+    () => {
+        r"
+                local cur = redis.call('HMGET', old_hash, 'o', 'i')
+                local existed = redis.call('DEL', old_hash)
+                redis.call('ZREM', deadlines, old_member)
+                redis.call('DEL', old_lease)
+                if cur[1] and cur[1] ~= '' then
+                    redis.call('SREM', person_prefix .. cur[1], old_member)
+                end
+                if cur[2] and cur[2] ~= '' then
+                    redis.call('SREM', sid_prefix .. cur[2], old_member)
+                end
+                redis.call('PUBLISH', chan, old_member)"
+    };
+}
+
 pub struct RedisSessions {
     redis: Redis,
     idle_secs: i64,
@@ -80,11 +100,20 @@ impl Scripts {
                 redis.call('DEL', KEYS[1])
                 return out",
             ),
-            // KEYS: hash, deadlines, person set, sid set. ARGV: key, p, o, i, d, v, c, s,
-            // e, deadline, expire ms.
-            insert: Script::new(
+            // Stores a new session, and removes the one it replaces when KEYS has six
+            // (the change of id at sign-in, in one atomic step). KEYS: hash, deadlines,
+            // person set, sid set[, old hash, old lease]. ARGV: key, p, o, i, d, v, c,
+            // s, e, deadline, expire ms[, old key, person prefix, sid prefix, channel].
+            insert: Script::new(concat!(
                 r"
                 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+                if #KEYS == 6 then
+                    local old_hash, deadlines, old_lease = KEYS[5], KEYS[2], KEYS[6]
+                    local old_member, person_prefix, sid_prefix, chan =
+                        ARGV[12], ARGV[13], ARGV[14], ARGV[15]",
+                remove_session!(),
+                r"
+                end
                 redis.call('HSET', KEYS[1], 'p', ARGV[2], 'o', ARGV[3], 'i', ARGV[4],
                     'd', ARGV[5], 'v', ARGV[6], 'c', ARGV[7], 's', ARGV[8], 'e', ARGV[9])
                 redis.call('PEXPIREAT', KEYS[1], ARGV[11])
@@ -92,7 +121,7 @@ impl Scripts {
                 if ARGV[3] ~= '' then redis.call('SADD', KEYS[3], ARGV[1]) end
                 if ARGV[4] ~= '' then redis.call('SADD', KEYS[4], ARGV[1]) end
                 return 1",
-            ),
+            )),
             // KEYS: hash, deadlines, person set, sid set. ARGV: key, expected, o, i, d, v,
             // s, e, deadline, expire ms, channel, person prefix, sid prefix.
             update: Script::new(
@@ -130,17 +159,15 @@ impl Scripts {
                 return 1",
             ),
             // KEYS: hash, deadlines, lease. ARGV: key, person prefix, sid prefix, channel.
-            delete: Script::new(
+            delete: Script::new(concat!(
                 r"
-                local cur = redis.call('HMGET', KEYS[1], 'o', 'i')
-                local existed = redis.call('DEL', KEYS[1])
-                redis.call('ZREM', KEYS[2], ARGV[1])
-                redis.call('DEL', KEYS[3])
-                if cur[1] and cur[1] ~= '' then redis.call('SREM', ARGV[2] .. cur[1], ARGV[1]) end
-                if cur[2] and cur[2] ~= '' then redis.call('SREM', ARGV[3] .. cur[2], ARGV[1]) end
-                redis.call('PUBLISH', ARGV[4], ARGV[1])
+                local old_hash, deadlines, old_lease = KEYS[1], KEYS[2], KEYS[3]
+                local old_member, person_prefix, sid_prefix, chan =
+                    ARGV[1], ARGV[2], ARGV[3], ARGV[4]",
+                remove_session!(),
+                r"
                 return existed",
-            ),
+            )),
             // Deletes one session if it really is past its deadline and returns its
             // fields. KEYS: hash, deadlines, lease. ARGV: key, now, idle before, person
             // prefix, sid prefix, channel, idle secs.
@@ -235,6 +262,53 @@ impl RedisSessions {
             redis,
             idle_secs: idle_secs as i64,
             scripts: Scripts::new(),
+        }
+    }
+
+    /// Stores a new session, removing the one at `old` in the same script when given.
+    async fn insert_in_place_of(
+        &self,
+        old: Option<&SessionKey>,
+        key: &SessionKey,
+        r: &Record,
+    ) -> Result<(), StoreError> {
+        let deadline = self.deadline(r);
+        let mut invocation = self.scripts.insert.prepare_invoke();
+        invocation
+            .key(self.session_key(key))
+            .key(self.deadlines())
+            .key(self.person_key(r.person.as_deref()))
+            .key(self.sid_key(r.provider_sid.as_deref()))
+            .arg(hex(key))
+            .arg(&r.public_id)
+            .arg(r.person.as_deref().unwrap_or_default())
+            .arg(r.provider_sid.as_deref().unwrap_or_default())
+            .arg(&r.data)
+            .arg(r.version)
+            .arg(r.created_at)
+            .arg(r.last_seen)
+            .arg(r.expires_at)
+            .arg(deadline)
+            .arg(self.drop_at_ms(r));
+        if let Some(old) = old {
+            invocation
+                .key(self.session_key(old))
+                .key(self.lease_key(old))
+                .arg(hex(old))
+                .arg(self.person_prefix())
+                .arg(self.sid_prefix())
+                .arg(channel(&self.redis));
+        }
+        let inserted: i64 = invocation
+            .invoke_async(&mut self.conn())
+            .await
+            .store("Failed to insert a session into Redis")?;
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(anyhow::anyhow!(
+                "a session with this key exists"
+            )))
         }
     }
 
@@ -343,35 +417,17 @@ impl SessionRecords for RedisSessions {
     }
 
     async fn insert(&self, key: &SessionKey, r: &Record) -> Result<(), StoreError> {
-        let deadline = self.deadline(r);
-        let inserted: i64 = self
-            .scripts
-            .insert
-            .key(self.session_key(key))
-            .key(self.deadlines())
-            .key(self.person_key(r.person.as_deref()))
-            .key(self.sid_key(r.provider_sid.as_deref()))
-            .arg(hex(key))
-            .arg(&r.public_id)
-            .arg(r.person.as_deref().unwrap_or_default())
-            .arg(r.provider_sid.as_deref().unwrap_or_default())
-            .arg(&r.data)
-            .arg(r.version)
-            .arg(r.created_at)
-            .arg(r.last_seen)
-            .arg(r.expires_at)
-            .arg(deadline)
-            .arg(self.drop_at_ms(r))
-            .invoke_async(&mut self.conn())
-            .await
-            .store("Failed to insert a session into Redis")?;
-        if inserted == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable(anyhow::anyhow!(
-                "a session with this key exists"
-            )))
-        }
+        self.insert_in_place_of(None, key, r).await
+    }
+
+    /// One round trip, and atomic: the browser never holds neither session.
+    async fn replace(
+        &self,
+        old: &SessionKey,
+        new: &SessionKey,
+        r: &Record,
+    ) -> Result<(), StoreError> {
+        self.insert_in_place_of(Some(old), new, r).await
     }
 
     async fn update(
