@@ -22,9 +22,10 @@ pub trait RateCounter: Send + Sync + 'static {
     /// Counts one request of `key`: `None` when allowed, otherwise how long to wait.
     async fn hit(&self, key: &str) -> Result<Option<Duration>, StoreError>;
     /// Counts one request of `key` here and one of each `(counter, key)` in `also`:
-    /// `None` when every counter allows it, otherwise the longest wait. One store step
-    /// where the store can (Redis: one round trip, and nothing is counted unless all
-    /// allow it); otherwise one counter after the other, stopping at the first refusal.
+    /// `None` when every counter allows it, otherwise how long to wait. One store step
+    /// where the store can (Redis: one round trip, nothing counted unless all allow it,
+    /// and the longest wait); otherwise one counter after the other, stopping at the
+    /// first refusal (and its wait).
     async fn hit_with(
         &self,
         key: &str,
