@@ -74,11 +74,6 @@ impl IpRateLimiter {
         }
     }
 
-    /// Counts the request; [`LimitError::Refused`] when over the limit.
-    pub async fn check(&self, req: &HttpRequest) -> Result<(), LimitError> {
-        Self::check_all(req, &[self]).await
-    }
-
     /// Counts the request against every limiter of `limiters` in one step of the store
     /// (one Redis round trip; nothing counted there unless all allow it);
     /// [`LimitError::Refused`] with the longest wait when one is over its limit.
