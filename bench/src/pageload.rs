@@ -55,6 +55,7 @@ const started = performance.now();
     .reduce((sum, r) => sum + r.transferSize, nav ? nav.transferSize : 0);
   const timeline = performance.getEntriesByType('resource')
     .map(r => `${r.name.replace(location.origin, '')} ${r.startTime.toFixed(1)}-${r.responseEnd.toFixed(1)}`)
+    .concat(performance.getEntriesByType('mark').map(m => `mark ${m.name} ${m.startTime.toFixed(1)}`))
     .concat(nav ? [`document ${nav.responseEnd.toFixed(1)} interactive ${nav.domInteractive.toFixed(1)}`] : [])
     .join('; ');
   done({ ready: mark.startTime, fcp: paint ? paint.startTime : mark.startTime, bytes, timeline });
