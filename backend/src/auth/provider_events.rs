@@ -134,11 +134,12 @@ mod tests {
             profile_url: None,
         };
         let tokens = TokenSet::access_only(AccessToken::new("at".into()));
-        let (session, _) = auth
+        let session = auth
             .sessions
             .sign_in(None, alice, &tokens, None, Some("op-session".into()))
             .await
-            .unwrap();
+            .unwrap()
+            .session;
         // The store fails half-way: the provider's retry must still act.
         store.fail_next_deletes(1);
         assert!(auth

@@ -211,7 +211,7 @@ impl Auth {
             .users
             .upsert(signed.profile, self.sessions.now())
             .await?;
-        let (session, issued) = self
+        let created = self
             .sessions
             .sign_in(
                 Some(&taken.session),
@@ -222,12 +222,14 @@ impl Auth {
             )
             .await?;
         self.sign_out.replaced(&taken.session, &user).await;
-        self.sign_out.keep_within_limit(&user).await?;
+        self.sign_out
+            .keep_within_limit(&user, created.sessions_of_person)
+            .await?;
         tracing::info!(user_id = user.id, "signed in");
         self.audit
             .record(Event {
                 user_id: Some(user.id),
-                session_id: Some(session.public_id.to_string()),
+                session_id: Some(created.session.public_id.to_string()),
                 client_ip: caller.client_ip,
                 device: Some(caller.device),
                 ..Event::new(AuditKind::SignInSucceeded)
@@ -236,7 +238,7 @@ impl Auth {
         Ok(Finished {
             user,
             return_to: taken.return_to,
-            issued,
+            issued: created.issued,
         })
     }
 }

@@ -130,9 +130,19 @@ impl SignOut {
     }
 
     /// Ends the oldest sessions of `user` past [`SESSIONS_PER_PERSON`] (after a sign-in).
-    pub async fn keep_within_limit(&self, user: &User) -> Result<usize, StoreError> {
-        // Nearly always within it: a count is one cheap read, a listing reads them all.
-        if self.sessions.count_for(user).await? <= SESSIONS_PER_PERSON {
+    /// `counted` is their number when the sign-in's own write counted them.
+    pub async fn keep_within_limit(
+        &self,
+        user: &User,
+        counted: Option<usize>,
+    ) -> Result<usize, StoreError> {
+        // Nearly always within it: a count is one cheap read (or none), a listing reads
+        // them all.
+        let count = match counted {
+            Some(count) => count,
+            None => self.sessions.count_for(user).await?,
+        };
+        if count <= SESSIONS_PER_PERSON {
             return Ok(0);
         }
         let sessions = self.sessions.list_for(user).await?;

@@ -514,10 +514,11 @@ mod tests {
             refresh_expires_at: Some(now + 86_400),
             id_token: None,
         };
-        let (session, _) = sessions
+        let session = sessions
             .sign_in(None, person, &expiring, None, None)
             .await
-            .unwrap();
+            .unwrap()
+            .session;
         // The first instance starts the refresh; its lease runs out before the provider
         // answers, and the second instance takes over with the token just spent.
         let first_refresh = {

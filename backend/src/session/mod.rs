@@ -123,6 +123,17 @@ pub struct Issued {
     pub max_age_secs: i64,
 }
 
+/// A session just stored ([`Sessions::sign_in`]).
+#[derive(Debug)]
+pub struct Created {
+    pub session: Session,
+    pub issued: Issued,
+    /// How many sessions the person has now, when the store counted them in the same
+    /// write ([`crate::store::SessionRecords::replace`]): the per-person limit that
+    /// follows a sign-in then needs no read of its own.
+    pub sessions_of_person: Option<usize>,
+}
+
 /// Session lifecycle over a [`SessionBackend`].
 #[derive(Clone)]
 pub struct Sessions {
@@ -294,7 +305,7 @@ impl Sessions {
         &self,
         previous: Option<&SessionKey>,
         make: impl FnOnce(&str) -> SessionData,
-    ) -> Result<(Session, Issued), StoreError> {
+    ) -> Result<Created, StoreError> {
         let id = SessionId::generate();
         let public_id = public_id();
         let data = make(&owner_of(&id.key()));
@@ -303,20 +314,22 @@ impl Sessions {
             data: serialize(&data)?,
             ..self.record(public_id, &data, now)
         };
-        match previous {
+        let sessions_of_person = match previous {
             Some(previous) => {
-                crate::store::traced(
+                let counted = crate::store::traced(
                     "session.replace",
                     self.store.replace(previous, &id.key(), &record),
                 )
                 .await?;
                 self.changed(previous);
+                counted
             }
             None => {
                 crate::store::traced("session.insert", self.store.insert(&id.key(), &record))
-                    .await?
+                    .await?;
+                None
             }
-        }
+        };
         let session = Session {
             key: id.key(),
             public_id: Arc::from(record.public_id),
@@ -330,7 +343,11 @@ impl Sessions {
             max_age_secs: (record.expires_at - now).max(0),
             id,
         };
-        Ok((session, issued))
+        Ok(Created {
+            session,
+            issued,
+            sessions_of_person,
+        })
     }
 
     /// Applies `change` to the freshest stored copy of the session and writes it back
@@ -401,7 +418,7 @@ impl Sessions {
         tokens: &TokenSet,
         device: Option<String>,
         provider_sid: Option<String>,
-    ) -> Result<(Session, Issued), StoreError> {
+    ) -> Result<Created, StoreError> {
         let carried = previous.map(|p| self.open_pending(p)).unwrap_or_default();
         let now = self.now();
         self.create_in_place_of(previous.map(|p| &p.key), |owner| SessionData {
@@ -671,7 +688,8 @@ mod tests {
 
     async fn signed_in(s: &Sessions) -> (Session, Issued) {
         let tokens = TokenSet::access_only(AccessToken::new("gho_x".into()));
-        s.sign_in(None, user(), &tokens, None, None).await.unwrap()
+        let created = s.sign_in(None, user(), &tokens, None, None).await.unwrap();
+        (created.session, created.issued)
     }
 
     #[tokio::test]
@@ -707,7 +725,11 @@ mod tests {
             refresh_expires_at: Some(now + 600),
             id_token: None,
         };
-        let (session, _) = s.sign_in(None, user(), &tokens, None, None).await.unwrap();
+        let session = s
+            .sign_in(None, user(), &tokens, None, None)
+            .await
+            .unwrap()
+            .session;
         assert_eq!(session.expires_at, now + 600);
     }
 
@@ -746,10 +768,11 @@ mod tests {
         let clock = Clock::default();
         let s = sessions(&clock);
         let tokens = TokenSet::access_only(AccessToken::new("x".into()));
-        let (a, _) = s
+        let a = s
             .sign_in(None, user(), &tokens, None, Some("sid-1".into()))
             .await
-            .unwrap();
+            .unwrap()
+            .session;
         clock.advance(Duration::from_secs(1));
         let (b, _) = signed_in(&s).await;
         let mine: Vec<_> = s.list_for(&user()).await.unwrap();

@@ -101,13 +101,13 @@ impl Sessions {
             }
             // The session ended meanwhile: start a fresh one below.
         }
-        let (_, issued) = self
+        let created = self
             .create_in_place_of(None, |owner| SessionData {
                 pending: vec![pending(owner)],
                 ..SessionData::default()
             })
             .await?;
-        Ok((state, Some(issued)))
+        Ok((state, Some(created.issued)))
     }
 
     /// Takes the pending sign-in with `state` out of the session named by `key`, in one

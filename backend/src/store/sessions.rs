@@ -68,14 +68,20 @@ pub trait SessionRecords: Send + Sync {
     /// Stores `record` under `new` and removes the session at `old` (which may be gone
     /// already): the change of id at sign-in. Stores that can do it in one write do, so
     /// a crash between the two halves cannot leave the browser with neither.
+    ///
+    /// Returns how many sessions the record's person has once it is stored, when the
+    /// store counted them in the same step (the sign-in checks the per-person limit
+    /// next, and a remote store saves a round trip), with the same "or more, never
+    /// fewer" rule as [`SessionIndex::count_for_person`]; `None` when it did not.
     async fn replace(
         &self,
         old: &SessionKey,
         new: &SessionKey,
         record: &Record,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<usize>, StoreError> {
         self.delete(old).await?;
-        self.insert(new, record).await
+        self.insert(new, record).await?;
+        Ok(None)
     }
 }
 

@@ -54,6 +54,7 @@ pub async fn records<S: SessionRecords>(store: &S) {
 /// [`SessionIndex`]: by person and by provider session.
 pub async fn index<S: SessionRecords + SessionIndex>(store: &S) {
     a_replaced_session_answers_only_to_its_new_key(store).await;
+    a_replace_counts_the_persons_sessions_never_fewer(store).await;
     sessions_are_listed_per_person(store).await;
     a_persons_sessions_are_deleted_in_one_call(store).await;
     sessions_are_found_by_provider_session(store).await;
@@ -139,6 +140,79 @@ async fn a_replaced_session_answers_only_to_its_new_key(
     assert!(store.delete(&key(21)).await.unwrap());
     assert!(!store.delete(&key(23)).await.unwrap());
     assert!(store.delete(&key(24)).await.unwrap());
+}
+
+/// What `replace` may say about the person's sessions: nothing, or at least as many as
+/// they have (the sign-in ends the oldest past the limit on that word alone).
+async fn a_replace_counts_the_persons_sessions_never_fewer(
+    store: &(impl SessionRecords + SessionIndex),
+) {
+    let person = "github:60";
+    let at_least = |counted: Option<usize>, listed: usize| {
+        if let Some(n) = counted {
+            assert!(n >= listed, "counted {n}, but {listed} are listed");
+        }
+    };
+    store
+        .insert(&key(60), &record("p60", None, 1))
+        .await
+        .unwrap();
+    let counted = store
+        .replace(&key(60), &key(61), &record("p61", Some(60), 1))
+        .await
+        .unwrap();
+    at_least(counted, 1);
+    store
+        .insert(&key(62), &record("p62", Some(60), 1))
+        .await
+        .unwrap();
+    let counted = store
+        .replace(&key(63), &key(64), &record("p64", Some(60), 1))
+        .await
+        .unwrap();
+    let listed = store.list_for_person(person).await.unwrap().len();
+    assert_eq!(listed, 3);
+    at_least(counted, listed);
+    // A record of nobody has no person to count.
+    let counted = store
+        .replace(&key(65), &key(66), &record("p66", None, 1))
+        .await
+        .unwrap();
+    assert_eq!(counted, None);
+    for n in [61, 62, 64, 66] {
+        assert!(store.delete(&key(n)).await.unwrap());
+    }
+}
+
+/// For stores that say they count in `replace` (Redis, SQLite): they always do, for a
+/// record with a person, and exactly when nothing has expired.
+pub async fn replace_counts_in_the_same_write<S: SessionRecords + SessionIndex>(store: &S) {
+    for (n, previous) in [(70u8, Some(71u8)), (72, None), (73, Some(74))] {
+        if let Some(previous) = previous {
+            store
+                .insert(&key(previous), &record("p70", None, 1))
+                .await
+                .unwrap();
+        }
+        let counted = store
+            .replace(
+                &key(previous.unwrap_or(79)),
+                &key(n),
+                &record(&format!("p{n}"), Some(70), 1),
+            )
+            .await
+            .unwrap();
+        let listed = store.list_for_person("github:70").await.unwrap().len();
+        assert_eq!(counted, Some(listed));
+    }
+    assert_eq!(
+        store
+            .delete_all_for_person("github:70")
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 async fn updates_are_conditional_on_the_version(store: &impl SessionRecords) {

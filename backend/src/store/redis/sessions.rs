@@ -101,12 +101,14 @@ impl Scripts {
                 return out",
             ),
             // Stores a new session, and removes the one it replaces when KEYS has six
-            // (the change of id at sign-in, in one atomic step). KEYS: hash, deadlines,
-            // person set, sid set[, old hash, old lease]. ARGV: key, p, o, i, d, v, c,
-            // s, e, deadline, expire ms[, old key, person prefix, sid prefix, channel].
+            // (the change of id at sign-in, in one atomic step). Returns how many
+            // sessions the person's set holds afterwards (0 without a person), or -1
+            // when the key is taken. KEYS: hash, deadlines, person set, sid set[, old
+            // hash, old lease]. ARGV: key, p, o, i, d, v, c, s, e, deadline, expire
+            // ms[, old key, person prefix, sid prefix, channel].
             insert: Script::new(concat!(
                 r"
-                if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+                if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
                 if #KEYS == 6 then
                     local old_hash, deadlines, old_lease = KEYS[5], KEYS[2], KEYS[6]
                     local old_member, person_prefix, sid_prefix, chan =
@@ -118,9 +120,10 @@ impl Scripts {
                     'd', ARGV[5], 'v', ARGV[6], 'c', ARGV[7], 's', ARGV[8], 'e', ARGV[9])
                 redis.call('PEXPIREAT', KEYS[1], ARGV[11])
                 redis.call('ZADD', KEYS[2], ARGV[10], ARGV[1])
-                if ARGV[3] ~= '' then redis.call('SADD', KEYS[3], ARGV[1]) end
                 if ARGV[4] ~= '' then redis.call('SADD', KEYS[4], ARGV[1]) end
-                return 1",
+                if ARGV[3] == '' then return 0 end
+                redis.call('SADD', KEYS[3], ARGV[1])
+                return redis.call('SCARD', KEYS[3])",
             )),
             // KEYS: hash, deadlines, person set, sid set. ARGV: key, expected, o, i, d, v,
             // s, e, deadline, expire ms, channel, person prefix, sid prefix.
@@ -265,13 +268,14 @@ impl RedisSessions {
         }
     }
 
-    /// Stores a new session, removing the one at `old` in the same script when given.
+    /// Stores a new session, removing the one at `old` in the same script when given;
+    /// returns how many sessions its person has now (see [`SessionRecords::replace`]).
     async fn insert_in_place_of(
         &self,
         old: Option<&SessionKey>,
         key: &SessionKey,
         r: &Record,
-    ) -> Result<(), StoreError> {
+    ) -> Result<usize, StoreError> {
         let deadline = self.deadline(r);
         let mut invocation = self.scripts.insert.prepare_invoke();
         invocation
@@ -299,17 +303,12 @@ impl RedisSessions {
                 .arg(self.sid_prefix())
                 .arg(channel(&self.redis));
         }
-        let inserted: i64 = invocation
+        let sessions_of_person: i64 = invocation
             .invoke_async(&mut self.conn())
             .await
             .store("Failed to insert a session into Redis")?;
-        if inserted == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable(anyhow::anyhow!(
-                "a session with this key exists"
-            )))
-        }
+        usize::try_from(sessions_of_person)
+            .map_err(|_| StoreError::Unavailable(anyhow::anyhow!("a session with this key exists")))
     }
 
     fn session_key(&self, key: &SessionKey) -> String {
@@ -417,17 +416,19 @@ impl SessionRecords for RedisSessions {
     }
 
     async fn insert(&self, key: &SessionKey, r: &Record) -> Result<(), StoreError> {
-        self.insert_in_place_of(None, key, r).await
+        self.insert_in_place_of(None, key, r).await.map(drop)
     }
 
-    /// One round trip, and atomic: the browser never holds neither session.
+    /// One round trip, and atomic: the browser never holds neither session. The
+    /// person's sessions are counted in it too (`SCARD`, within the contract's rule).
     async fn replace(
         &self,
         old: &SessionKey,
         new: &SessionKey,
         r: &Record,
-    ) -> Result<(), StoreError> {
-        self.insert_in_place_of(Some(old), new, r).await
+    ) -> Result<Option<usize>, StoreError> {
+        let sessions_of_person = self.insert_in_place_of(Some(old), new, r).await?;
+        Ok(r.person.is_some().then_some(sessions_of_person))
     }
 
     async fn update(

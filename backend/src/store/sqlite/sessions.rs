@@ -107,6 +107,13 @@ fn insert_row(db: &rusqlite::Connection, key: &SessionKey, r: &Record) -> rusqli
     .execute(&*row_params(&[key], r))
 }
 
+/// How many sessions `person` has (expired rows not swept yet count: the contract allows
+/// more, never fewer). Read through the partial index on `person`.
+fn count_of_person(db: &rusqlite::Connection, person: &str) -> rusqlite::Result<usize> {
+    db.prepare_cached("SELECT COUNT(*) FROM sessions WHERE person = ?1")?
+        .query_row(params![person], |row| row.get(0))
+}
+
 #[async_trait]
 impl SessionRecords for SqliteSessions {
     async fn load(&self, key: &SessionKey) -> Result<Option<Record>, StoreError> {
@@ -191,12 +198,13 @@ impl SessionRecords for SqliteSessions {
         old: &SessionKey,
         new: &SessionKey,
         r: &Record,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<usize>, StoreError> {
         let (old, new, r) = (*old, *new, r.clone());
         // The row is re-keyed in place: one write instead of a delete and an insert (the
         // single writer serialises every write, so each one counts), and atomic. When the
         // old session is gone already (swept, or signed out meanwhile) it is a plain
-        // insert. A lease held on the old session does not pass to the new one.
+        // insert. A lease held on the old session does not pass to the new one. The
+        // person's sessions are counted in the same job: one job less on the writer.
         self.write("Failed to replace a session", move |db| {
             let changed = db
                 .prepare_cached(
@@ -209,7 +217,10 @@ impl SessionRecords for SqliteSessions {
             if changed == 0 {
                 insert_row(db, &new, &r)?;
             }
-            Ok(())
+            r.person
+                .as_deref()
+                .map(|person| count_of_person(db, person))
+                .transpose()
         })
         .await
     }
@@ -220,6 +231,14 @@ impl SessionIndex for SqliteSessions {
     async fn list_for_person(&self, person: &str) -> Result<Vec<(SessionKey, Record)>, StoreError> {
         self.select_where("person", person, "Failed to list sessions")
             .await
+    }
+
+    async fn count_for_person(&self, person: &str) -> Result<usize, StoreError> {
+        let person = person.to_owned();
+        self.write("Failed to count sessions", move |db| {
+            count_of_person(db, &person)
+        })
+        .await
     }
 
     async fn with_provider_sid(
@@ -370,6 +389,7 @@ mod tests {
     async fn the_sqlite_session_store_keeps_every_contract() {
         let (_dir, db) = super::super::temporary().await;
         let store = Arc::new(SqliteSessions::new(db));
+        contract::sessions::replace_counts_in_the_same_write(&*store).await;
         contract::sessions::run_all(store).await;
     }
 }
