@@ -123,7 +123,7 @@ pub struct Issued {
     pub max_age_secs: i64,
 }
 
-/// A session just stored ([`Sessions::sign_in`]).
+/// A session just stored: signed in ([`Sessions::sign_in`]), or for a sign-in's start.
 #[derive(Debug)]
 pub struct Created {
     pub session: Session,
