@@ -43,6 +43,7 @@ struct Shared {
 /// - `/upload`: counts the body as it streams in, answers `{"bytes": n}`;
 /// - `/sse`: event 1 at once, event 2 once the test opens the gate;
 /// - `/ticks`: an event every 100 ms, forever;
+/// - `/download`: declares [`DOWNLOAD_BYTES`] and sends 1 KiB every 100 ms;
 /// - `/status/{code}`: that status, with a JSON body of its own;
 /// - anything else: `{"method","target"}`, with a `Set-Cookie`, a CSP of its own and
 ///   `X-Upstream: yes`.
@@ -64,6 +65,7 @@ impl Recorder {
                 .route("/upload", web::post().to(upload))
                 .route("/sse", web::get().to(sse))
                 .route("/ticks", web::get().to(ticks))
+                .route("/download", web::get().to(download))
                 .route("/status/{code}", web::to(status))
                 .default_service(web::to(echo))
         })
@@ -158,6 +160,24 @@ async fn ticks(req: HttpRequest, shared: web::Data<Shared>) -> HttpResponse {
     });
     HttpResponse::Ok()
         .content_type("text/event-stream")
+        .streaming(stream)
+}
+
+/// The length `/download` declares: a large file, which takes minutes to arrive.
+pub const DOWNLOAD_BYTES: u64 = 4 * 1024 * 1024;
+
+async fn download(req: HttpRequest, shared: web::Data<Shared>) -> HttpResponse {
+    record(&req, &shared);
+    let stream = futures_util::stream::unfold((), |()| async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Some((
+            Ok::<_, std::io::Error>(web::Bytes::from(vec![b'x'; 1024])),
+            (),
+        ))
+    });
+    HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .no_chunking(DOWNLOAD_BYTES)
         .streaming(stream)
 }
 

@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
 use crate::helpers::{assert_error, raw_http, status_of, Options, PUBLIC_URL};
-use crate::recording_upstream::{app_with_example, app_with_recorder, Recorder};
+use crate::recording_upstream::{app_with_example, app_with_recorder, Recorder, DOWNLOAD_BYTES};
 
 #[tokio::test]
 async fn the_upstream_verifies_who_is_calling_against_the_bffs_keys() {
@@ -418,6 +418,23 @@ async fn an_event_stream_ends_when_its_session_ends() {
     })
     .await;
     assert!(ended.is_ok(), "the stream outlived its session");
+}
+
+#[tokio::test]
+async fn a_large_download_ends_when_its_session_ends() {
+    let (app, _recorder) = app_with_recorder(|_| {}, Options::default()).await;
+    app.browser.sign_in_as("octocat").await;
+    let tab = app.new_browser_with_cookies_of(&app.browser);
+    let response = app.browser.get("/api/rec/download").await;
+    assert_eq!(response.content_length(), Some(DOWNLOAD_BYTES));
+    let mut body = response.bytes_stream();
+    body.next().await.unwrap().unwrap();
+    tab.logout().await;
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = body.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the download outlived its session");
 }
 
 #[tokio::test]
