@@ -404,12 +404,14 @@ async fn server_sent_events_reach_the_browser_one_by_one() {
     assert!(String::from_utf8_lossy(&second).contains("data: 2"));
 }
 
-#[tokio::test]
-async fn an_event_stream_ends_when_its_session_ends() {
+/// Opens `path` through the proxy (checking the answer with `check`), reads its first
+/// chunk, signs out in another tab, and asserts the answer ends within five seconds.
+async fn ends_with_its_session(path: &str, check: impl FnOnce(&reqwest::Response)) {
     let (app, _recorder) = app_with_recorder(|_| {}, Options::default()).await;
     app.browser.sign_in_as("octocat").await;
     let tab = app.new_browser_with_cookies_of(&app.browser);
-    let response = app.browser.get("/api/rec/ticks").await;
+    let response = app.browser.get(path).await;
+    check(&response);
     let mut body = response.bytes_stream();
     body.next().await.unwrap().unwrap();
     tab.logout().await;
@@ -417,24 +419,20 @@ async fn an_event_stream_ends_when_its_session_ends() {
         while let Some(Ok(_)) = body.next().await {}
     })
     .await;
-    assert!(ended.is_ok(), "the stream outlived its session");
+    assert!(ended.is_ok(), "{path} outlived its session");
+}
+
+#[tokio::test]
+async fn an_event_stream_ends_when_its_session_ends() {
+    ends_with_its_session("/api/rec/ticks", |_| {}).await;
 }
 
 #[tokio::test]
 async fn a_large_download_ends_when_its_session_ends() {
-    let (app, _recorder) = app_with_recorder(|_| {}, Options::default()).await;
-    app.browser.sign_in_as("octocat").await;
-    let tab = app.new_browser_with_cookies_of(&app.browser);
-    let response = app.browser.get("/api/rec/download").await;
-    assert_eq!(response.content_length(), Some(DOWNLOAD_BYTES));
-    let mut body = response.bytes_stream();
-    body.next().await.unwrap().unwrap();
-    tab.logout().await;
-    let ended = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(Ok(_)) = body.next().await {}
+    ends_with_its_session("/api/rec/download", |response| {
+        assert_eq!(response.content_length(), Some(DOWNLOAD_BYTES));
     })
     .await;
-    assert!(ended.is_ok(), "the download outlived its session");
 }
 
 #[tokio::test]
