@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use procs::{free_port, spawn_backend, spawn_baseline, start_emulator, wait_healthy, BackendEnv};
+use procs::{
+    free_port, spawn_backend, spawn_baseline, start_emulator, wait_healthy, BackendEnv, Proc,
+};
 use report::Report;
 use signin::Target;
 use testkit::servers;
@@ -113,7 +115,7 @@ async fn main() -> anyhow::Result<()> {
         gzip(&std::fs::read(dist.join(&wasm))?)?,
     )?;
     let baseline_port = free_port();
-    let _baseline = spawn_baseline(&bin, &bodies, baseline_port)?;
+    let baseline = spawn_baseline(&bin, &bodies, baseline_port)?;
     wait_healthy(baseline_port, Instant::now()).await?;
     let bare = format!("http://127.0.0.1:{baseline_port}");
     // The same product with logging off, on the same database, to measure what the
@@ -184,10 +186,14 @@ async fn main() -> anyhow::Result<()> {
     let metrics_cookie = format!("Cookie: {metrics_cookie}");
     let redis_cookie = format!("Cookie: {redis_cookie}");
     let sqlite_uncached_cookie = format!("Cookie: {sqlite_uncached_cookie}");
-    let scenarios: [(&str, &str, String, String, Vec<&str>); 9] = [
+    // Key, title, the product's process (its CPU time is read), product URL, baseline URL,
+    // request headers.
+    type Scenario<'a> = (&'a str, &'a str, &'a Proc, String, String, Vec<&'a str>);
+    let scenarios: [Scenario; 9] = [
         (
             "me",
             "Session read: GET /api/me, signed in",
+            &product,
             format!("{base}/api/me"),
             format!("{bare}/api/me"),
             vec![cookie_header.as_str()],
@@ -195,6 +201,7 @@ async fn main() -> anyhow::Result<()> {
         (
             "me_quiet",
             "Session read with logging off (RUST_LOG=warn): GET /api/me",
+            &quiet,
             format!("{quiet_base}/api/me"),
             format!("{bare}/api/me"),
             vec![cookie_header.as_str()],
@@ -202,6 +209,7 @@ async fn main() -> anyhow::Result<()> {
         (
             "me_metrics",
             "Session read with metrics on (METRICS_ADDR): GET /api/me",
+            &metrics_proc,
             format!("{metrics_base}/api/me"),
             format!("{bare}/api/me"),
             vec![metrics_cookie.as_str()],
@@ -209,6 +217,7 @@ async fn main() -> anyhow::Result<()> {
         (
             "me_uncached",
             "Session read on SQLite, no session cache (SESSION_CACHE_ENTRIES=0): GET /api/me",
+            &sqlite_uncached_proc,
             format!("{sqlite_uncached_base}/api/me"),
             format!("{bare}/api/me"),
             vec![sqlite_uncached_cookie.as_str()],
@@ -216,6 +225,7 @@ async fn main() -> anyhow::Result<()> {
         (
             "me_redis",
             "Session read on Redis + PostgreSQL, cache invalidated through Redis: GET /api/me",
+            &redis_proc,
             format!("{redis_base}/api/me"),
             format!("{bare}/api/me"),
             vec![redis_cookie.as_str()],
@@ -223,6 +233,7 @@ async fn main() -> anyhow::Result<()> {
         (
             "me_redis_uncached",
             "Session read on Redis + PostgreSQL, no session cache: GET /api/me",
+            &uncached_proc,
             format!("{uncached_base}/api/me"),
             format!("{bare}/api/me"),
             vec![redis_cookie.as_str()],
@@ -230,6 +241,7 @@ async fn main() -> anyhow::Result<()> {
         (
             "signed_out",
             "Signed out: GET /api/me, no cookie (401)",
+            &product,
             format!("{base}/api/me"),
             format!("{bare}/signed-out"),
             vec![],
@@ -237,6 +249,7 @@ async fn main() -> anyhow::Result<()> {
         (
             "index",
             "Static: GET / (index.html)",
+            &product,
             format!("{base}/"),
             format!("{bare}/"),
             vec![],
@@ -244,12 +257,13 @@ async fn main() -> anyhow::Result<()> {
         (
             "wasm",
             "Static: GET the .wasm, gzip",
+            &product,
             format!("{base}/{wasm}"),
             format!("{bare}/app.wasm"),
             vec!["Accept-Encoding: gzip"],
         ),
     ];
-    for (key, title, product_url, baseline_url, headers) in &scenarios {
+    for (key, title, server, product_url, baseline_url, headers) in &scenarios {
         if !wanted(key) {
             continue;
         }
@@ -257,8 +271,8 @@ async fn main() -> anyhow::Result<()> {
         let mut ours = Vec::new();
         let mut theirs = Vec::new();
         for _ in 0..ROUNDS {
-            ours.push(wrk::run(product_url, headers)?);
-            theirs.push(wrk::run(baseline_url, headers)?);
+            ours.push(wrk::measure(product_url, headers, server)?);
+            theirs.push(wrk::measure(baseline_url, headers, &baseline)?);
         }
         report.http(key, title, &ours, &theirs);
     }

@@ -131,6 +131,21 @@ impl Report {
             self.body,
             "| p99 latency | {p99:.2} ms | {bp99:.2} ms | **{p99_ratio:.2}** |"
         );
+        // The servers' CPU time per request, where it was measured: steadier than
+        // requests/s on cores the load generator shares.
+        let cpu = |v: &[Load]| v.iter().map(|l| l.cpu_us).collect::<Option<Vec<f64>>>();
+        let cpu_summary = match (cpu(ours), cpu(theirs)) {
+            (Some(a), Some(b)) if !a.is_empty() && b.iter().all(|v| *v > 0.0) => {
+                let ratio = median(&a.iter().zip(&b).map(|(x, y)| x / y).collect::<Vec<_>>());
+                let (us, bus) = (median(&a), median(&b));
+                let _ = writeln!(
+                    self.body,
+                    "| server CPU per request | {us:.1} µs | {bus:.1} µs | **{ratio:.2}** |"
+                );
+                format!(" {key}_cpu_us={us:.2} {key}_baseline_cpu_us={bus:.2} {key}_cpu_ratio={ratio:.2}")
+            }
+            _ => String::new(),
+        };
         let rounds: Vec<String> = ours
             .iter()
             .zip(theirs)
@@ -152,7 +167,7 @@ impl Report {
             rounds.join(", ")
         );
         self.summary.push(format!(
-            "bench {key}_ratio={rps_ratio:.2} {key}_rps={rps:.0} {key}_baseline_rps={brps:.0} {key}_p50_ms={p50:.2} {key}_p99_ms={p99:.2} {key}_baseline_p99_ms={bp99:.2} {key}_p99_ratio={p99_ratio:.2}"
+            "bench {key}_ratio={rps_ratio:.2} {key}_rps={rps:.0} {key}_baseline_rps={brps:.0} {key}_p50_ms={p50:.2} {key}_p99_ms={p99:.2} {key}_baseline_p99_ms={bp99:.2} {key}_p99_ratio={p99_ratio:.2}{cpu_summary}"
         ));
     }
 

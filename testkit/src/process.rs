@@ -83,12 +83,33 @@ impl ChildGuard {
         self.status_kib("VmHWM:")
     }
 
-    fn status_kib(&self, field: &str) -> anyhow::Result<u64> {
-        let pid = self
-            .0
+    /// The CPU time it has used so far, user and system, all threads (`utime` + `stime`
+    /// of `/proc/<pid>/stat`, in Linux's fixed 100 ticks a second), for the benchmarks.
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        let pid = self.pid()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        // utime and stime are fields 14 and 15; `fields` starts at field 3.
+        let ticks = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<u64>().ok());
+        match (ticks(14), ticks(15)) {
+            (Some(user), Some(system)) => Ok(Duration::from_millis((user + system) * 10)),
+            _ => anyhow::bail!("no CPU times in /proc/{pid}/stat"),
+        }
+    }
+
+    fn pid(&self) -> anyhow::Result<u32> {
+        self.0
             .as_ref()
             .map(Child::id)
-            .ok_or_else(|| anyhow::anyhow!("the process has stopped"))?;
+            .ok_or_else(|| anyhow::anyhow!("the process has stopped"))
+    }
+
+    fn status_kib(&self, field: &str) -> anyhow::Result<u64> {
+        let pid = self.pid()?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
         status
             .lines()
