@@ -133,18 +133,22 @@ impl Report {
         );
         // The servers' CPU time per request, where it was measured: steadier than
         // requests/s on cores the load generator shares.
-        let cpu = |v: &[Load]| v.iter().map(|l| l.cpu_us).collect::<Option<Vec<f64>>>();
-        let cpu_summary = match (cpu(ours), cpu(theirs)) {
-            (Some(a), Some(b)) if !a.is_empty() && b.iter().all(|v| *v > 0.0) => {
-                let ratio = median(&a.iter().zip(&b).map(|(x, y)| x / y).collect::<Vec<_>>());
-                let (us, bus) = (median(&a), median(&b));
-                let _ = writeln!(
-                    self.body,
-                    "| server CPU per request | {us:.1} µs | {bus:.1} µs | **{ratio:.2}** |"
-                );
-                format!(" {key}_cpu_us={us:.2} {key}_baseline_cpu_us={bus:.2} {key}_cpu_ratio={ratio:.2}")
-            }
-            _ => String::new(),
+        // Every round measured it, and the baseline's is never zero (it divides).
+        let measured = !ours.is_empty()
+            && ours.iter().all(|l| l.cpu_us.is_some())
+            && theirs.iter().all(|l| l.cpu_us.is_some_and(|us| us > 0.0));
+        let cpu_summary = if measured {
+            let cpu_us = |l: &Load| l.cpu_us.unwrap_or_default();
+            let (us, bus, ratio) = (m(ours, cpu_us), m(theirs, cpu_us), paired(cpu_us));
+            let _ = writeln!(
+                self.body,
+                "| server CPU per request | {us:.1} µs | {bus:.1} µs | **{ratio:.2}** |"
+            );
+            format!(
+                " {key}_cpu_us={us:.2} {key}_baseline_cpu_us={bus:.2} {key}_cpu_ratio={ratio:.2}"
+            )
+        } else {
+            String::new()
         };
         let rounds: Vec<String> = ours
             .iter()
