@@ -328,7 +328,7 @@ async fn main() -> anyhow::Result<()> {
         wait_healthy(upstream_port, Instant::now()).await?;
         let upstream = format!("http://127.0.0.1:{upstream_port}");
         let proxy_port = free_port();
-        let _proxy = apis::spawn(
+        let proxy = apis::spawn(
             &bin,
             "bare_proxy",
             &[&proxy_port.to_string(), &upstream, "2"],
@@ -349,14 +349,17 @@ async fn main() -> anyhow::Result<()> {
         let api_cookie_header = format!("Cookie: {api_cookie}");
         if wanted("api") {
             let (mut ours, mut bare, mut direct) = (Vec::new(), Vec::new(), Vec::new());
+            // The proxies' own CPU per request (the upstream's is the same for both).
             for _ in 0..ROUNDS {
-                ours.push(wrk::run(
+                ours.push(wrk::measure(
                     &format!("{api_base}/api/bench/item"),
                     &[api_cookie_header.as_str()],
+                    &api_proc,
                 )?);
-                bare.push(wrk::run(
+                bare.push(wrk::measure(
                     &format!("http://127.0.0.1:{proxy_port}/item"),
                     &[],
+                    &proxy,
                 )?);
                 direct.push(wrk::run(&format!("{upstream}/item"), &[])?);
             }
