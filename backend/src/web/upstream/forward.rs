@@ -33,7 +33,11 @@ pub async fn forward(
     api: web::Data<UpstreamApi>,
 ) -> HttpResponse {
     let started = Instant::now();
-    let response = match answer(&req, payload, &state, &api).await {
+    // Boxed, as are the upstream request and the WebSocket relay inside it: the answer's
+    // state machine is kilobytes, and actix moves the handler's future by value (into
+    // its own box, among others), a copy of all of it on every request. A pointer moves
+    // instead (BENCHMARKS.md).
+    let response = match Box::pin(answer(&req, payload, &state, &api)).await {
         Ok(response) => response,
         Err(e) => e.error_response(),
     };
@@ -59,7 +63,7 @@ async fn answer(
         if !api.settings.websocket || req.method() != Method::GET {
             return Err(ApiError::NotFound);
         }
-        return socket::open(req, payload, state, api, rest).await;
+        return Box::pin(socket::open(req, payload, state, api, rest)).await;
     }
     let caller = caller(req, state, api).await?;
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -90,7 +94,8 @@ async fn answer(
         ));
     }
     let prefix = &api.settings.prefix;
-    let upstream = match tokio::time::timeout(api.settings.timeout, request.send()).await {
+    let upstream = match tokio::time::timeout(api.settings.timeout, Box::pin(request.send())).await
+    {
         Ok(Ok(response)) => response,
         Ok(Err(_)) if too_large.load(Ordering::SeqCst) => return Err(ApiError::PayloadTooLarge),
         Ok(Err(e)) if e.is_timeout() => {
