@@ -118,10 +118,12 @@ pub fn traceparent() -> String {
     if let Some(current) = traces::current_traceparent() {
         return current;
     }
-    let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
-    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    format!("00-{}-{}-01", hex(&bytes[..16]), hex(&bytes[16..]))
+    // The thread's generator (seeded from the OS, reseeded as it goes), not a system
+    // call per request: these ids need to be unpredictable enough not to collide, not
+    // secret. All-zero ids are invalid, hence the ranges.
+    let trace_id: u128 = rand::random_range(1..=u128::MAX);
+    let parent_id: u64 = rand::random_range(1..=u64::MAX);
+    format!("00-{trace_id:032x}-{parent_id:016x}-01")
 }
 
 impl std::fmt::Display for RequestId {
@@ -132,7 +134,23 @@ impl std::fmt::Display for RequestId {
 
 #[cfg(test)]
 mod tests {
-    use super::RequestId;
+    use super::{traceparent, RequestId};
+
+    #[test]
+    fn a_fresh_traceparent_is_version_00_sampled_and_never_all_zero() {
+        let (a, b) = (traceparent(), traceparent());
+        for id in [&a, &b] {
+            let parts: Vec<&str> = id.split('-').collect();
+            assert_eq!(parts.len(), 4, "{id}");
+            assert_eq!((parts[0], parts[3]), ("00", "01"));
+            assert_eq!((parts[1].len(), parts[2].len()), (32, 16), "{id}");
+            assert!(parts[1..3]
+                .iter()
+                .all(|p| p.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))));
+            assert!(parts[1].bytes().any(|c| c != b'0') && parts[2].bytes().any(|c| c != b'0'));
+        }
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn ids_are_sixteen_hex_digits_and_differ() {

@@ -106,8 +106,8 @@ pub fn request_headers(incoming: &ActixHeaders, add: &Forwarding<'_>) -> HeaderM
             out.append(name, value);
         }
     }
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(value) = HeaderValue::from_str(&value) {
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
             out.insert(name, value);
         }
     };
@@ -122,10 +122,10 @@ pub fn request_headers(incoming: &ActixHeaders, add: &Forwarding<'_>) -> HeaderM
         } else {
             peer.to_string()
         };
-        set("x-forwarded-for", chain);
+        set("x-forwarded-for", &chain);
     }
-    set("x-forwarded-proto", add.proto.to_owned());
-    set("x-forwarded-host", add.host.to_owned());
+    set("x-forwarded-proto", add.proto);
+    set("x-forwarded-host", add.host);
     let node = match add.client {
         Some(IpAddr::V6(ip)) => format!("for=\"[{ip}]\";"),
         Some(IpAddr::V4(ip)) => format!("for={ip};"),
@@ -133,12 +133,12 @@ pub fn request_headers(incoming: &ActixHeaders, add: &Forwarding<'_>) -> HeaderM
     };
     set(
         "forwarded",
-        format!("{node}proto={};host=\"{}\"", add.proto, add.host),
+        &format!("{node}proto={};host=\"{}\"", add.proto, add.host),
     );
     if let Some(id) = add.request_id {
-        set("x-request-id", id.to_owned());
+        set("x-request-id", id);
     }
-    set("traceparent", add.traceparent.to_owned());
+    set("traceparent", add.traceparent);
     if let Some(authorization) = &add.authorization {
         if let Ok(mut value) = HeaderValue::from_str(authorization) {
             value.set_sensitive(true);

@@ -62,7 +62,7 @@ pub async fn open(
     let caller = caller(req, state, api).await?;
     let authorization = identity(state, api, caller.as_ref()).await?;
     let target = path::target(&api.settings.upstream, rest, req.uri().query());
-    let target = match target.split_once("://") {
+    let target = match target.as_str().split_once("://") {
         Some(("https", rest)) => format!("wss://{rest}"),
         Some((_, rest)) => format!("ws://{rest}"),
         None => return Err(ApiError::NotFound),
