@@ -636,9 +636,9 @@ impl Sessions {
 /// A short random pause before retrying a lost race, growing with the attempts, so
 /// writers that keep colliding spread out.
 async fn backoff(attempt: u32) {
-    let mut byte = [0u8; 1];
-    getrandom::fill(&mut byte).expect("the OS random number generator failed");
-    let micros = u64::from(byte[0]) * u64::from(attempt.min(10)) * 4;
+    // Jitter, not a secret: the thread's generator, as for trace ids.
+    let step: u64 = rand::random_range(0..=255);
+    let micros = step * u64::from(attempt.min(10)) * 4;
     tokio::time::sleep(std::time::Duration::from_micros(micros)).await;
 }
 
