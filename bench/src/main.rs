@@ -388,8 +388,7 @@ async fn main() -> anyhow::Result<()> {
         if wanted("websocket") {
             let ws = |base: &str| base.replacen("http://", "ws://", 1);
             let origin = public_url.1.clone();
-            let mut ours = Vec::new();
-            let mut theirs = Vec::new();
+            let (mut ours, mut bare, mut direct) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
                 ours.extend(
                     apis::round_trips(
@@ -398,9 +397,12 @@ async fn main() -> anyhow::Result<()> {
                     )
                     .await?,
                 );
-                theirs.extend(apis::round_trips(&format!("{}/ws", ws(&upstream)), &[]).await?);
+                bare.extend(
+                    apis::round_trips(&format!("ws://127.0.0.1:{proxy_port}/ws"), &[]).await?,
+                );
+                direct.extend(apis::round_trips(&format!("{}/ws", ws(&upstream)), &[]).await?);
             }
-            report.websocket(&ours, &theirs);
+            report.websocket(&ours, &bare, &direct);
         }
         drop(api_proc);
     }

@@ -1,13 +1,19 @@
 //! The baseline of the proxy benchmarks: the least a reverse proxy in actix-web can be
 //! (one shared client, the path and query appended to the upstream, status and body
-//! streamed back), with no session, identity, header policy or logging.
+//! streamed back), with no session, identity, header policy or logging. `GET /ws` is the
+//! least WebSocket relay: the upstream's socket opened, the caller's accepted, messages
+//! passed both ways until either side closes, with the same libraries as the BFF's relay
+//! (actix-ws towards the caller, tokio-tungstenite towards the upstream) and none of its
+//! checks (origin, session, its end at sign-out).
 //!
 //! Usage: `bare_proxy <port> <upstream> <workers>`.
 
 use std::net::TcpListener;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use futures_util::StreamExt as _;
+use actix_ws::AggregatedMessage;
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio_tungstenite::tungstenite::Message as Up;
 
 async fn forward(req: HttpRequest, upstream: web::Data<(reqwest::Client, String)>) -> HttpResponse {
     let (client, base) = upstream.get_ref();
@@ -28,6 +34,51 @@ async fn forward(req: HttpRequest, upstream: web::Data<(reqwest::Client, String)
     }
 }
 
+async fn relay(
+    req: HttpRequest,
+    body: web::Payload,
+    upstream: web::Data<(reqwest::Client, String)>,
+) -> actix_web::Result<HttpResponse> {
+    let target = format!("{}/ws", upstream.1.replacen("http://", "ws://", 1));
+    let (socket, _) = tokio_tungstenite::connect_async(target)
+        .await
+        .map_err(actix_web::error::ErrorBadGateway)?;
+    let (response, mut caller, messages) = actix_ws::handle(&req, body)?;
+    let mut from_caller = messages.aggregate_continuations();
+    let (mut to_upstream, mut from_upstream) = socket.split();
+    actix_web::rt::spawn(async move {
+        loop {
+            tokio::select! {
+                message = from_caller.next() => {
+                    let up = match message {
+                        Some(Ok(AggregatedMessage::Text(text))) => Up::text(text.to_string()),
+                        Some(Ok(AggregatedMessage::Binary(bytes))) => Up::binary(bytes),
+                        Some(Ok(AggregatedMessage::Ping(_) | AggregatedMessage::Pong(_))) => continue,
+                        _ => break,
+                    };
+                    if to_upstream.send(up).await.is_err() {
+                        break;
+                    }
+                }
+                message = from_upstream.next() => {
+                    let sent = match message {
+                        Some(Ok(Up::Text(text))) => caller.text(text.as_str().to_owned()).await,
+                        Some(Ok(Up::Binary(bytes))) => caller.binary(bytes).await,
+                        Some(Ok(Up::Ping(_) | Up::Pong(_) | Up::Frame(_))) => Ok(()),
+                        _ => break,
+                    };
+                    if sent.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to_upstream.send(Up::Close(None)).await;
+        let _ = caller.close(None).await;
+    });
+    Ok(response)
+}
+
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
                 "/healthz",
                 web::get().to(|| async { HttpResponse::Ok().body("ok") }),
             )
+            .route("/ws", web::get().to(relay))
             .default_service(web::to(forward))
     })
     .workers(workers)
