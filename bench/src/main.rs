@@ -8,6 +8,7 @@
 
 mod apis;
 mod cores;
+mod instructions;
 mod pageload;
 mod peer;
 mod procs;
@@ -20,7 +21,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use procs::{
-    free_port, spawn_backend, spawn_baseline, start_emulator, wait_healthy, BackendEnv, Proc,
+    free_port, spawn_backend, spawn_baseline, spawn_baseline_as, start_emulator, wait_healthy,
+    BackendEnv, Proc,
 };
 use report::Report;
 use signin::Target;
@@ -80,6 +82,7 @@ async fn main() -> anyhow::Result<()> {
         log: work.join("backend.log"),
         rust_log: None,
         extra: Vec::new(),
+        callgrind: None,
     };
     let product = spawn_backend(&env, port)?;
     wait_healthy(port, Instant::now()).await?;
@@ -407,6 +410,15 @@ async fn main() -> anyhow::Result<()> {
         drop(api_proc);
     }
 
+    if wanted("instructions") {
+        eprintln!("bench: instructions per request (callgrind)");
+        let counted_env = BackendEnv {
+            extra: vec![public_url.clone()],
+            ..env.clone()
+        };
+        report.instructions(&count_instructions(&counted_env, &bin, &bodies, &work).await?);
+    }
+
     if wanted("pageload") {
         eprintln!("bench: page load in Chromium");
         // The public origin the emulator has registered, as the browser tests use it.
@@ -506,6 +518,73 @@ async fn main() -> anyhow::Result<()> {
     report.write(&out)?;
     report.print_summary();
     Ok(())
+}
+
+/// Instructions per request under callgrind for the product (a signed-in read, the
+/// signed-out 401, `index.html`) and the bare handler answering the same bytes: each row
+/// is (key, what, product, bare handler).
+async fn count_instructions(
+    env: &BackendEnv,
+    bin: &Path,
+    bodies: &Path,
+    work: &Path,
+) -> anyhow::Result<Vec<(&'static str, &'static str, f64, f64)>> {
+    let dumps = work.join("callgrind");
+    let _ = std::fs::remove_dir_all(&dumps);
+    std::fs::create_dir_all(&dumps)?;
+    let counted_env = BackendEnv {
+        data_dir: work.join("data-callgrind"),
+        log: work.join("backend-callgrind.log"),
+        callgrind: Some(dumps.join("product")),
+        ..env.clone()
+    };
+    let (mut ours, base, cookie) = signed_in_instance(&counted_env).await?;
+    let ours = instructions::Counted {
+        pid: ours.child().context("the product stopped")?.id(),
+        out: dumps.join("product"),
+    };
+    let port = free_port();
+    let mut bare = spawn_baseline_as(bin, bodies, port, Some(&dumps.join("bare")))?;
+    wait_healthy(port, Instant::now()).await?;
+    let theirs = instructions::Counted {
+        pid: bare.child().context("the bare handler stopped")?.id(),
+        out: dumps.join("bare"),
+    };
+    let bare_base = format!("http://127.0.0.1:{port}");
+    let mut rows = Vec::new();
+    for (key, what, path, bare_path, signed_in, status) in [
+        (
+            "me",
+            "`GET /api/me`, signed in",
+            "/api/me",
+            "/api/me",
+            true,
+            200,
+        ),
+        (
+            "signed_out",
+            "`GET /api/me`, no cookie (401)",
+            "/api/me",
+            "/signed-out",
+            false,
+            401,
+        ),
+        ("index", "`GET /` (`index.html`)", "/", "/", false, 200),
+    ] {
+        let headers: &[(&str, &str)] = if signed_in {
+            &[("cookie", cookie.as_str())]
+        } else {
+            &[]
+        };
+        let product = ours
+            .per_request(&format!("{base}{path}"), headers, status)
+            .await?;
+        let baseline = theirs
+            .per_request(&format!("{bare_base}{bare_path}"), &[], status)
+            .await?;
+        rows.push((key, what, product, baseline));
+    }
+    Ok(rows)
 }
 
 /// Starts a product instance with `env` on a free port and signs one person in: the

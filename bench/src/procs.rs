@@ -72,6 +72,17 @@ pub struct BackendEnv {
     pub rust_log: Option<String>,
     /// More variables (stores, metrics, cache size).
     pub extra: Vec<(String, String)>,
+    /// Run under callgrind, its dumps named after this file (the instruction counts).
+    pub callgrind: Option<PathBuf>,
+}
+
+/// `program` as a server under test: under callgrind when `callgrind` names its dump file,
+/// otherwise through `taskset` on the servers' cores when they are pinned.
+fn server(program: PathBuf, callgrind: Option<&Path>) -> Command {
+    match callgrind {
+        Some(out) => crate::instructions::valgrind(&program, out),
+        None => crate::cores::command(crate::cores::Who::Server, program),
+    }
 }
 
 pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
@@ -79,7 +90,7 @@ pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
         .create(true)
         .append(true)
         .open(&env.log)?;
-    let mut command = crate::cores::command(crate::cores::Who::Server, env.bin.join("backend"));
+    let mut command = server(env.bin.join("backend"), env.callgrind.as_deref());
     command.env_clear();
     if let Some(filter) = &env.rust_log {
         command.env("RUST_LOG", filter);
@@ -109,7 +120,17 @@ pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
 }
 
 pub fn spawn_baseline(bin: &Path, dir: &Path, port: u16) -> anyhow::Result<Proc> {
-    let child = crate::cores::command(crate::cores::Who::Server, bin.join("baseline"))
+    spawn_baseline_as(bin, dir, port, None)
+}
+
+/// The baseline, under callgrind when `callgrind` names its dump file.
+pub fn spawn_baseline_as(
+    bin: &Path,
+    dir: &Path,
+    port: u16,
+    callgrind: Option<&Path>,
+) -> anyhow::Result<Proc> {
+    let child = server(bin.join("baseline"), callgrind)
         .arg(dir)
         .arg(port.to_string())
         .arg("2")

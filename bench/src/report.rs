@@ -484,6 +484,36 @@ impl Report {
         ));
     }
 
+    /// Instructions per request under callgrind: rows of (key, what, product, bare).
+    pub fn instructions(&mut self, rows: &[(&str, &str, f64, f64)]) {
+        let _ = writeln!(
+            self.body,
+            "### Instructions per request (callgrind)\n\n\
+             User-space instructions each server ran per request under callgrind: {} requests one \
+             after another on one kept-alive connection, counted from zeroed counters, median of {} \
+             batches (after {} requests to warm up). A batch's count varies by a percent or two and the \
+             median by a few tenths however busy the machine is, so this judges changes of a few percent \
+             that requests/s on shared cores cannot; the kernel's work is not counted. Under valgrind \
+             SHA-256 runs without the CPU's SHA extensions: about 3,500 of a signed-in read's \
+             instructions are the session id's hash, which natively takes a fraction of that.\n\n\
+             | request | product | bare actix-web | product / bare |\n|---|---:|---:|---:|",
+            crate::instructions::REQUESTS,
+            crate::instructions::BATCHES,
+            crate::instructions::WARM_UP,
+        );
+        for (key, what, ours, bare) in rows {
+            let ratio = ours / bare;
+            let _ = writeln!(
+                self.body,
+                "| {what} | {ours:.0} | {bare:.0} | **{ratio:.2}** |"
+            );
+            self.summary.push(format!(
+                "bench instr_{key}={ours:.0} instr_{key}_baseline={bare:.0} instr_{key}_ratio={ratio:.2}"
+            ));
+        }
+        let _ = writeln!(self.body);
+    }
+
     pub fn startup(&mut self, ours: &[Duration], theirs: &[Duration]) {
         let ms = |v: &[Duration]| {
             median(

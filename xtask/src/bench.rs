@@ -9,8 +9,13 @@ use crate::tools::{self, Debian};
 
 pub fn bench() -> Result<(), String> {
     let mut steps = Steps::new(5);
-    steps.start("tools (SPA build tools, wrk, Chromium)");
-    tools::ensure_debian(&[Debian::Node, Debian::Wrk, Debian::Chromium])?;
+    steps.start("tools (SPA build tools, wrk, valgrind, Chromium)");
+    tools::ensure_debian(&[
+        Debian::Node,
+        Debian::Wrk,
+        Debian::Valgrind,
+        Debian::Chromium,
+    ])?;
     tools::ensure_frontend_tools()?;
     tools::ensure_node_peer()?;
     steps.start("SPA (wasm-release: cargo, wasm-bindgen, wasm-opt)");

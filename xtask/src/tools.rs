@@ -184,6 +184,8 @@ pub enum Debian {
     ImageTools,
     /// wrk, the load generator of the benchmarks.
     Wrk,
+    /// valgrind, whose callgrind counts the benchmarks' instructions per request.
+    Valgrind,
     /// node and npm, for wasm-opt (npm's binaryen), the OpenID Provider of the tests and
     /// the Node peer of the benchmarks.
     Node,
@@ -198,6 +200,7 @@ impl Debian {
             Self::PythonJwt => &["python3", "python3-jwt", "python3-cryptography"],
             Self::ImageTools => &["musl-tools", "podman", "ca-certificates"],
             Self::Wrk => &["wrk"],
+            Self::Valgrind => &["valgrind"],
             Self::Node => &["nodejs", "npm"],
         }
     }
@@ -225,6 +228,7 @@ impl Debian {
                 "/etc/ssl/certs/ca-certificates.crt",
             ]),
             Self::Wrk => files(&["/usr/bin/wrk"]),
+            Self::Valgrind => files(&["/usr/bin/valgrind", "/usr/bin/callgrind_control"]),
             Self::Node => steps::output("node", &["--version"]).is_some(),
         }
     }
