@@ -9,12 +9,14 @@
 //! is forgiven for [`GRACE_CHECKS`] re-check intervals since the last good check; then
 //! the session ends (`access_unconfirmed`): access is never assumed forever.
 
-use shared::api::SignOutReason;
+use std::sync::Arc;
+
+use shared::api::{SignOutReason, User};
 
 use super::sign_out::{Ending, Revoke};
 use super::tokens::{CallError, TokenError};
 use super::Auth;
-use crate::providers::{Admission, AllowCheck};
+use crate::providers::{Admission, AllowCheck, Provider};
 use crate::session::{Modified, Session};
 use crate::store::StoreError;
 
@@ -89,6 +91,21 @@ impl Auth {
         if since_good_check < interval {
             return Ok(());
         }
+        // Boxed: the re-check's future holds a provider call and is large; inline, every
+        // signed-in request's future would carry (and move) its space.
+        Box::pin(self.recheck(session, provider, user, now, since_good_check)).await
+    }
+
+    /// The re-check itself, once it is due.
+    async fn recheck(
+        &self,
+        session: &Session,
+        provider: &Arc<dyn Provider>,
+        user: &User,
+        now: i64,
+        since_good_check: i64,
+    ) -> Result<(), AccessError> {
+        let interval = self.membership_recheck_secs as i64;
         let who = AllowCheck {
             login: &user.login,
             provider_user_id: &user.provider_user_id,

@@ -62,12 +62,14 @@ impl Auth {
         match self.sessions.find(&key).await? {
             Some(Found::Live(session)) => Ok(Some(session)),
             Some(Found::Expired(session)) => {
-                self.sign_out
-                    .end(
-                        &session,
-                        &Ending::by_server(SignOutReason::Expired, Revoke::Tokens),
-                    )
-                    .await?;
+                // Boxed, as every rare and large branch on the read path is: ending a
+                // session may revoke tokens at the provider, and inline its future's
+                // space would be carried by every read.
+                Box::pin(self.sign_out.end(
+                    &session,
+                    &Ending::by_server(SignOutReason::Expired, Revoke::Tokens),
+                ))
+                .await?;
                 Ok(None)
             }
             None => Ok(None),

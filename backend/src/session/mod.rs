@@ -231,7 +231,9 @@ impl Sessions {
             _ => {
                 crate::metrics::cache_lookup(false);
                 let epoch = self.cache.epoch();
-                match self.read_store(key).await? {
+                // Boxed (as the touch below): store futures are large, and inline every
+                // cached read would carry their space.
+                match Box::pin(self.read_store(key)).await? {
                     Some(session) => {
                         self.cache.fill(*key, session.clone(), epoch);
                         session
@@ -244,7 +246,11 @@ impl Sessions {
             return Ok(Some(Found::Expired(session)));
         }
         if now - session.last_seen >= TOUCH_EVERY_SECS {
-            crate::store::traced("session.touch", self.store.touch(key, now)).await?;
+            Box::pin(crate::store::traced(
+                "session.touch",
+                self.store.touch(key, now),
+            ))
+            .await?;
             self.cache.touched(key, now);
         }
         Ok(Some(Found::Live(session)))

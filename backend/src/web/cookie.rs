@@ -7,15 +7,26 @@ use crate::session::{key_from_cookie, Issued, SessionKey};
 
 pub use shared::api::SESSION_COOKIE as COOKIE_NAME;
 
-/// The value of our cookie in the request. A direct scan of the `Cookie` header: this runs
-/// on every request, and parsing every cookie into a list first costs more than the rest
-/// of a session read.
+/// The value of our cookie in the request. A direct scan of the `Cookie` header's bytes:
+/// this runs on every request, and parsing every cookie into a list first costs more than
+/// the rest of a session read. Only our own value has to be text (and a session id, which
+/// [`key_from_cookie`] checks); another site's cookie with bytes outside ASCII on the same
+/// header does not hide ours.
 pub fn session_cookie(req: &HttpRequest) -> Option<&str> {
     req.headers()
         .get_all(actix_web::http::header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('='))
+        .find_map(|v| cookie_value(v.as_bytes()))
+}
+
+/// Our cookie's value in one `Cookie` header.
+fn cookie_value(header: &[u8]) -> Option<&str> {
+    header.split(|b| *b == b';').find_map(|pair| {
+        let value = pair
+            .trim_ascii_start()
+            .strip_prefix(COOKIE_NAME.as_bytes())?
+            .strip_prefix(b"=")?;
+        std::str::from_utf8(value.trim_ascii_end()).ok()
+    })
 }
 
 /// The store key the request's cookie names, if it holds one of our ids.
@@ -83,6 +94,19 @@ mod tests {
             .insert_header(("cookie", format!("x{COOKIE_NAME}=abc")))
             .to_http_request();
         assert_eq!(session_cookie(&req), None);
+    }
+
+    #[test]
+    fn a_foreign_cookie_with_bytes_outside_ascii_does_not_hide_ours() {
+        let mut header = b"theme=\xc3\xa9t\xc3\xa9; ".to_vec();
+        header.extend_from_slice(format!("{COOKIE_NAME}=abc ").as_bytes());
+        let req = TestRequest::default()
+            .insert_header((
+                "cookie",
+                actix_web::http::header::HeaderValue::from_bytes(&header).unwrap(),
+            ))
+            .to_http_request();
+        assert_eq!(session_cookie(&req), Some("abc"));
     }
 
     #[test]
