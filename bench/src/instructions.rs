@@ -48,6 +48,17 @@ fn vgdb_prefix(out: &Path) -> PathBuf {
     out.with_extension("vgdb")
 }
 
+/// One kind of request, counted on each server.
+pub struct Row {
+    pub key: &'static str,
+    pub what: &'static str,
+    pub product: f64,
+    /// The bare handler: the same bodies, only their type as headers.
+    pub bare: f64,
+    /// The bare handler answering with the product's headers and a fresh request id too.
+    pub same_bytes: f64,
+}
+
 /// A server under callgrind: its process id and the file its dumps are named after.
 pub struct Counted {
     pub pid: u32,

@@ -98,16 +98,15 @@ async fn main() -> anyhow::Result<()> {
         .get(format!("{base}/api/me"))
         .header("cookie", &cookie)
         .send()
-        .await?
-        .bytes()
         .await?;
-    let signed_out = http
-        .get(format!("{base}/api/me"))
-        .send()
-        .await?
-        .bytes()
-        .await?;
-    let index = http.get(format!("{base}/")).send().await?.bytes().await?;
+    write_headers(&bodies.join("me.headers"), me.headers())?;
+    let me = me.bytes().await?;
+    let signed_out = http.get(format!("{base}/api/me")).send().await?;
+    write_headers(&bodies.join("signed-out.headers"), signed_out.headers())?;
+    let signed_out = signed_out.bytes().await?;
+    let index = http.get(format!("{base}/")).send().await?;
+    write_headers(&bodies.join("index.headers"), index.headers())?;
+    let index = index.bytes().await?;
     std::fs::write(bodies.join("me.json"), &me)?;
     std::fs::write(bodies.join("signed-out.json"), &signed_out)?;
     std::fs::write(bodies.join("index.html"), &index)?;
@@ -521,14 +520,14 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Instructions per request under callgrind for the product (a signed-in read, the
-/// signed-out 401, `index.html`) and the bare handler answering the same bytes: each row
-/// is (key, what, product, bare handler).
+/// signed-out 401, `index.html`), the bare handler answering the same bodies, and the
+/// bare handler answering with the product's headers too.
 async fn count_instructions(
     env: &BackendEnv,
     bin: &Path,
     bodies: &Path,
     work: &Path,
-) -> anyhow::Result<Vec<(&'static str, &'static str, f64, f64)>> {
+) -> anyhow::Result<Vec<instructions::Row>> {
     let dumps = work.join("callgrind");
     let _ = std::fs::remove_dir_all(&dumps);
     std::fs::create_dir_all(&dumps)?;
@@ -544,13 +543,21 @@ async fn count_instructions(
         out: dumps.join("product"),
     };
     let port = free_port();
-    let mut bare = spawn_baseline_as(bin, bodies, port, Some(&dumps.join("bare")))?;
+    let mut bare = spawn_baseline_as(bin, bodies, port, Some(&dumps.join("bare")), false)?;
     wait_healthy(port, Instant::now()).await?;
     let theirs = instructions::Counted {
         pid: bare.child().context("the bare handler stopped")?.id(),
         out: dumps.join("bare"),
     };
     let bare_base = format!("http://127.0.0.1:{port}");
+    let same_port = free_port();
+    let mut same = spawn_baseline_as(bin, bodies, same_port, Some(&dumps.join("same")), true)?;
+    wait_healthy(same_port, Instant::now()).await?;
+    let same = instructions::Counted {
+        pid: same.child().context("the bare handler stopped")?.id(),
+        out: dumps.join("same"),
+    };
+    let same_base = format!("http://127.0.0.1:{same_port}");
     let mut rows = Vec::new();
     for (key, what, path, bare_path, signed_in, status) in [
         (
@@ -582,7 +589,16 @@ async fn count_instructions(
         let baseline = theirs
             .per_request(&format!("{bare_base}{bare_path}"), &[], status)
             .await?;
-        rows.push((key, what, product, baseline));
+        let same_bytes = same
+            .per_request(&format!("{same_base}{bare_path}"), &[], status)
+            .await?;
+        rows.push(instructions::Row {
+            key,
+            what,
+            product,
+            bare: baseline,
+            same_bytes,
+        });
     }
     Ok(rows)
 }
@@ -601,6 +617,23 @@ async fn signed_in_instance(env: &BackendEnv) -> anyhow::Result<(procs::Proc, St
     )
     .await?;
     Ok((proc, base, cookie.context("sign-in gave no cookie")?))
+}
+
+/// The product's answer headers, for the baseline that sends the same: all but those its
+/// server writes itself (date, length, type, encoding) and the request id, which it makes
+/// fresh for each answer.
+fn write_headers(path: &Path, headers: &reqwest::header::HeaderMap) -> anyhow::Result<()> {
+    let mut lines = String::new();
+    for (name, value) in headers {
+        if matches!(
+            name.as_str(),
+            "date" | "content-length" | "content-type" | "content-encoding" | "x-request-id"
+        ) {
+            continue;
+        }
+        lines.push_str(&format!("{name}: {}\n", value.to_str()?));
+    }
+    Ok(std::fs::write(path, lines)?)
 }
 
 fn find_wasm(dist: &Path) -> anyhow::Result<String> {

@@ -120,20 +120,24 @@ pub fn spawn_backend(env: &BackendEnv, port: u16) -> anyhow::Result<Proc> {
 }
 
 pub fn spawn_baseline(bin: &Path, dir: &Path, port: u16) -> anyhow::Result<Proc> {
-    spawn_baseline_as(bin, dir, port, None)
+    spawn_baseline_as(bin, dir, port, None, false)
 }
 
-/// The baseline, under callgrind when `callgrind` names its dump file.
+/// The baseline, under callgrind when `callgrind` names its dump file, and with the
+/// product's own headers on its answers when `same_headers`.
 pub fn spawn_baseline_as(
     bin: &Path,
     dir: &Path,
     port: u16,
     callgrind: Option<&Path>,
+    same_headers: bool,
 ) -> anyhow::Result<Proc> {
-    let child = server(bin.join("baseline"), callgrind)
-        .arg(dir)
-        .arg(port.to_string())
-        .arg("2")
+    let mut command = server(bin.join("baseline"), callgrind);
+    command.arg(dir).arg(port.to_string()).arg("2");
+    if same_headers {
+        command.arg("same-headers");
+    }
+    let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

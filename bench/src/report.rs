@@ -484,8 +484,9 @@ impl Report {
         ));
     }
 
-    /// Instructions per request under callgrind: rows of (key, what, product, bare).
-    pub fn instructions(&mut self, rows: &[(&str, &str, f64, f64)]) {
+    /// Instructions per request under callgrind, against the bare handler with and without
+    /// the product's headers.
+    pub fn instructions(&mut self, rows: &[crate::instructions::Row]) {
         let _ = writeln!(
             self.body,
             "### Instructions per request (callgrind)\n\n\
@@ -493,22 +494,31 @@ impl Report {
              after another on one kept-alive connection, counted from zeroed counters, median of {} \
              batches (after {} requests to warm up). A batch's count varies by a percent or two and the \
              median by a few tenths however busy the machine is, so this judges changes of a few percent \
-             that requests/s on shared cores cannot; the kernel's work is not counted. Under valgrind \
-             SHA-256 runs without the CPU's SHA extensions: about 3,500 of a signed-in read's \
-             instructions are the session id's hash, which natively takes a fraction of that.\n\n\
-             | request | product | bare actix-web | product / bare |\n|---|---:|---:|---:|",
+             that requests/s on shared cores cannot; the kernel's work is not counted. \"bare\" is the \
+             bare handler of the tables above (the same bodies, no other headers); \"same bytes\" is \
+             the same handler sending the product's headers too (its security headers, cache policy \
+             and ETag, and a fresh request id), so what separates the product from it is the product's \
+             own work. Under valgrind SHA-256 runs without the CPU's SHA extensions: about 3,500 of a \
+             signed-in read's instructions are the session id's hash, which natively takes a fraction \
+             of that.\n\n\
+             | request | product | bare | same bytes | product / bare | product / same bytes |\n\
+             |---|---:|---:|---:|---:|---:|",
             crate::instructions::REQUESTS,
             crate::instructions::BATCHES,
             crate::instructions::WARM_UP,
         );
-        for (key, what, ours, bare) in rows {
-            let ratio = ours / bare;
+        for row in rows {
+            let (ours, bare, same) = (row.product, row.bare, row.same_bytes);
+            let (ratio, same_ratio) = (ours / bare, ours / same);
             let _ = writeln!(
                 self.body,
-                "| {what} | {ours:.0} | {bare:.0} | **{ratio:.2}** |"
+                "| {} | {ours:.0} | {bare:.0} | {same:.0} | {ratio:.2} | **{same_ratio:.2}** |",
+                row.what
             );
+            let key = row.key;
             self.summary.push(format!(
-                "bench instr_{key}={ours:.0} instr_{key}_baseline={bare:.0} instr_{key}_ratio={ratio:.2}"
+                "bench instr_{key}={ours:.0} instr_{key}_baseline={bare:.0} instr_{key}_ratio={ratio:.2} \
+                 instr_{key}_same_bytes={same:.0} instr_{key}_same_bytes_ratio={same_ratio:.2}"
             ));
         }
         let _ = writeln!(self.body);
