@@ -54,6 +54,17 @@ fn answer(
     response.body(body.clone())
 }
 
+/// A static page of the page-load baselines: its type and no other header.
+fn page(body: &web::Bytes) -> HttpResponse {
+    answer(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        body,
+        &Arc::from([]),
+        false,
+    )
+}
+
 /// Sixteen hex digits from a counter, as the product's request ids (no allocation).
 fn next_request_id() -> HeaderValue {
     static NEXT: AtomicU64 = AtomicU64::new(0x5eed_0000_0000_0000);
@@ -160,32 +171,14 @@ async fn main() -> anyhow::Result<()> {
                 "/page",
                 web::get().to(move || {
                     let body = b4.page.clone();
-                    let none: Headers = Arc::from([]);
-                    async move {
-                        answer(
-                            StatusCode::OK,
-                            "text/html; charset=utf-8",
-                            &body,
-                            &none,
-                            false,
-                        )
-                    }
+                    async move { page(&body) }
                 }),
             )
             .route(
                 "/page-sized",
                 web::get().to(move || {
                     let body = b5.page_sized.clone();
-                    let none: Headers = Arc::from([]);
-                    async move {
-                        answer(
-                            StatusCode::OK,
-                            "text/html; charset=utf-8",
-                            &body,
-                            &none,
-                            false,
-                        )
-                    }
+                    async move { page(&body) }
                 }),
             )
             .route(
