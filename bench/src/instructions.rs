@@ -2,14 +2,15 @@
 //! cores that wrk shares swing by more than the few percent a change to the request path
 //! is worth; the instructions a server runs for the same requests swing far less, whatever
 //! else the machine is doing: a batch's count varies by a percent or two (how often a
-//! poll finds the next request already there depends on timing), the median of
-//! [`BATCHES`] by a few tenths of a percent. It counts user space only (the kernel's
-//! share, about the same for the product and the bare handler, is left out), which is the
-//! part the product's code decides.
+//! poll finds the next request already there depends on timing), the product's median of
+//! [`BATCHES`] by under a percent from run to run (the bare handler's, on glibc's
+//! allocator, by up to 3%). It counts user space only (the kernel's share, about the same
+//! for the product and the bare handler, is left out), which is the part the product's
+//! code decides.
 //!
 //! Under valgrind the CPU has no SHA extensions, so SHA-256 (the session id's hash) runs
-//! in software there: about 3,500 instructions a signed-in request that the SHA-NI path
-//! used natively does in a small fraction of that.
+//! in software there: about 3,500 instructions of a signed-in request, where natively the
+//! SHA-NI path takes a small fraction of that.
 //!
 //! Each server runs under callgrind; the requests go one after another on one kept-alive
 //! connection; the counters are zeroed before a batch and dumped after it

@@ -537,24 +537,25 @@ async fn count_instructions(
         callgrind: Some(dumps.join("product")),
         ..env.clone()
     };
-    let (mut ours, base, cookie) = signed_in_instance(&counted_env).await?;
+    // The processes live to the end of this function; `Counted` names them by pid.
+    let (mut ours_proc, base, cookie) = signed_in_instance(&counted_env).await?;
     let ours = instructions::Counted {
-        pid: ours.child().context("the product stopped")?.id(),
+        pid: ours_proc.child().context("the product stopped")?.id(),
         out: dumps.join("product"),
     };
     let port = free_port();
-    let mut bare = spawn_baseline_as(bin, bodies, port, Some(&dumps.join("bare")), false)?;
+    let mut bare_proc = spawn_baseline_as(bin, bodies, port, Some(&dumps.join("bare")), false)?;
     wait_healthy(port, Instant::now()).await?;
     let theirs = instructions::Counted {
-        pid: bare.child().context("the bare handler stopped")?.id(),
+        pid: bare_proc.child().context("the bare handler stopped")?.id(),
         out: dumps.join("bare"),
     };
     let bare_base = format!("http://127.0.0.1:{port}");
     let same_port = free_port();
-    let mut same = spawn_baseline_as(bin, bodies, same_port, Some(&dumps.join("same")), true)?;
+    let mut same_proc = spawn_baseline_as(bin, bodies, same_port, Some(&dumps.join("same")), true)?;
     wait_healthy(same_port, Instant::now()).await?;
     let same = instructions::Counted {
-        pid: same.child().context("the bare handler stopped")?.id(),
+        pid: same_proc.child().context("the bare handler stopped")?.id(),
         out: dumps.join("same"),
     };
     let same_base = format!("http://127.0.0.1:{same_port}");

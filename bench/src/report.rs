@@ -492,9 +492,10 @@ impl Report {
             "### Instructions per request (callgrind)\n\n\
              User-space instructions each server ran per request under callgrind: {} requests one \
              after another on one kept-alive connection, counted from zeroed counters, median of {} \
-             batches (after {} requests to warm up). A batch's count varies by a percent or two and the \
-             median by a few tenths however busy the machine is, so this judges changes of a few percent \
-             that requests/s on shared cores cannot; the kernel's work is not counted. \"bare\" is the \
+             batches (after {} requests to warm up). A batch's count varies by a percent or two, the \
+             product's median by under a percent from run to run (the bare handler's, on glibc's \
+             allocator, by up to 3%) however busy the machine is: compare within one run. This judges \
+             changes of a few percent that requests/s on shared cores cannot; the kernel's work is not counted. \"bare\" is the \
              bare handler of the tables above (the same bodies, no other headers); \"same bytes\" is \
              the same handler sending the product's headers too (its security headers, cache policy \
              and ETag, and a fresh request id), so what separates the product from it is the product's \
