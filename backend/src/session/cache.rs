@@ -22,7 +22,10 @@ use crate::store::SessionKey;
 pub type Cached = Session;
 
 struct Inner {
-    entries: HashMap<SessionKey, Cached>,
+    /// Keyed by SHA-256 digests of ids the server made, which nobody can choose: foldhash
+    /// (seeded per map) instead of the standard SipHash, which cost about 270
+    /// instructions a read (BENCHMARKS.md).
+    entries: HashMap<SessionKey, Cached, foldhash::fast::RandomState>,
     epoch: u64,
 }
 
@@ -39,7 +42,10 @@ impl SessionCache {
             capacity,
             active: AtomicBool::new(true),
             inner: Mutex::new(Inner {
-                entries: HashMap::with_capacity(capacity.min(4096)),
+                entries: HashMap::with_capacity_and_hasher(
+                    capacity.min(4096),
+                    foldhash::fast::RandomState::default(),
+                ),
                 epoch: 0,
             }),
         }
