@@ -18,51 +18,67 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpResponse, HttpServer};
 
-/// Headers to send with an answer, besides its type.
-type Headers = Arc<[(HeaderName, HeaderValue)]>;
+/// One of the product's answers as captured: its body and, with `same-headers`, the
+/// headers it came with and a fresh request id per answer.
+#[derive(Clone)]
+struct Canned {
+    body: web::Bytes,
+    headers: Arc<[(HeaderName, HeaderValue)]>,
+    request_id: bool,
+}
+
+impl Canned {
+    /// `<name>.<ext>` and, with `same`, `<name>.headers` (`name: value` lines) in `dir`.
+    fn read(dir: &Path, name: &str, ext: &str, same: bool) -> anyhow::Result<Self> {
+        let body = std::fs::read(dir.join(format!("{name}.{ext}")))?.into();
+        let mut headers = Vec::new();
+        if same {
+            let path = dir.join(format!("{name}.headers"));
+            for line in std::fs::read_to_string(&path)?.lines() {
+                let (name, value) = line.split_once(": ").ok_or_else(|| {
+                    anyhow::anyhow!("not a header line in {}: {line}", path.display())
+                })?;
+                headers.push((
+                    HeaderName::from_bytes(name.as_bytes())?,
+                    HeaderValue::from_str(value)?,
+                ));
+            }
+        }
+        Ok(Self {
+            body,
+            headers: headers.into(),
+            request_id: same,
+        })
+    }
+
+    fn answer(&self, status: StatusCode, content_type: &'static str) -> HttpResponse {
+        let mut response = HttpResponse::build(status);
+        response.content_type(content_type);
+        for (name, value) in self.headers.iter() {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        if self.request_id {
+            response.insert_header((HeaderName::from_static("x-request-id"), next_request_id()));
+        }
+        response.body(self.body.clone())
+    }
+}
 
 #[derive(Clone)]
 struct Bodies {
-    me: web::Bytes,
-    signed_out: web::Bytes,
-    index: web::Bytes,
-    me_headers: Headers,
-    signed_out_headers: Headers,
-    index_headers: Headers,
-    /// Whether answers carry a fresh request id, as the product's do.
-    request_id: bool,
+    me: Canned,
+    signed_out: Canned,
+    index: Canned,
     wasm_gz: web::Bytes,
     page: web::Bytes,
     page_sized: web::Bytes,
 }
 
-fn answer(
-    status: StatusCode,
-    content_type: &'static str,
-    body: &web::Bytes,
-    headers: &Headers,
-    request_id: bool,
-) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.content_type(content_type);
-    for (name, value) in headers.iter() {
-        response.insert_header((name.clone(), value.clone()));
-    }
-    if request_id {
-        response.insert_header((HeaderName::from_static("x-request-id"), next_request_id()));
-    }
-    response.body(body.clone())
-}
-
 /// A static page of the page-load baselines: its type and no other header.
 fn page(body: &web::Bytes) -> HttpResponse {
-    answer(
-        StatusCode::OK,
-        "text/html; charset=utf-8",
-        body,
-        &Arc::from([]),
-        false,
-    )
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body.clone())
 }
 
 /// Sixteen hex digits from a counter, as the product's request ids (no allocation).
@@ -76,24 +92,6 @@ fn next_request_id() -> HeaderValue {
     HeaderValue::from_bytes(&hex).expect("hex digits are a valid header value")
 }
 
-/// The `name: value` lines of `path`, or none without `same-headers`.
-fn headers(path: &Path, same: bool) -> anyhow::Result<Headers> {
-    if !same {
-        return Ok(Arc::from([]));
-    }
-    let mut headers = Vec::new();
-    for line in std::fs::read_to_string(path)?.lines() {
-        let (name, value) = line
-            .split_once(": ")
-            .ok_or_else(|| anyhow::anyhow!("not a header line in {}: {line}", path.display()))?;
-        headers.push((
-            HeaderName::from_bytes(name.as_bytes())?,
-            HeaderValue::from_str(value)?,
-        ));
-    }
-    Ok(headers.into())
-}
-
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -104,13 +102,9 @@ async fn main() -> anyhow::Result<()> {
     let read =
         |name: &str| -> anyhow::Result<web::Bytes> { Ok(std::fs::read(dir.join(name))?.into()) };
     let bodies = Bodies {
-        me: read("me.json")?,
-        signed_out: read("signed-out.json")?,
-        index: read("index.html")?,
-        me_headers: headers(&dir.join("me.headers"), same)?,
-        signed_out_headers: headers(&dir.join("signed-out.headers"), same)?,
-        index_headers: headers(&dir.join("index.headers"), same)?,
-        request_id: same,
+        me: Canned::read(&dir, "me", "json", same)?,
+        signed_out: Canned::read(&dir, "signed-out", "json", same)?,
+        index: Canned::read(&dir, "index", "html", same)?,
         wasm_gz: read("app.wasm.gz")?,
         page: read("page.html")?,
         page_sized: read("page-sized.html")?,
@@ -128,43 +122,22 @@ async fn main() -> anyhow::Result<()> {
             .route(
                 "/api/me",
                 web::get().to(move || {
-                    let (body, headers, id) = (b.me.clone(), b.me_headers.clone(), b.request_id);
-                    async move { answer(StatusCode::OK, "application/json", &body, &headers, id) }
+                    let me = b.me.clone();
+                    async move { me.answer(StatusCode::OK, "application/json") }
                 }),
             )
             .route(
                 "/signed-out",
                 web::get().to(move || {
-                    let (body, headers, id) = (
-                        b1.signed_out.clone(),
-                        b1.signed_out_headers.clone(),
-                        b1.request_id,
-                    );
-                    async move {
-                        answer(
-                            StatusCode::UNAUTHORIZED,
-                            "application/json",
-                            &body,
-                            &headers,
-                            id,
-                        )
-                    }
+                    let signed_out = b1.signed_out.clone();
+                    async move { signed_out.answer(StatusCode::UNAUTHORIZED, "application/json") }
                 }),
             )
             .route(
                 "/",
                 web::get().to(move || {
-                    let (body, headers, id) =
-                        (b2.index.clone(), b2.index_headers.clone(), b2.request_id);
-                    async move {
-                        answer(
-                            StatusCode::OK,
-                            "text/html; charset=utf-8",
-                            &body,
-                            &headers,
-                            id,
-                        )
-                    }
+                    let index = b2.index.clone();
+                    async move { index.answer(StatusCode::OK, "text/html; charset=utf-8") }
                 }),
             )
             .route(
