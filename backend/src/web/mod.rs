@@ -66,25 +66,26 @@ pub fn configure(cfg: &mut web::ServiceConfig, extensions: &Extensions) {
     upstream::configure(cfg, &extensions.apis);
     let locals = extensions.local.clone();
     cfg.service(
+        web::scope("/api")
+            .wrap(csrf::Guard(csrf::Body::Json))
+            .route("/me", web::get().to(me::me))
+            .route("/auth/session", web::get().to(auth::session))
+            .route("/auth/providers", web::get().to(auth::providers))
+            .route("/auth/login", web::post().to(auth::login))
+            .route("/auth/callback", web::post().to(auth::callback))
+            .route("/auth/logout", web::post().to(auth::logout))
+            .route("/me/repos", web::get().to(github::repos))
+            .route("/me/sessions", web::get().to(sessions::list))
+            .route("/me/activity", web::get().to(sessions::activity))
+            .route("/openapi.json", web::get().to(openapi::serve))
+            .configure(|cfg| local::configure(cfg, &locals))
+            .route("/me/sessions/{id}", web::delete().to(sessions::end))
+            .route("/github/{path:.*}", web::get().to(github::proxy))
+            .default_service(web::to(api_not_found)),
+    )
+    .service(
         web::scope("")
             .wrap(csrf::Guard(csrf::Body::Json))
-            .service(
-                web::scope("/api")
-                    .route("/me", web::get().to(me::me))
-                    .route("/auth/session", web::get().to(auth::session))
-                    .route("/auth/providers", web::get().to(auth::providers))
-                    .route("/auth/login", web::post().to(auth::login))
-                    .route("/auth/callback", web::post().to(auth::callback))
-                    .route("/auth/logout", web::post().to(auth::logout))
-                    .route("/me/repos", web::get().to(github::repos))
-                    .route("/me/sessions", web::get().to(sessions::list))
-                    .route("/me/activity", web::get().to(sessions::activity))
-                    .route("/openapi.json", web::get().to(openapi::serve))
-                    .configure(|cfg| local::configure(cfg, &locals))
-                    .route("/me/sessions/{id}", web::delete().to(sessions::end))
-                    .route("/github/{path:.*}", web::get().to(github::proxy))
-                    .default_service(web::to(api_not_found)),
-            )
             .route("/.well-known/jwks.json", web::get().to(identity::jwks))
             .route("/healthz", web::get().to(health::live))
             .route("/readyz", web::get().to(health::ready))
