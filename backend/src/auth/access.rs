@@ -73,27 +73,36 @@ impl Auth {
     /// A provider that cannot be asked right now does not block the request: the check is
     /// tried again on the next one.
     pub(super) async fn recheck_if_due(&self, session: &Session) -> Result<(), AccessError> {
-        let Some(user) = session.user() else {
-            return Ok(());
-        };
-        let Some(provider) = self.providers.get(&user.provider) else {
-            return Ok(());
-        };
-        if !provider.rechecks_access() {
-            return Ok(());
-        }
         let now = self.sessions.now();
-        let interval = self.membership_recheck_secs as i64;
+        let Some((provider, user, since_good_check)) = self.recheck_due(session, now) else {
+            return Ok(());
+        };
+        // Boxed: the re-check's future holds a provider call and is large; inline, every
+        // signed-in request's future would carry (and move) its space.
+        Box::pin(self.recheck(session, provider, user, now, since_good_check)).await
+    }
+
+    /// Whether `session`'s person is due for a re-check at `now`: then the provider to
+    /// ask, the person, and how long it has been since the last good check.
+    pub(super) fn recheck_due<'a>(
+        &'a self,
+        session: &'a Session,
+        now: i64,
+    ) -> Option<(&'a Arc<dyn Provider>, &'a User, i64)> {
+        let user = session.user()?;
+        let provider = self.providers.get(&user.provider)?;
+        if !provider.rechecks_access() {
+            return None;
+        }
         let since_good_check = session
             .data
             .membership_checked_at
             .map_or(i64::MAX, |at| now - at);
-        if since_good_check < interval {
-            return Ok(());
-        }
-        // Boxed: the re-check's future holds a provider call and is large; inline, every
-        // signed-in request's future would carry (and move) its space.
-        Box::pin(self.recheck(session, provider, user, now, since_good_check)).await
+        (since_good_check >= self.membership_recheck_secs as i64).then_some((
+            provider,
+            user,
+            since_good_check,
+        ))
     }
 
     /// The re-check itself, once it is due.

@@ -88,6 +88,18 @@ impl Auth {
         }
     }
 
+    /// The signed-in session at `key` when that is known without awaiting anything (the
+    /// session cached, live, not due for a touch nor for its access re-check): the path
+    /// of nearly every read. `None` means "ask [`Auth::signed_in`]", not "signed out".
+    pub fn signed_in_cached(&self, key: &SessionKey) -> Option<Session> {
+        let session = self.sessions.find_cached(key)?;
+        session.user()?;
+        if self.recheck_due(&session, self.sessions.now()).is_some() {
+            return None;
+        }
+        Some(session)
+    }
+
     /// GitHub, for a person who signed in with GitHub. A session from another provider
     /// holds that provider's token, which must never be sent to GitHub.
     pub fn github_for(&self, user: &User) -> Option<&Arc<GitHub>> {

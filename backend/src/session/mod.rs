@@ -217,6 +217,19 @@ impl Sessions {
         token_limit.map_or(absolute, |limit| absolute.min(limit))
     }
 
+    /// The live session at `key` when answering needs no await: it is in the cache, not
+    /// expired and not due for a touch. `None` says nothing about the session: ask
+    /// [`Sessions::find`], which decides everything else.
+    pub fn find_cached(&self, key: &SessionKey) -> Option<Session> {
+        let now = self.now();
+        let cached = self.cache.get(key)?;
+        if self.expired(now, &cached) || now - cached.last_seen >= TOUCH_EVERY_SECS {
+            return None;
+        }
+        crate::metrics::cache_lookup(true);
+        Some(cached)
+    }
+
     /// The session at `key`, live or expired (an expired one is left for the caller to
     /// end). A live one's `last_seen` moves forward at most once a minute.
     pub async fn find(&self, key: &SessionKey) -> Result<Option<Found>, StoreError> {
@@ -717,6 +730,30 @@ mod tests {
         let (_, idle) = signed_in(&s).await;
         clock.advance(Duration::from_secs(3601));
         assert!(live(&s, &idle).await.is_none(), "idle timeout passed");
+    }
+
+    #[tokio::test]
+    async fn only_a_cached_live_session_with_nothing_due_is_found_without_the_store() {
+        let clock = Clock::default();
+        let s = sessions(&clock);
+        let (session, issued) = signed_in(&s).await;
+        assert!(s.find_cached(&session.key).is_none(), "not read yet");
+        assert!(live(&s, &issued).await.is_some());
+        assert!(s.find_cached(&session.key).is_some(), "cached by the read");
+
+        clock.advance(Duration::from_secs(TOUCH_EVERY_SECS as u64));
+        assert!(s.find_cached(&session.key).is_none(), "a touch is due");
+        assert!(live(&s, &issued).await.is_some());
+        assert!(s.find_cached(&session.key).is_some(), "touched");
+
+        clock.advance(Duration::from_secs(3601));
+        assert!(s.find_cached(&session.key).is_none(), "idle timeout passed");
+        assert!(live(&s, &issued).await.is_none());
+
+        let (other, issued) = signed_in(&s).await;
+        assert!(live(&s, &issued).await.is_some());
+        s.delete(&other.key).await.unwrap();
+        assert!(s.find_cached(&other.key).is_none(), "ended");
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::{Either, LocalBoxFuture};
 use shared::api::User;
 use tracing::Instrument as _;
 
@@ -41,12 +42,20 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 
 impl FromRequest for SignedIn {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future =
+        Either<Ready<Result<Self, ApiError>>, LocalBoxFuture<'static, Result<Self, ApiError>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let key = session_key(req);
+        // Nearly every read: the session is cached and nothing is due, so the answer is
+        // known now, without a boxed future or a span.
+        if let (Some(key), Some(state)) = (&key, req.app_data::<web::Data<AppState>>()) {
+            if let Some(session) = state.auth.signed_in_cached(key) {
+                return Either::Left(ready(Ok(Self { session })));
+            }
+        }
         let state = state(req);
-        Box::pin(async move {
+        Either::Right(Box::pin(async move {
             let state = state?;
             let session = state
                 .auth
@@ -54,7 +63,7 @@ impl FromRequest for SignedIn {
                 .instrument(tracing::debug_span!("access_recheck"))
                 .await?;
             Ok(Self { session })
-        })
+        }))
     }
 }
 
