@@ -42,9 +42,11 @@ pub struct Extensions {
 ///    signature is their check;
 /// 2. upstream APIs, each its own scope under the CSRF rule for any content type
 ///    (`upstream/`);
-/// 3. everything a browser calls, under the CSRF guard, the hottest routes first, then
-///    local APIs, and the ones with path parameters (matched by regular expression)
-///    last.
+/// 3. everything a browser calls, under the CSRF guard: `/api` (the hottest routes
+///    first, then local APIs, and the ones with path parameters, matched by regular
+///    expression, last), then everything else (the SPA). Two sibling scopes, each with
+///    the guard, rather than `/api` nested in a guarded `""`: a request passes one scope
+///    instead of two (about 700 instructions of a signed-in read).
 ///
 /// Which scope a request is in is decided by the router alone, so the guard needs no
 /// list of paths: a spelling that reaches a browser route went through the guard.
