@@ -12,6 +12,7 @@ pub mod headers;
 pub mod layer;
 pub mod limit;
 pub mod local;
+pub mod method;
 pub mod metrics;
 pub mod openapi;
 pub mod refuse;
@@ -54,7 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extensions: &Extensions) {
     cfg.service(
         web::resource("/api/webhooks/github")
             .app_data(body::BodyLimit(webhooks::MAX_DELIVERY))
-            .route(web::post().to(webhooks::github))
+            .route(method::post().to(webhooks::github))
             .default_service(web::to(api_not_found)),
     )
     // A scope with a plain prefix around the path parameter: a resource with a parameter
@@ -62,7 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extensions: &Extensions) {
     // tenth of the CPU time of `GET /api/me`); the prefix is compared first.
     .service(
         web::scope("/api/auth/backchannel-logout")
-            .route("/{provider}", web::post().to(backchannel::logout))
+            .route("/{provider}", method::post().to(backchannel::logout))
             .default_service(web::to(api_not_found)),
     );
     upstream::configure(cfg, &extensions.apis);
@@ -70,27 +71,27 @@ pub fn configure(cfg: &mut web::ServiceConfig, extensions: &Extensions) {
     cfg.service(
         web::scope("/api")
             .wrap(csrf::Guard(csrf::Body::Json))
-            .route("/me", web::get().to(me::me))
-            .route("/auth/session", web::get().to(auth::session))
-            .route("/auth/providers", web::get().to(auth::providers))
-            .route("/auth/login", web::post().to(auth::login))
-            .route("/auth/callback", web::post().to(auth::callback))
-            .route("/auth/logout", web::post().to(auth::logout))
-            .route("/me/repos", web::get().to(github::repos))
-            .route("/me/sessions", web::get().to(sessions::list))
-            .route("/me/activity", web::get().to(sessions::activity))
-            .route("/openapi.json", web::get().to(openapi::serve))
+            .route("/me", method::get().to(me::me))
+            .route("/auth/session", method::get().to(auth::session))
+            .route("/auth/providers", method::get().to(auth::providers))
+            .route("/auth/login", method::post().to(auth::login))
+            .route("/auth/callback", method::post().to(auth::callback))
+            .route("/auth/logout", method::post().to(auth::logout))
+            .route("/me/repos", method::get().to(github::repos))
+            .route("/me/sessions", method::get().to(sessions::list))
+            .route("/me/activity", method::get().to(sessions::activity))
+            .route("/openapi.json", method::get().to(openapi::serve))
             .configure(|cfg| local::configure(cfg, &locals))
-            .route("/me/sessions/{id}", web::delete().to(sessions::end))
-            .route("/github/{path:.*}", web::get().to(github::proxy))
+            .route("/me/sessions/{id}", method::delete().to(sessions::end))
+            .route("/github/{path:.*}", method::get().to(github::proxy))
             .default_service(web::to(api_not_found)),
     )
     .service(
         web::scope("")
             .wrap(csrf::Guard(csrf::Body::Json))
-            .route("/.well-known/jwks.json", web::get().to(identity::jwks))
-            .route("/healthz", web::get().to(health::live))
-            .route("/readyz", web::get().to(health::ready))
+            .route("/.well-known/jwks.json", method::get().to(identity::jwks))
+            .route("/healthz", method::get().to(health::live))
+            .route("/readyz", method::get().to(health::ready))
             .default_service(web::to(spa::serve)),
     );
 }
