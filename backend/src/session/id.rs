@@ -22,7 +22,7 @@ impl SessionId {
 
     /// The store key: SHA-256 of the id, so a leaked store holds no usable cookies.
     pub fn key(&self) -> SessionKey {
-        key_of(&self.0)
+        key_of(self.0.as_bytes())
     }
 }
 
@@ -32,21 +32,32 @@ impl std::fmt::Debug for SessionId {
     }
 }
 
-fn key_of(id: &str) -> SessionKey {
-    SessionKey(Sha256::digest(id.as_bytes()).into())
+fn key_of(id: &[u8]) -> SessionKey {
+    SessionKey(Sha256::digest(id).into())
 }
 
-fn is_well_formed(value: &str) -> bool {
-    value.len() == 43
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// The bytes of base64url (`A-Z a-z 0-9 - _`), as a table.
+const BASE64URL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+        b += 1;
+    }
+    table
+};
+
+/// 43 base64url characters. Every byte is looked at (no early exit), which compiles to a
+/// short loop without branches: this runs on every request that carries a cookie.
+fn is_well_formed(value: &[u8]) -> bool {
+    value.len() == 43 && value.iter().fold(true, |ok, &b| ok & BASE64URL[b as usize])
 }
 
 /// The key named by a raw cookie value, if it is shaped like one of our ids (43
 /// base64url characters); anything else is treated as no cookie at all, without
 /// touching the store.
-pub fn key_from_cookie(value: &str) -> Option<SessionKey> {
+pub fn key_from_cookie(value: &[u8]) -> Option<SessionKey> {
     is_well_formed(value).then(|| key_of(value))
 }
 
@@ -69,9 +80,18 @@ mod tests {
     fn ids_are_redacted_and_well_formed() {
         let id = SessionId::generate();
         assert_eq!(format!("{id:?}"), "SessionId([redacted])");
-        assert_eq!(key_from_cookie(id.secret()), Some(id.key()));
-        assert!(key_from_cookie("short").is_none());
-        assert!(key_from_cookie(&"!".repeat(43)).is_none());
+        assert_eq!(key_from_cookie(id.secret().as_bytes()), Some(id.key()));
+        assert!(key_from_cookie(b"short").is_none());
+        assert!(key_from_cookie("!".repeat(43).as_bytes()).is_none());
+        let shaped = "abcXYZ019-_".repeat(4);
+        assert!(key_from_cookie(&shaped.as_bytes()[..43]).is_some());
+        for foreign in [b'+', b'/', b'=', b' ', b'.', 0, 0x80, 0xff] {
+            let mut id = shaped.as_bytes()[..43].to_vec();
+            id[42] = foreign;
+            assert!(key_from_cookie(&id).is_none(), "{foreign:#x}");
+        }
+        assert!(key_from_cookie(&shaped.as_bytes()[..42]).is_none());
+        assert!(key_from_cookie(&shaped.as_bytes()[..44]).is_none());
         assert_ne!(id.key(), SessionId::generate().key());
     }
 

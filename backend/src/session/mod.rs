@@ -698,7 +698,7 @@ mod tests {
     }
 
     async fn live(s: &Sessions, issued: &Issued) -> Option<Session> {
-        let key = key_from_cookie(issued.id.secret()).unwrap();
+        let key = key_from_cookie(issued.id.secret().as_bytes()).unwrap();
         match s.find(&key).await.unwrap() {
             Some(Found::Live(session)) => Some(session),
             _ => None,

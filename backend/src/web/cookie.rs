@@ -7,26 +7,32 @@ use crate::session::{key_from_cookie, Issued, SessionKey};
 
 pub use shared::api::SESSION_COOKIE as COOKIE_NAME;
 
-/// The value of our cookie in the request. A direct scan of the `Cookie` header's bytes:
-/// this runs on every request, and parsing every cookie into a list first costs more than
-/// the rest of a session read. Only our own value has to be text (and a session id, which
-/// [`key_from_cookie`] checks); another site's cookie with bytes outside ASCII on the same
-/// header does not hide ours.
-pub fn session_cookie(req: &HttpRequest) -> Option<&str> {
+/// The value of our cookie in the request, as sent. A direct scan of the `Cookie` header's
+/// bytes: this runs on every request, and parsing every cookie into a list first costs
+/// more than the rest of a session read. Whether the value is one of our ids is
+/// [`key_from_cookie`]'s to say (it must be 43 base64url characters); another site's
+/// cookie with bytes outside ASCII on the same header does not hide ours.
+pub fn session_cookie(req: &HttpRequest) -> Option<&[u8]> {
     req.headers()
         .get_all(actix_web::http::header::COOKIE)
         .find_map(|v| cookie_value(v.as_bytes()))
 }
 
-/// Our cookie's value in one `Cookie` header.
-fn cookie_value(header: &[u8]) -> Option<&str> {
-    header.split(|b| *b == b';').find_map(|pair| {
-        let value = pair
+/// Our cookie's value in one `Cookie` header: the pairs are found with `memchr`, which
+/// skips a long header's other cookies many bytes at a time.
+fn cookie_value(header: &[u8]) -> Option<&[u8]> {
+    let mut rest = header;
+    loop {
+        let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
+        let value = rest[..end]
             .trim_ascii_start()
-            .strip_prefix(COOKIE_NAME.as_bytes())?
-            .strip_prefix(b"=")?;
-        std::str::from_utf8(value.trim_ascii_end()).ok()
-    })
+            .strip_prefix(COOKIE_NAME.as_bytes())
+            .and_then(|after| after.strip_prefix(b"="));
+        if let Some(value) = value {
+            return Some(value.trim_ascii_end());
+        }
+        rest = rest.get(end + 1..)?;
+    }
 }
 
 /// The store key the request's cookie names, if it holds one of our ids.
@@ -89,7 +95,7 @@ mod tests {
         let req = TestRequest::default()
             .insert_header(("cookie", header))
             .to_http_request();
-        assert_eq!(session_cookie(&req), Some("abc"));
+        assert_eq!(session_cookie(&req), Some(&b"abc"[..]));
         let req = TestRequest::default()
             .insert_header(("cookie", format!("x{COOKIE_NAME}=abc")))
             .to_http_request();
@@ -106,7 +112,7 @@ mod tests {
                 actix_web::http::header::HeaderValue::from_bytes(&header).unwrap(),
             ))
             .to_http_request();
-        assert_eq!(session_cookie(&req), Some("abc"));
+        assert_eq!(session_cookie(&req), Some(&b"abc"[..]));
     }
 
     #[test]
