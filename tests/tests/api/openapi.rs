@@ -19,7 +19,9 @@ fn route_table() -> BTreeSet<(String, String)> {
     let method = |line: &str| {
         ["get", "post", "put", "patch", "delete"]
             .into_iter()
-            .find(|m| line.contains(&format!("web::{m}()")))
+            .find(|m| {
+                line.contains(&format!("web::{m}()")) || line.contains(&format!("method::{m}()"))
+            })
             .map(str::to_uppercase)
     };
     let spelled = |path: String| path.replace("{path:.*}", "{path}");
@@ -31,7 +33,7 @@ fn route_table() -> BTreeSet<(String, String)> {
             scope = quoted(line).filter(|p| !p.is_empty() && p != "/api");
         } else if line.starts_with("web::resource(") {
             resource = quoted(line);
-        } else if line.starts_with(".route(web::") {
+        } else if line.starts_with(".route(web::") || line.starts_with(".route(method::") {
             if let (Some(path), Some(method)) = (&resource, method(line)) {
                 routes.insert((method, path.clone()));
             }
