@@ -11,8 +11,8 @@
 //!
 //! The rule is decided by the method and headers alone, never by a path. The routes other
 //! servers call (GitHub's webhook, OpenID Connect back-channel logout) are scopes of their
-//! own, registered ahead of the guarded one (`web/mod.rs`): whatever reaches a handler
-//! through the guarded scope was checked, however its path was spelled, because the
+//! own, registered ahead of the guarded ones (`web/mod.rs`): whatever reaches a handler
+//! through a guarded scope was checked, however its path was spelled, because the
 //! router itself decided where it goes.
 
 use std::future::{ready, Ready};
