@@ -167,7 +167,7 @@ fn finish<B>(
     };
     let status = response.status();
     // Inside each line's macro: a field is only evaluated when its line is enabled, and
-    // reading the clock for a line nobody writes cost about 150 instructions a request.
+    // reading the clock for a line nobody writes cost about 60 instructions a request.
     let ms = || started.elapsed().as_secs_f64() * 1000.0;
     // Successful requests, 401 (a signed-out page load) and 404 are routine and the bulk
     // of traffic: logging each at info cost a third of the throughput of a session read
