@@ -543,22 +543,9 @@ async fn count_instructions(
         pid: ours_proc.child().context("the product stopped")?.id(),
         out: dumps.join("product"),
     };
-    let port = free_port();
-    let mut bare_proc = spawn_baseline_as(bin, bodies, port, Some(&dumps.join("bare")), false)?;
-    wait_healthy(port, Instant::now()).await?;
-    let theirs = instructions::Counted {
-        pid: bare_proc.child().context("the bare handler stopped")?.id(),
-        out: dumps.join("bare"),
-    };
-    let bare_base = format!("http://127.0.0.1:{port}");
-    let same_port = free_port();
-    let mut same_proc = spawn_baseline_as(bin, bodies, same_port, Some(&dumps.join("same")), true)?;
-    wait_healthy(same_port, Instant::now()).await?;
-    let same = instructions::Counted {
-        pid: same_proc.child().context("the bare handler stopped")?.id(),
-        out: dumps.join("same"),
-    };
-    let same_base = format!("http://127.0.0.1:{same_port}");
+    let (_bare_proc, theirs, bare_base) =
+        counted_baseline(bin, bodies, &dumps, "bare", false).await?;
+    let (_same_proc, same, same_base) = counted_baseline(bin, bodies, &dumps, "same", true).await?;
     let mut rows = Vec::new();
     for (key, what, path, bare_path, signed_in, status) in [
         (
@@ -602,6 +589,27 @@ async fn count_instructions(
         });
     }
     Ok(rows)
+}
+
+/// The bare handler under callgrind on a free port, its dumps named `name` in `dumps`
+/// (with the product's headers too when `same_headers`): the process, its counter and its
+/// base URL.
+async fn counted_baseline(
+    bin: &Path,
+    bodies: &Path,
+    dumps: &Path,
+    name: &str,
+    same_headers: bool,
+) -> anyhow::Result<(procs::Proc, instructions::Counted, String)> {
+    let port = free_port();
+    let out = dumps.join(name);
+    let mut proc = spawn_baseline_as(bin, bodies, port, Some(&out), same_headers)?;
+    wait_healthy(port, Instant::now()).await?;
+    let counted = instructions::Counted {
+        pid: proc.child().context("the bare handler stopped")?.id(),
+        out,
+    };
+    Ok((proc, counted, format!("http://127.0.0.1:{port}")))
 }
 
 /// Starts a product instance with `env` on a free port and signs one person in: the
