@@ -92,9 +92,10 @@ impl Auth {
     /// session cached, live, not due for a touch nor for its access re-check): the path
     /// of nearly every read. `None` means "ask [`Auth::signed_in`]", not "signed out".
     pub fn signed_in_cached(&self, key: &SessionKey) -> Option<Session> {
-        let session = self.sessions.find_cached(key)?;
+        let now = self.sessions.now();
+        let session = self.sessions.find_cached(key, now)?;
         session.user()?;
-        if self.recheck_due(&session, self.sessions.now()).is_some() {
+        if self.recheck_due(&session, now).is_some() {
             return None;
         }
         Some(session)

@@ -218,12 +218,11 @@ impl Sessions {
     }
 
     /// The live session at `key` when answering needs no await: it is in the cache, not
-    /// expired and not due for a touch. `None` says nothing about the session: ask
-    /// [`Sessions::find`], which decides everything else.
-    pub fn find_cached(&self, key: &SessionKey) -> Option<Session> {
-        let now = self.now();
+    /// expired at `now` and not due for a touch. `None` says nothing about the session:
+    /// ask [`Sessions::find`], which decides everything else.
+    pub fn find_cached(&self, key: &SessionKey, now: i64) -> Option<Session> {
         let cached = self.cache.get(key)?;
-        if self.expired(now, &cached) || now - cached.last_seen >= TOUCH_EVERY_SECS {
+        if self.expired(now, &cached) || touch_due(now, &cached) {
             return None;
         }
         crate::metrics::cache_lookup(true);
@@ -258,7 +257,7 @@ impl Sessions {
         if self.expired(now, &session) {
             return Ok(Some(Found::Expired(session)));
         }
-        if now - session.last_seen >= TOUCH_EVERY_SECS {
+        if touch_due(now, &session) {
             Box::pin(crate::store::traced(
                 "session.touch",
                 self.store.touch(key, now),
@@ -654,6 +653,12 @@ impl Sessions {
 
 /// A short random pause before retrying a lost race, growing with the attempts, so
 /// writers that keep colliding spread out.
+/// Whether a live session's `last_seen` is old enough to be moved forward in the store
+/// (at most once a minute, so a read is not a write).
+fn touch_due(now: i64, session: &Session) -> bool {
+    now - session.last_seen >= TOUCH_EVERY_SECS
+}
+
 async fn backoff(attempt: u32) {
     // Jitter, not a secret: the thread's generator, as for trace ids.
     let step: u64 = rand::random_range(0..=255);
@@ -737,23 +742,38 @@ mod tests {
         let clock = Clock::default();
         let s = sessions(&clock);
         let (session, issued) = signed_in(&s).await;
-        assert!(s.find_cached(&session.key).is_none(), "not read yet");
+        assert!(
+            s.find_cached(&session.key, clock.now()).is_none(),
+            "not read yet"
+        );
         assert!(live(&s, &issued).await.is_some());
-        assert!(s.find_cached(&session.key).is_some(), "cached by the read");
+        assert!(
+            s.find_cached(&session.key, clock.now()).is_some(),
+            "cached by the read"
+        );
 
         clock.advance(Duration::from_secs(TOUCH_EVERY_SECS as u64));
-        assert!(s.find_cached(&session.key).is_none(), "a touch is due");
+        assert!(
+            s.find_cached(&session.key, clock.now()).is_none(),
+            "a touch is due"
+        );
         assert!(live(&s, &issued).await.is_some());
-        assert!(s.find_cached(&session.key).is_some(), "touched");
+        assert!(
+            s.find_cached(&session.key, clock.now()).is_some(),
+            "touched"
+        );
 
         clock.advance(Duration::from_secs(3601));
-        assert!(s.find_cached(&session.key).is_none(), "idle timeout passed");
+        assert!(
+            s.find_cached(&session.key, clock.now()).is_none(),
+            "idle timeout passed"
+        );
         assert!(live(&s, &issued).await.is_none());
 
         let (other, issued) = signed_in(&s).await;
         assert!(live(&s, &issued).await.is_some());
         s.delete(&other.key).await.unwrap();
-        assert!(s.find_cached(&other.key).is_none(), "ended");
+        assert!(s.find_cached(&other.key, clock.now()).is_none(), "ended");
     }
 
     #[tokio::test]
