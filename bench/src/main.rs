@@ -421,12 +421,13 @@ async fn main() -> anyhow::Result<()> {
     if wanted("pageload") {
         eprintln!("bench: page load in Chromium");
         // The public origin the emulator has registered, as the browser tests use it.
-        let loads = pageload::run(
-            &format!("http://localhost:{port}"),
-            &format!("http://localhost:{baseline_port}/page"),
-            &format!("http://localhost:{baseline_port}/page-sized"),
-        )
-        .await?;
+        let baseline = format!("http://localhost:{baseline_port}");
+        let pages = pageload::BaselinePages {
+            page: format!("{baseline}/page"),
+            sized: format!("{baseline}/page-sized"),
+            sized_same_headers: format!("{baseline}/page-sized-same-headers"),
+        };
+        let loads = pageload::run(&format!("http://localhost:{port}"), &pages).await?;
         report.page_load(&loads);
     }
 

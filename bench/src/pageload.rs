@@ -12,6 +12,17 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use testkit::chromium::{capabilities, stop_browsers_of, ChromeDriver};
 
+/// The baseline pages, on the bare handler.
+pub struct BaselinePages {
+    /// [`STATIC_PAGE`].
+    pub page: String,
+    /// [`STATIC_PAGE_SIZED`].
+    pub sized: String,
+    /// [`STATIC_PAGE_SIZED`] with the product's document headers (among them
+    /// `Cross-Origin-Opener-Policy`).
+    pub sized_same_headers: String,
+}
+
 /// Loads per measurement; the report shows medians.
 pub const LOADS: usize = 10;
 
@@ -37,6 +48,10 @@ pub const STATIC_PAGE_SIZED: &str =
 place.</p><button>Sign in with GitHub</button></section></main>\
 <script>fetch('/app.wasm').then(r => r.arrayBuffer())\
 .then(() => performance.mark('app:sign-in-ready'))</script></body></html>";
+
+/// How long a running browser is left on `about:blank` before its cold load: long enough
+/// for its start-up work to be over, so the load has the machine to itself.
+const SETTLE: Duration = Duration::from_secs(1);
 
 /// Waits for the mark, then reads the timeline: the mark's time, first contentful paint,
 /// and bytes over the network (0 for what came from the cache).
@@ -79,6 +94,13 @@ pub struct PageLoads {
     pub baseline_warm: Vec<Load>,
     /// Cold loads of [`STATIC_PAGE_SIZED`].
     pub sized_cold: Vec<Load>,
+    /// The same, served with the product's document headers.
+    pub sized_same_cold: Vec<Load>,
+    /// Cold cache, in a browser that has been running for [`SETTLE`]: the product, the
+    /// same-size page, and the same-size page with the product's document headers.
+    pub running: Vec<Load>,
+    pub running_sized: Vec<Load>,
+    pub running_sized_same: Vec<Load>,
 }
 
 /// A browser with a profile of its own (an empty cache) on `driver`.
@@ -114,10 +136,29 @@ async fn load(client: &Client, url: &str, mark: &str) -> anyhow::Result<Load> {
     }
 }
 
-/// A load in a browser of its own, closed afterwards.
-async fn cold_load(driver: &ChromeDriver, url: &str, mark: &str) -> anyhow::Result<Load> {
+/// Where a cold load starts.
+#[derive(Clone, Copy)]
+enum Start {
+    /// A browser started for the load: its own start-up runs on the same cores.
+    Fresh,
+    /// A browser left on `about:blank` for [`SETTLE`] first, as a person's browser is
+    /// already running when they open the app.
+    Running,
+}
+
+/// A load with an empty cache in a browser of its own, closed afterwards.
+async fn cold_load(
+    driver: &ChromeDriver,
+    url: &str,
+    mark: &str,
+    start: Start,
+) -> anyhow::Result<Load> {
     let profile = tempfile::tempdir()?;
     let client = browser(driver, profile.path()).await?;
+    if let Start::Running = start {
+        client.goto("about:blank").await?;
+        tokio::time::sleep(SETTLE).await;
+    }
     let result = load(&client, url, mark).await;
     client.close().await?;
     stop_browsers_of(profile.path());
@@ -159,10 +200,9 @@ async fn sign_in(client: &Client, base: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Measures the product at `base` (its public origin, `http://localhost:PORT`), the
-/// static page at `baseline_page` and the one of the same size at `sized_page`,
-/// alternating.
-pub async fn run(base: &str, baseline_page: &str, sized_page: &str) -> anyhow::Result<PageLoads> {
+/// Measures the product at `base` (its public origin, `http://localhost:PORT`) and the
+/// static pages at `pages`, alternating.
+pub async fn run(base: &str, pages: &BaselinePages) -> anyhow::Result<PageLoads> {
     let driver = ChromeDriver::start().await?;
     let home = format!("{base}/");
     let mut loads = PageLoads {
@@ -172,17 +212,31 @@ pub async fn run(base: &str, baseline_page: &str, sized_page: &str) -> anyhow::R
         baseline_cold: Vec::new(),
         baseline_warm: Vec::new(),
         sized_cold: Vec::new(),
+        sized_same_cold: Vec::new(),
+        running: Vec::new(),
+        running_sized: Vec::new(),
+        running_sized_same: Vec::new(),
     };
     for _ in 0..LOADS {
-        loads
-            .cold
-            .push(cold_load(&driver, &home, SIGN_IN_READY).await?);
-        loads
-            .baseline_cold
-            .push(cold_load(&driver, baseline_page, SIGN_IN_READY).await?);
-        loads
-            .sized_cold
-            .push(cold_load(&driver, sized_page, SIGN_IN_READY).await?);
+        for (list, url, start) in [
+            (&mut loads.cold, &home, Start::Fresh),
+            (&mut loads.baseline_cold, &pages.page, Start::Fresh),
+            (&mut loads.sized_cold, &pages.sized, Start::Fresh),
+            (
+                &mut loads.sized_same_cold,
+                &pages.sized_same_headers,
+                Start::Fresh,
+            ),
+            (&mut loads.running, &home, Start::Running),
+            (&mut loads.running_sized, &pages.sized, Start::Running),
+            (
+                &mut loads.running_sized_same,
+                &pages.sized_same_headers,
+                Start::Running,
+            ),
+        ] {
+            list.push(cold_load(&driver, url, SIGN_IN_READY, start).await?);
+        }
     }
 
     let (ours, theirs) = (tempfile::tempdir()?, tempfile::tempdir()?);
@@ -190,12 +244,12 @@ pub async fn run(base: &str, baseline_page: &str, sized_page: &str) -> anyhow::R
     let baseline = browser(&driver, theirs.path()).await?;
     // The first load fills each cache.
     load(&product, &home, SIGN_IN_READY).await?;
-    load(&baseline, baseline_page, SIGN_IN_READY).await?;
+    load(&baseline, &pages.page, SIGN_IN_READY).await?;
     for _ in 0..LOADS {
         loads.warm.push(load(&product, &home, SIGN_IN_READY).await?);
         loads
             .baseline_warm
-            .push(load(&baseline, baseline_page, SIGN_IN_READY).await?);
+            .push(load(&baseline, &pages.page, SIGN_IN_READY).await?);
     }
 
     sign_in(&product, base).await?;

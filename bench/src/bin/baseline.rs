@@ -4,10 +4,12 @@
 //! Usage: `baseline <dir> <port> <workers> [same-headers]`; `<dir>` holds `me.json`,
 //! `signed-out.json`, `index.html` and `app.wasm.gz`, captured from the product by the
 //! bench, and `page.html` and `page-sized.html`, the static pages of the page-load
-//! baselines. With `same-headers` it also answers each of the first three with the
-//! headers the product sent with it (`me.headers`, ...: its security headers, cache
-//! policy, ETag) and a fresh request id, so its answers are the product's byte for byte
-//! and what is left between the two is the product's own work.
+//! baselines (the second also as `/page-sized-same-headers`, with the document headers of
+//! the product's `index.html`, read from `index.headers`). With `same-headers` it also
+//! answers each of the first three with the headers the product sent with it
+//! (`me.headers`, ...: its security headers, cache policy, ETag) and a fresh request id,
+//! so its answers are the product's byte for byte and what is left between the two is
+//! the product's own work.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -72,6 +74,7 @@ struct Bodies {
     wasm_gz: web::Bytes,
     page: web::Bytes,
     page_sized: web::Bytes,
+    document_headers: Arc<[(HeaderName, HeaderValue)]>,
 }
 
 /// A static page of the page-load baselines: its type and no other header.
@@ -79,6 +82,29 @@ fn page(body: &web::Bytes) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(body.clone())
+}
+
+/// The headers the product sent with `index.html` (`index.headers`) that apply to any
+/// document: its CSP (which allows only the product's own inline script) and ETag (which
+/// names the product's page) are left out. `Cross-Origin-Opener-Policy` is among them, and
+/// it decides whether a navigation needs a fresh renderer process.
+fn document_headers(dir: &Path) -> anyhow::Result<Arc<[(HeaderName, HeaderValue)]>> {
+    let all = Canned::read(dir, "index", "html", true)?.headers;
+    Ok(all
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "content-security-policy" | "etag"))
+        .cloned()
+        .collect())
+}
+
+/// A static page with the product's document headers (see [`document_headers`]).
+fn page_with(body: &web::Bytes, headers: &[(HeaderName, HeaderValue)]) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.content_type("text/html; charset=utf-8");
+    for (name, value) in headers {
+        response.insert_header((name.clone(), value.clone()));
+    }
+    response.body(body.clone())
 }
 
 /// Sixteen hex digits from a counter, as the product's request ids (no allocation).
@@ -108,12 +134,20 @@ async fn main() -> anyhow::Result<()> {
         wasm_gz: read("app.wasm.gz")?,
         page: read("page.html")?,
         page_sized: read("page-sized.html")?,
+        document_headers: document_headers(&dir)?,
     };
     let listener = TcpListener::bind(("127.0.0.1", port))?;
     println!("baseline listening on {}", listener.local_addr()?);
     HttpServer::new(move || {
         let b = bodies.clone();
-        let (b1, b2, b3, b4, b5) = (b.clone(), b.clone(), b.clone(), b.clone(), b.clone());
+        let (b1, b2, b3, b4, b5, b6) = (
+            b.clone(),
+            b.clone(),
+            b.clone(),
+            b.clone(),
+            b.clone(),
+            b.clone(),
+        );
         App::new()
             .route(
                 "/healthz",
@@ -152,6 +186,13 @@ async fn main() -> anyhow::Result<()> {
                 web::get().to(move || {
                     let body = b5.page_sized.clone();
                     async move { page(&body) }
+                }),
+            )
+            .route(
+                "/page-sized-same-headers",
+                web::get().to(move || {
+                    let (body, headers) = (b6.page_sized.clone(), b6.document_headers.clone());
+                    async move { page_with(&body, &headers) }
                 }),
             )
             .route(
