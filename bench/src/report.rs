@@ -356,7 +356,7 @@ impl Report {
             let (a, b) = (med(ours, pick), med(theirs, pick));
             let _ = writeln!(
                 self.body,
-                "| {case}: {label}, against the static page of {page} | {a:.1} ms | {b:.1} ms | {:.1} |",
+                "| {case}: {label}, against the static page of {page} | {a:.1} ms | {b:.1} ms | {:.2} |",
                 a / b
             );
         }
