@@ -300,7 +300,8 @@ impl Report {
                 "| {label} | {a:.digits$} {unit} | {b:.digits$} {unit} | {ratio} |"
             );
         }
-        // (case, what, product, static page of the same size, which of them, measure)
+        // Each row: the case, what is measured, the product's loads, the same-size page's
+        // loads, which same-size page it is, and the measure.
         let sized = "the same size";
         let same = "the same size, with the product's document headers";
         let fresh = "cold cache";
