@@ -651,14 +651,14 @@ impl Sessions {
     }
 }
 
-/// A short random pause before retrying a lost race, growing with the attempts, so
-/// writers that keep colliding spread out.
 /// Whether a live session's `last_seen` is old enough to be moved forward in the store
 /// (at most once a minute, so a read is not a write).
 fn touch_due(now: i64, session: &Session) -> bool {
     now - session.last_seen >= TOUCH_EVERY_SECS
 }
 
+/// A short random pause before retrying a lost race, growing with the attempts, so
+/// writers that keep colliding spread out.
 async fn backoff(attempt: u32) {
     // Jitter, not a secret: the thread's generator, as for trace ids.
     let step: u64 = rand::random_range(0..=255);
