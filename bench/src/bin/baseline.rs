@@ -33,22 +33,14 @@ impl Canned {
     /// `<name>.<ext>` and, with `same`, `<name>.headers` (`name: value` lines) in `dir`.
     fn read(dir: &Path, name: &str, ext: &str, same: bool) -> anyhow::Result<Self> {
         let body = std::fs::read(dir.join(format!("{name}.{ext}")))?.into();
-        let mut headers = Vec::new();
-        if same {
-            let path = dir.join(format!("{name}.headers"));
-            for line in std::fs::read_to_string(&path)?.lines() {
-                let (name, value) = line.split_once(": ").ok_or_else(|| {
-                    anyhow::anyhow!("not a header line in {}: {line}", path.display())
-                })?;
-                headers.push((
-                    HeaderName::from_bytes(name.as_bytes())?,
-                    HeaderValue::from_str(value)?,
-                ));
-            }
-        }
+        let headers = if same {
+            read_headers(&dir.join(format!("{name}.headers")))?
+        } else {
+            Arc::from([])
+        };
         Ok(Self {
             body,
-            headers: headers.into(),
+            headers,
             request_id: same,
         })
     }
@@ -66,6 +58,21 @@ impl Canned {
     }
 }
 
+/// The `name: value` lines of `path`.
+fn read_headers(path: &Path) -> anyhow::Result<Arc<[(HeaderName, HeaderValue)]>> {
+    let mut headers = Vec::new();
+    for line in std::fs::read_to_string(path)?.lines() {
+        let (name, value) = line
+            .split_once(": ")
+            .ok_or_else(|| anyhow::anyhow!("not a header line in {}: {line}", path.display()))?;
+        headers.push((
+            HeaderName::from_bytes(name.as_bytes())?,
+            HeaderValue::from_str(value)?,
+        ));
+    }
+    Ok(headers.into())
+}
+
 #[derive(Clone)]
 struct Bodies {
     me: Canned,
@@ -77,11 +84,15 @@ struct Bodies {
     document_headers: Arc<[(HeaderName, HeaderValue)]>,
 }
 
-/// A static page of the page-load baselines: its type and no other header.
-fn page(body: &web::Bytes) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body.clone())
+/// A static page of the page-load baselines: its type and `headers` (none, or the
+/// product's document headers: see [`document_headers`]).
+fn page(body: &web::Bytes, headers: &[(HeaderName, HeaderValue)]) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.content_type("text/html; charset=utf-8");
+    for (name, value) in headers {
+        response.insert_header((name.clone(), value.clone()));
+    }
+    response.body(body.clone())
 }
 
 /// The headers the product sent with `index.html` (`index.headers`) that apply to any
@@ -89,22 +100,11 @@ fn page(body: &web::Bytes) -> HttpResponse {
 /// names the product's page) are left out. `Cross-Origin-Opener-Policy` is among them, and
 /// it decides whether a navigation needs a fresh renderer process.
 fn document_headers(dir: &Path) -> anyhow::Result<Arc<[(HeaderName, HeaderValue)]>> {
-    let all = Canned::read(dir, "index", "html", true)?.headers;
-    Ok(all
+    Ok(read_headers(&dir.join("index.headers"))?
         .iter()
         .filter(|(name, _)| !matches!(name.as_str(), "content-security-policy" | "etag"))
         .cloned()
         .collect())
-}
-
-/// A static page with the product's document headers (see [`document_headers`]).
-fn page_with(body: &web::Bytes, headers: &[(HeaderName, HeaderValue)]) -> HttpResponse {
-    let mut response = HttpResponse::Ok();
-    response.content_type("text/html; charset=utf-8");
-    for (name, value) in headers {
-        response.insert_header((name.clone(), value.clone()));
-    }
-    response.body(body.clone())
 }
 
 /// Sixteen hex digits from a counter, as the product's request ids (no allocation).
@@ -178,21 +178,21 @@ async fn main() -> anyhow::Result<()> {
                 "/page",
                 web::get().to(move || {
                     let body = b4.page.clone();
-                    async move { page(&body) }
+                    async move { page(&body, &[]) }
                 }),
             )
             .route(
                 "/page-sized",
                 web::get().to(move || {
                     let body = b5.page_sized.clone();
-                    async move { page(&body) }
+                    async move { page(&body, &[]) }
                 }),
             )
             .route(
                 "/page-sized-same-headers",
                 web::get().to(move || {
                     let (body, headers) = (b6.page_sized.clone(), b6.document_headers.clone());
-                    async move { page_with(&body, &headers) }
+                    async move { page(&body, &headers) }
                 }),
             )
             .route(
