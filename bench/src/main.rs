@@ -422,12 +422,31 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("bench: page load in Chromium");
         // The public origin the emulator has registered, as the browser tests use it.
         let baseline = format!("http://localhost:{baseline_port}");
+        // The bare wasm app (`BENCH_BARE_APP`, built by `cargo xtask bench`) on a backend
+        // of its own, configured as the product is but for the SPA it serves.
+        let bare_app = match std::env::var_os("BENCH_BARE_APP") {
+            Some(dir) => {
+                let bare_app_port = free_port();
+                let bare_app_env = BackendEnv {
+                    data_dir: work.join("data-bare-app"),
+                    static_dir: PathBuf::from(dir),
+                    log: work.join("backend-bare-app.log"),
+                    ..env.clone()
+                };
+                let proc = spawn_backend(&bare_app_env, bare_app_port)?;
+                wait_healthy(bare_app_port, Instant::now()).await?;
+                Some((proc, format!("http://localhost:{bare_app_port}/")))
+            }
+            None => None,
+        };
         let pages = pageload::BaselinePages {
             page: format!("{baseline}/page"),
             sized: format!("{baseline}/page-sized"),
             sized_same_headers: format!("{baseline}/page-sized-same-headers"),
+            bare_app: bare_app.as_ref().map(|(_, url)| url.clone()),
         };
         let loads = pageload::run(&format!("http://localhost:{port}"), &pages).await?;
+        drop(bare_app);
         report.page_load(&loads);
     }
 

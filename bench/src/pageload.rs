@@ -21,6 +21,10 @@ pub struct BaselinePages {
     /// [`STATIC_PAGE_SIZED`] with the product's document headers (among them
     /// `Cross-Origin-Opener-Policy`).
     pub sized_same_headers: String,
+    /// The bare wasm app (`bench/bare-app`: plain DOM calls, no framework), served by a
+    /// backend of its own with the SPA's page, loader, headers and download size, when
+    /// `cargo xtask bench` built it (`BENCH_BARE_APP`): what any wasm app pays here.
+    pub bare_app: Option<String>,
 }
 
 /// Loads per measurement; the report shows medians.
@@ -101,6 +105,10 @@ pub struct PageLoads {
     pub running: Vec<Load>,
     pub running_sized: Vec<Load>,
     pub running_sized_same: Vec<Load>,
+    /// Cold loads of the bare wasm app (none without it): in a fresh browser, in a
+    /// running one.
+    pub bare_app_cold: Vec<Load>,
+    pub bare_app_running: Vec<Load>,
 }
 
 /// A browser with a profile of its own (an empty cache) on `driver`.
@@ -216,9 +224,11 @@ pub async fn run(base: &str, pages: &BaselinePages) -> anyhow::Result<PageLoads>
         running: Vec::new(),
         running_sized: Vec::new(),
         running_sized_same: Vec::new(),
+        bare_app_cold: Vec::new(),
+        bare_app_running: Vec::new(),
     };
     for _ in 0..LOADS {
-        for (list, url, start) in [
+        let mut round = vec![
             (&mut loads.cold, &home, Start::Fresh),
             (&mut loads.baseline_cold, &pages.page, Start::Fresh),
             (&mut loads.sized_cold, &pages.sized, Start::Fresh),
@@ -234,7 +244,12 @@ pub async fn run(base: &str, pages: &BaselinePages) -> anyhow::Result<PageLoads>
                 &pages.sized_same_headers,
                 Start::Running,
             ),
-        ] {
+        ];
+        if let Some(bare_app) = &pages.bare_app {
+            round.push((&mut loads.bare_app_cold, bare_app, Start::Fresh));
+            round.push((&mut loads.bare_app_running, bare_app, Start::Running));
+        }
+        for (list, url, start) in round {
             list.push(cold_load(&driver, url, SIGN_IN_READY, start).await?);
         }
     }

@@ -388,6 +388,68 @@ impl Report {
             med(&loads.running_sized, ready),
             med(&loads.running_sized_same, ready),
         ));
+        if !loads.bare_app_cold.is_empty() {
+            self.page_load_bare_app(loads);
+        }
+    }
+
+    /// The bare wasm app's rows: what a wasm app that only puts up the sign-in section
+    /// pays, and the product against it.
+    fn page_load_bare_app(&mut self, loads: &PageLoads) {
+        let ready =
+            |list: &[pageload::Load]| median(&list.iter().map(|l| l.ready_ms).collect::<Vec<_>>());
+        let _ = writeln!(
+            self.body,
+            "The bare wasm app: `bench/bare-app`, which only takes the shell away, puts up the \
+             sign-in section with plain DOM calls and marks, built like the SPA and served by a \
+             backend of its own with the SPA's page, loader and headers, its module padded to \
+             the SPA's download size. What it takes is what any wasm app pays here; what the \
+             product takes beyond it is its own start-up.\n\n\
+             | to the sign-in button | measured | against | ratio |\n|---|---:|---:|---:|"
+        );
+        let fresh = "cold cache";
+        let running = "cold cache, running browser";
+        let rows: [(&str, &str, &[pageload::Load], &[pageload::Load]); 4] = [
+            (
+                fresh,
+                "the bare wasm app, against the static page of the same size",
+                &loads.bare_app_cold,
+                &loads.sized_cold,
+            ),
+            (
+                running,
+                "the bare wasm app, against the static page of the same size, with the product's \
+                 document headers",
+                &loads.bare_app_running,
+                &loads.running_sized_same,
+            ),
+            (
+                fresh,
+                "the product, against the bare wasm app",
+                &loads.cold,
+                &loads.bare_app_cold,
+            ),
+            (
+                running,
+                "the product, against the bare wasm app",
+                &loads.running,
+                &loads.bare_app_running,
+            ),
+        ];
+        for (case, label, ours, theirs) in rows {
+            let (a, b) = (ready(ours), ready(theirs));
+            let _ = writeln!(
+                self.body,
+                "| {case}: {label} | {a:.1} ms | {b:.1} ms | {:.2} |",
+                a / b
+            );
+        }
+        self.body.push('\n');
+        self.summary.push(format!(
+            "bench pageload_bare_app_ms={:.1} pageload_running_bare_app_ms={:.1}",
+            ready(&loads.bare_app_cold),
+            ready(&loads.bare_app_running),
+        ));
     }
 
     pub fn memory(
@@ -749,4 +811,66 @@ pub async fn create_sessions(base: &str, n: usize) -> anyhow::Result<usize> {
         made += task.await??;
     }
     Ok(made)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loads(ms: f64) -> Vec<pageload::Load> {
+        vec![
+            pageload::Load {
+                ready_ms: ms,
+                fcp_ms: ms,
+                bytes: 1000.0,
+            };
+            3
+        ]
+    }
+
+    /// The product at 150 ms, the same-size pages at 80 ms, the bare app (when measured)
+    /// at 120 ms.
+    fn page_loads(bare_app: bool) -> PageLoads {
+        let bare = |ms| if bare_app { loads(ms) } else { Vec::new() };
+        PageLoads {
+            cold: loads(150.0),
+            warm: loads(50.0),
+            dashboard: loads(60.0),
+            baseline_cold: loads(40.0),
+            baseline_warm: loads(20.0),
+            sized_cold: loads(80.0),
+            sized_same_cold: loads(80.0),
+            running: loads(150.0),
+            running_sized: loads(80.0),
+            running_sized_same: loads(80.0),
+            bare_app_cold: bare(120.0),
+            bare_app_running: bare(120.0),
+        }
+    }
+
+    #[test]
+    fn the_bare_app_is_compared_with_the_static_page_and_the_product_with_it() {
+        let mut report = Report::default();
+        report.page_load(&page_loads(true));
+        for row in [
+            "| cold cache: the bare wasm app, against the static page of the same size | 120.0 ms | 80.0 ms | 1.50 |",
+            "| cold cache, running browser: the bare wasm app, against the static page of the same size, with the product's document headers | 120.0 ms | 80.0 ms | 1.50 |",
+            "| cold cache: the product, against the bare wasm app | 150.0 ms | 120.0 ms | 1.25 |",
+            "| cold cache, running browser: the product, against the bare wasm app | 150.0 ms | 120.0 ms | 1.25 |",
+        ] {
+            assert!(report.body.contains(row), "missing row {row}\n{}", report.body);
+        }
+        assert!(report.summary.contains(
+            &"bench pageload_bare_app_ms=120.0 pageload_running_bare_app_ms=120.0".into()
+        ));
+    }
+
+    #[test]
+    fn without_the_bare_app_the_page_load_has_no_rows_for_it() {
+        let mut report = Report::default();
+        report.page_load(&page_loads(false));
+        assert!(report.body.contains("cold cache: to the sign-in button"));
+        assert!(!report.body.contains("bare wasm app"));
+        assert_eq!(report.summary.len(), 1);
+    }
 }

@@ -18,8 +18,9 @@ pub fn bench() -> Result<(), String> {
     ])?;
     tools::ensure_frontend_tools()?;
     tools::ensure_node_peer()?;
-    steps.start("SPA (wasm-release: cargo, wasm-bindgen, wasm-opt)");
+    steps.start("SPA and the bare wasm app (wasm-release: cargo, wasm-bindgen, wasm-opt)");
     frontend::build()?;
+    let bare_app = frontend::build_bare_app()?;
     steps.start("release builds: backend, emulator, bench");
     steps::cargo(&[
         "build",
@@ -49,6 +50,7 @@ pub fn bench() -> Result<(), String> {
         .arg(&micro)
         .current_dir(root())
         .env("PATH", steps::path_with_tools())
+        .env("BENCH_BARE_APP", &bare_app)
         .status()
         .map_err(|e| format!("cannot run the bench runner: {e}"))?;
     if !status.success() {

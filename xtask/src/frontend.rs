@@ -95,16 +95,79 @@ impl Build {
 }
 
 fn write_dist() -> Result<(), String> {
-    let dist = root().join("dist");
+    write_app(&App {
+        package: "frontend",
+        stem: "frontend",
+        dist: root().join("dist"),
+        padding: None,
+    })
+}
+
+/// Where the page-load benchmark's bare wasm app is written (see [`build_bare_app`]).
+const BARE_APP_DIR: &str = "target/bench-bare-app";
+
+/// Builds the page-load benchmark's bare wasm app (`bench/bare-app`: it only puts up the
+/// sign-in section) into [`BARE_APP_DIR`], through the same steps and with the same page
+/// as the SPA, its module padded to the size of the SPA's in `dist/` (so both download
+/// the same bytes). Needs `dist/`.
+pub fn build_bare_app() -> Result<PathBuf, String> {
+    let target = spa_target_dir().display().to_string();
+    steps::cargo(&[
+        "build",
+        "-p",
+        "bench-bare-app",
+        "--bin",
+        "bench-bare-app",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        PROFILE,
+        "--target-dir",
+        &target,
+    ])?;
+    let spa_module = std::fs::read_dir(root().join("dist"))
+        .map_err(|e| format!("cannot read dist/: {e}"))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "wasm"))
+        .ok_or("no .wasm in dist/: build the SPA first")?;
+    let dist = root().join(BARE_APP_DIR);
+    write_app(&App {
+        package: "bench-bare-app",
+        stem: "bare-app",
+        dist: dist.clone(),
+        padding: Some(read(&spa_module)?),
+    })?;
+    Ok(dist)
+}
+
+/// A wasm app built the SPA's way.
+struct App {
+    /// Its cargo package, whose binary has the same name.
+    package: &'static str,
+    /// The start of its files' names.
+    stem: &'static str,
+    /// The folder written (emptied first).
+    dist: PathBuf,
+    /// Bytes carried in the module as a custom section, which engines skip: the bare
+    /// app's module downloads as large as the SPA's and compiles as small as it is.
+    padding: Option<Vec<u8>>,
+}
+
+/// wasm-bindgen, wasm-opt, then `app.dist`: the hashed assets and `index.html`.
+fn write_app(app: &App) -> Result<(), String> {
     let compiled = spa_target_dir()
         .join(WASM_TARGET)
         .join(PROFILE)
-        .join("frontend.wasm");
-    let name = format!("frontend-{}", short_hash(&read(&compiled)?));
+        .join(format!("{}.wasm", app.package));
+    let name = format!("{}-{}", app.stem, short_hash(&read(&compiled)?));
 
-    // wasm-bindgen writes `frontend.js` and `frontend_bg.wasm`; they are renamed below.
+    // wasm-bindgen writes `<stem>.js` and `<stem>_bg.wasm`; they are renamed below.
     // (Given the hashed name, the same module came out 2 KB larger after wasm-opt.)
-    let stage = spa_target_dir().join("stage");
+    let stage = spa_target_dir().join(match app.stem {
+        "frontend" => "stage".to_owned(),
+        stem => format!("stage-{stem}"),
+    });
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage)
         .map_err(|e| format!("cannot create {}: {e}", stage.display()))?;
@@ -117,40 +180,76 @@ fn write_dist() -> Result<(), String> {
             "--out-dir",
             &stage.display().to_string(),
             "--out-name",
-            "frontend",
+            app.stem,
             &compiled.display().to_string(),
         ],
     )?;
     let optimised = stage.join("optimised.wasm");
     let mut wasm_opt = vec!["-Oz"];
     wasm_opt.extend_from_slice(WASM_OPT_FLAGS);
-    let input = stage.join("frontend_bg.wasm").display().to_string();
+    let input = stage
+        .join(format!("{}_bg.wasm", app.stem))
+        .display()
+        .to_string();
     let output = optimised.display().to_string();
     wasm_opt.extend_from_slice(&[input.as_str(), "-o", output.as_str()]);
     steps::run("wasm-opt", &wasm_opt)?;
+    let mut module = read(&optimised)?;
+    if let Some(padding) = &app.padding {
+        with_custom_section(&mut module, "padding", padding);
+    }
 
     let assets = [
         Asset::hashed(root().join("frontend/favicon.svg"), "favicon", "svg")?,
         Asset::hashed(root().join("frontend/style.css"), "style", "css")?,
-        Asset::named(format!("{name}.js"), read(&stage.join("frontend.js"))?),
-        Asset::named(format!("{name}_bg.wasm"), read(&optimised)?),
+        Asset::named(
+            format!("{name}.js"),
+            read(&stage.join(format!("{}.js", app.stem)))?,
+        ),
+        Asset::named(format!("{name}_bg.wasm"), module),
     ];
     let template = std::fs::read_to_string(root().join("frontend/index.html"))
         .map_err(|e| format!("cannot read frontend/index.html: {e}"))?;
     let page = page(&template, &assets[0], &assets[1], &assets[2], &assets[3])?;
 
-    let _ = std::fs::remove_dir_all(&dist);
-    std::fs::create_dir_all(&dist).map_err(|e| format!("cannot create dist/: {e}"))?;
+    let dist = &app.dist;
+    let shown = dist.strip_prefix(root()).unwrap_or(dist).display();
+    let _ = std::fs::remove_dir_all(dist);
+    std::fs::create_dir_all(dist).map_err(|e| format!("cannot create {shown}/: {e}"))?;
     for asset in &assets {
         write(&dist.join(&asset.file), &asset.bytes)?;
     }
     // Written last: its time stamp says the whole folder is complete.
     write(&dist.join("index.html"), page.as_bytes())?;
     println!(
-        "    dist/: {} and index.html",
+        "    {shown}/: {} and index.html",
         assets.map(|a| a.file).join(", ")
     );
     Ok(())
+}
+
+/// Appends a custom section (id 0: a name, then any bytes) to a wasm module.
+fn with_custom_section(module: &mut Vec<u8>, name: &str, bytes: &[u8]) {
+    let mut content = leb128(name.len());
+    content.extend_from_slice(name.as_bytes());
+    content.extend_from_slice(bytes);
+    module.push(0);
+    module.extend(leb128(content.len()));
+    module.extend(content);
+}
+
+/// `n` as unsigned LEB128, the way wasm writes sizes.
+fn leb128(mut n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
 }
 
 /// One file of `dist/`.
@@ -291,6 +390,24 @@ mod tests {
     fn a_template_without_a_head_is_refused() {
         let a = asset("a", b"");
         assert!(page("<html></html>", &a, &a, &a, &a).is_err());
+    }
+
+    #[test]
+    fn sizes_are_written_as_leb128() {
+        assert_eq!(leb128(0), [0]);
+        assert_eq!(leb128(127), [0x7f]);
+        assert_eq!(leb128(128), [0x80, 0x01]);
+        assert_eq!(leb128(624_485), [0xe5, 0x8e, 0x26]);
+    }
+
+    #[test]
+    fn a_custom_section_follows_the_module() {
+        let mut module = b"\0asm\x01\0\0\0".to_vec();
+        with_custom_section(&mut module, "pad", &[7; 200]);
+        // id 0, size (LEB128 of 1 + 3 + 200 = 204), the name's length and name, the bytes.
+        assert_eq!(&module[8..14], &[0, 0xcc, 0x01, 3, b'p', b'a']);
+        assert_eq!(module.len(), 8 + 3 + 204);
+        assert!(module.ends_with(&[7; 200]));
     }
 
     #[test]

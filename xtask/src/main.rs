@@ -162,7 +162,7 @@ fn test() -> Result<(), String> {
     // image's build (above): checking it with clippy too cost two minutes of a cold run.
     steps::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"])?;
     steps.start(
-        "SPA (wasm-release: cargo, wasm-bindgen, wasm-opt); clippy (SPA and shared, wasm32)",
+        "SPA (wasm-release: cargo, wasm-bindgen, wasm-opt); clippy (SPA, shared and the bench's bare app, wasm32)",
     );
     spa.finish()?;
     steps::cargo(&[
@@ -171,6 +171,8 @@ fn test() -> Result<(), String> {
         "frontend",
         "-p",
         "shared",
+        "-p",
+        "bench-bare-app",
         "--target",
         "wasm32-unknown-unknown",
         "--",
