@@ -42,7 +42,7 @@ pub fn bench() -> Result<(), String> {
     } else {
         run_micro(&micro)?;
     }
-    steps.start("scenarios (about 15 minutes on 2 cores)");
+    steps.start("scenarios (about 25 minutes on 2 cores)");
     let runner = root().join("target/release/bench");
     let status = Command::new(runner)
         .arg(root().join("dist"))
