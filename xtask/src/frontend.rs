@@ -108,8 +108,8 @@ const BARE_APP_DIR: &str = "target/bench-bare-app";
 
 /// Builds the page-load benchmark's bare wasm app (`bench/bare-app`: it only puts up the
 /// sign-in section) into [`BARE_APP_DIR`], through the same steps and with the same page
-/// as the SPA, its module padded to the size of the SPA's in `dist/` (so both download
-/// the same bytes). Needs `dist/`.
+/// as the SPA, its module padded with the SPA's in `dist/` (so it downloads as much).
+/// Needs `dist/`.
 pub fn build_bare_app() -> Result<PathBuf, String> {
     let target = spa_target_dir().display().to_string();
     steps::cargo(&[
@@ -164,10 +164,7 @@ fn write_app(app: &App) -> Result<(), String> {
 
     // wasm-bindgen writes `<stem>.js` and `<stem>_bg.wasm`; they are renamed below.
     // (Given the hashed name, the same module came out 2 KB larger after wasm-opt.)
-    let stage = spa_target_dir().join(match app.stem {
-        "frontend" => "stage".to_owned(),
-        stem => format!("stage-{stem}"),
-    });
+    let stage = spa_target_dir().join(format!("stage-{}", app.stem));
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage)
         .map_err(|e| format!("cannot create {}: {e}", stage.display()))?;
