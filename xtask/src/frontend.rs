@@ -64,19 +64,7 @@ pub fn start() -> Result<Build, String> {
     let target = spa_target_dir().display().to_string();
     let cargo = steps::Background::cargo(
         "the SPA's cargo build (wasm-release)",
-        &[
-            "build",
-            "-p",
-            "frontend",
-            "--bin",
-            "frontend",
-            "--target",
-            WASM_TARGET,
-            "--profile",
-            PROFILE,
-            "--target-dir",
-            &target,
-        ],
+        &wasm_build("frontend", &target),
         &[],
         "spa",
     )?;
@@ -112,19 +100,7 @@ const BARE_APP_DIR: &str = "target/bench-bare-app";
 /// Needs `dist/`.
 pub fn build_bare_app() -> Result<PathBuf, String> {
     let target = spa_target_dir().display().to_string();
-    steps::cargo(&[
-        "build",
-        "-p",
-        "bench-bare-app",
-        "--bin",
-        "bench-bare-app",
-        "--target",
-        WASM_TARGET,
-        "--profile",
-        PROFILE,
-        "--target-dir",
-        &target,
-    ])?;
+    steps::cargo(&wasm_build("bench-bare-app", &target))?;
     let spa_module = std::fs::read_dir(root().join("dist"))
         .map_err(|e| format!("cannot read dist/: {e}"))?
         .filter_map(Result::ok)
@@ -139,6 +115,24 @@ pub fn build_bare_app() -> Result<PathBuf, String> {
         padding: Some(read(&spa_module)?),
     })?;
     Ok(dist)
+}
+
+/// The arguments of `cargo` that build `package`'s binary of the same name for the
+/// browser, in the SPA's profile and target folder.
+fn wasm_build<'a>(package: &'a str, target_dir: &'a str) -> [&'a str; 11] {
+    [
+        "build",
+        "-p",
+        package,
+        "--bin",
+        package,
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        PROFILE,
+        "--target-dir",
+        target_dir,
+    ]
 }
 
 /// A wasm app built the SPA's way.
