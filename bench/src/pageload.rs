@@ -13,7 +13,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use testkit::chromium::{capabilities, stop_browsers_of, ChromeDriver};
 
-/// The baseline pages, on the bare handler.
+/// The baselines: static pages on the bare handler, and the bare wasm app.
 pub struct BaselinePages {
     /// [`STATIC_PAGE`].
     pub page: String,
@@ -91,6 +91,7 @@ pub struct Load {
 }
 
 /// Everything measured.
+#[derive(Default)]
 pub struct PageLoads {
     pub cold: Vec<Load>,
     pub warm: Vec<Load>,
@@ -214,20 +215,7 @@ async fn sign_in(client: &Client, base: &str) -> anyhow::Result<()> {
 pub async fn run(base: &str, pages: &BaselinePages) -> anyhow::Result<PageLoads> {
     let driver = ChromeDriver::start().await?;
     let home = format!("{base}/");
-    let mut loads = PageLoads {
-        cold: Vec::new(),
-        warm: Vec::new(),
-        dashboard: Vec::new(),
-        baseline_cold: Vec::new(),
-        baseline_warm: Vec::new(),
-        sized_cold: Vec::new(),
-        sized_same_cold: Vec::new(),
-        running: Vec::new(),
-        running_sized: Vec::new(),
-        running_sized_same: Vec::new(),
-        bare_app_cold: Vec::new(),
-        bare_app_running: Vec::new(),
-    };
+    let mut loads = PageLoads::default();
     for _ in 0..LOADS {
         let mut round = vec![
             (&mut loads.cold, &home, Start::Fresh),
